@@ -1,0 +1,245 @@
+// Package event defines the one stream of typed events that hotrun's parts
+// publish and its views consume.
+//
+// The watcher, the builder and the supervisor never print: they publish
+// events. The TUI, the plain printer and the JSON printer are three views of
+// the same stream, so whatever one view can show, the others can too, and
+// tests and editors can rely on the JSON form.
+//
+// # JSON form
+//
+// With -json every event is one line: "time" (RFC 3339 with nanoseconds),
+// "event" (the name returned by [Event.Name]), then the event's own fields
+// in the order the struct declares them. Durations are milliseconds
+// ("duration_ms").
+//
+// This package uses only the standard library.
+package event
+
+import (
+	"encoding/json"
+	"fmt"
+	"math"
+	"time"
+)
+
+// An Event is one thing that happened. Each concrete type below is one kind
+// of event; Name returns its stable name, as used in the JSON form.
+type Event interface {
+	Name() string
+}
+
+// Record is an Event with the time it was published.
+type Record struct {
+	Time  time.Time
+	Event Event
+}
+
+// Duration is a time.Duration that marshals to JSON as milliseconds, so the
+// JSON form stays readable and language-neutral.
+type Duration time.Duration
+
+// MarshalJSON writes d as a number of milliseconds, rounded to 0.1 ms.
+func (d Duration) MarshalJSON() ([]byte, error) {
+	ms := float64(d) / float64(time.Millisecond)
+	return json.Marshal(math.Round(ms*10) / 10)
+}
+
+// UnmarshalJSON reads a number of milliseconds.
+func (d *Duration) UnmarshalJSON(b []byte) error {
+	var ms float64
+	if err := json.Unmarshal(b, &ms); err != nil {
+		return fmt.Errorf("event: duration: %w", err)
+	}
+	*d = Duration(ms * float64(time.Millisecond))
+	return nil
+}
+
+// String formats d like time.Duration, rounded for people.
+func (d Duration) String() string {
+	t := time.Duration(d)
+	switch {
+	case t >= time.Second:
+		return t.Round(10 * time.Millisecond).String()
+	case t >= time.Millisecond:
+		return t.Round(100 * time.Microsecond).String()
+	default:
+		return t.Round(time.Microsecond).String()
+	}
+}
+
+// Change kinds: whether a change can be hot-swapped.
+const (
+	KindLogic = "logic" // only logic packages changed: build a new plugin version
+	KindHost  = "host"  // a package the engine holds changed: rebuild and restart the engine
+)
+
+// Change is one burst of file changes, as the watcher coalesced it.
+type Change struct {
+	Files    []string `json:"files"`
+	Packages []string `json:"packages,omitempty"`
+	Kind     string   `json:"kind"`
+}
+
+// Ignored says that the watcher saw a path and ignored it, and why.
+// It is published only when the user asks for it (-verbose).
+type Ignored struct {
+	Path   string `json:"path"`
+	Reason string `json:"reason"`
+}
+
+// Diagnostic is one compiler message, with the path of the user's file (never
+// hotrun's staging copy), relative to the project when it lies inside it.
+type Diagnostic struct {
+	File string `json:"file"`
+	Line int    `json:"line"`
+	Col  int    `json:"col,omitempty"`
+	Msg  string `json:"msg"`
+}
+
+// String formats d the way the go command does: file:line:col: msg.
+func (d Diagnostic) String() string {
+	switch {
+	case d.File == "":
+		return d.Msg
+	case d.Col > 0:
+		return fmt.Sprintf("%s:%d:%d: %s", d.File, d.Line, d.Col, d.Msg)
+	case d.Line > 0:
+		return fmt.Sprintf("%s:%d: %s", d.File, d.Line, d.Msg)
+	}
+	return d.File + ": " + d.Msg
+}
+
+// Build targets.
+const (
+	TargetLogic  = "logic"  // a plugin version
+	TargetEngine = "engine" // the host executable
+)
+
+// BuildStart says a build began. Version is 0 for an engine build.
+type BuildStart struct {
+	Version int    `json:"version"`
+	Target  string `json:"target"`
+}
+
+// BuildOK says a build finished and produced Path.
+type BuildOK struct {
+	Version  int      `json:"version"`
+	Target   string   `json:"target"`
+	Duration Duration `json:"duration_ms"`
+	Path     string   `json:"path"`
+}
+
+// BuildFail says a build failed. Diagnostics holds the compiler's messages
+// when there are any; Error is the whole failure in words.
+type BuildFail struct {
+	Version     int          `json:"version"`
+	Target      string       `json:"target"`
+	Duration    Duration     `json:"duration_ms"`
+	Error       string       `json:"error"`
+	Diagnostics []Diagnostic `json:"diagnostics,omitempty"`
+}
+
+// BuildCanceled says a build was abandoned because a newer change made it
+// stale.
+type BuildCanceled struct {
+	Version int    `json:"version"`
+	Target  string `json:"target"`
+}
+
+// LoadOK says the engine loaded a version and it now serves requests.
+type LoadOK struct {
+	Version  int      `json:"version"`
+	Duration Duration `json:"duration_ms"`
+}
+
+// LoadFail says the engine rejected a version; the previous one keeps
+// serving. Error is the raw error, Explain one plain sentence with the fix.
+type LoadFail struct {
+	Version int    `json:"version"`
+	Error   string `json:"error"`
+	Explain string `json:"explain,omitempty"`
+}
+
+// Rollback says the engine switched to a version it had loaded before.
+type Rollback struct {
+	From int `json:"from"`
+	To   int `json:"to"`
+}
+
+// EngineStart says the engine process started.
+type EngineStart struct {
+	PID int `json:"pid"`
+}
+
+// EngineExit says the engine process ended. Code is its exit code, or -1
+// when a signal ended it.
+type EngineExit struct {
+	PID    int    `json:"pid"`
+	Code   int    `json:"code"`
+	Signal string `json:"signal,omitempty"`
+	Reason string `json:"reason,omitempty"`
+}
+
+// EngineRestart says hotrun is restarting the engine, and why.
+type EngineRestart struct {
+	PID    int    `json:"pid"`
+	Reason string `json:"reason"`
+}
+
+// Request is one request the engine served.
+type Request struct {
+	Method   string   `json:"method"`
+	Path     string   `json:"path"`
+	Status   int      `json:"status"`
+	Duration Duration `json:"duration_ms"`
+	Version  int      `json:"version"`
+}
+
+// Panic says the engine recovered a panic in plugin code.
+type Panic struct {
+	Version int    `json:"version"`
+	Value   string `json:"value"`
+	Where   string `json:"where"`
+}
+
+// Memory reports the engine's resident memory and how many plugin versions
+// it holds; loaded plugins are never unmapped, so both only grow.
+type Memory struct {
+	RSSBytes       int64 `json:"rss_bytes"`
+	VersionsLoaded int   `json:"versions_loaded"`
+}
+
+// Log sources.
+const (
+	SourceEngine = "engine" // a line the engine process wrote to stdout or stderr
+	SourceHotrun = "hotrun" // a message of hotrun's own
+)
+
+// Log is one line of text: the engine's own output, or a message of hotrun's
+// that fits no other event.
+type Log struct {
+	Source string `json:"source"`
+	Stream string `json:"stream,omitempty"` // "stdout" or "stderr" for the engine
+	Level  string `json:"level,omitempty"`  // "info", "warn" or "error" for hotrun
+	Text   string `json:"text"`
+}
+
+// Name methods: the stable names of the JSON form.
+
+func (Change) Name() string        { return "change" }
+func (Ignored) Name() string       { return "ignored" }
+func (BuildStart) Name() string    { return "build.start" }
+func (BuildOK) Name() string       { return "build.ok" }
+func (BuildFail) Name() string     { return "build.fail" }
+func (BuildCanceled) Name() string { return "build.cancel" }
+func (LoadOK) Name() string        { return "load.ok" }
+func (LoadFail) Name() string      { return "load.fail" }
+func (Rollback) Name() string      { return "rollback" }
+func (EngineStart) Name() string   { return "engine.start" }
+func (EngineExit) Name() string    { return "engine.exit" }
+func (EngineRestart) Name() string { return "engine.restart" }
+func (Request) Name() string       { return "request" }
+func (Panic) Name() string         { return "panic" }
+func (Memory) Name() string        { return "memory" }
+func (Log) Name() string           { return "log" }

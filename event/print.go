@@ -1,0 +1,150 @@
+package event
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+)
+
+// A Printer writes records as text: the headless views of the stream.
+type Printer interface {
+	Print(Record) error
+}
+
+// NewJSON returns a Printer that writes one JSON object a line: "time",
+// "event", then the event's fields.
+func NewJSON(w io.Writer) Printer { return &jsonPrinter{w: w} }
+
+type jsonPrinter struct {
+	w   io.Writer
+	buf bytes.Buffer
+}
+
+func (p *jsonPrinter) Print(r Record) error {
+	b, err := MarshalRecord(r)
+	if err != nil {
+		return err
+	}
+	p.buf.Reset()
+	p.buf.Write(b)
+	p.buf.WriteByte('\n')
+	_, err = p.w.Write(p.buf.Bytes())
+	return err
+}
+
+// MarshalRecord returns the JSON form of r: {"time":…,"event":…,fields…}.
+func MarshalRecord(r Record) ([]byte, error) {
+	fields, err := json.Marshal(r.Event)
+	if err != nil {
+		return nil, fmt.Errorf("event: marshal %s: %w", r.Event.Name(), err)
+	}
+	head, _ := json.Marshal(struct {
+		Time  time.Time `json:"time"`
+		Event string    `json:"event"`
+	}{r.Time, r.Event.Name()})
+	// Splice the two objects so that time and event come first, whatever the
+	// fields: {"time":…,"event":…} + {fields} → {"time":…,"event":…,fields}.
+	if len(fields) <= 2 {
+		return head, nil
+	}
+	out := make([]byte, 0, len(head)+len(fields))
+	out = append(out, head[:len(head)-1]...)
+	out = append(out, ',')
+	out = append(out, fields[1:]...)
+	return out, nil
+}
+
+// NewPlain returns a Printer that writes one readable line per record, for
+// people reading a terminal or a CI log.
+func NewPlain(w io.Writer) Printer { return &plainPrinter{w: w} }
+
+type plainPrinter struct{ w io.Writer }
+
+func (p *plainPrinter) Print(r Record) error {
+	_, err := io.WriteString(p.w, r.Time.Format("15:04:05.000")+" "+Format(r.Event)+"\n")
+	return err
+}
+
+// Format returns e as one line of text for people (several lines for a
+// failed build: one per diagnostic).
+func Format(e Event) string {
+	switch e := e.(type) {
+	case Change:
+		return fmt.Sprintf("change   %s: %s", e.Kind, summarize(e.Files, 3))
+	case Ignored:
+		return fmt.Sprintf("ignored  %s (%s)", e.Path, e.Reason)
+	case BuildStart:
+		return "build    " + target(e.Target, e.Version) + " started"
+	case BuildOK:
+		return fmt.Sprintf("build    %s ok in %s", target(e.Target, e.Version), e.Duration)
+	case BuildCanceled:
+		return "build    " + target(e.Target, e.Version) + " canceled: a newer change made it stale"
+	case BuildFail:
+		var b strings.Builder
+		fmt.Fprintf(&b, "build    %s FAILED in %s", target(e.Target, e.Version), e.Duration)
+		if len(e.Diagnostics) == 0 {
+			b.WriteString(": " + e.Error)
+		}
+		for _, d := range e.Diagnostics {
+			b.WriteString("\n  " + d.String())
+		}
+		return b.String()
+	case LoadOK:
+		return fmt.Sprintf("load     v%d live (loaded in %s)", e.Version, e.Duration)
+	case LoadFail:
+		s := fmt.Sprintf("load     v%d REJECTED: %s", e.Version, e.Error)
+		if e.Explain != "" {
+			s += "\n  " + e.Explain
+		}
+		return s
+	case Rollback:
+		return fmt.Sprintf("rollback v%d -> v%d", e.From, e.To)
+	case EngineStart:
+		return fmt.Sprintf("engine   started, pid %d", e.PID)
+	case EngineExit:
+		how := fmt.Sprintf("code %d", e.Code)
+		if e.Signal != "" {
+			how = "signal " + e.Signal
+		}
+		s := fmt.Sprintf("engine   pid %d exited (%s)", e.PID, how)
+		if e.Reason != "" {
+			s += ": " + e.Reason
+		}
+		return s
+	case EngineRestart:
+		return fmt.Sprintf("engine   restarting pid %d: %s", e.PID, e.Reason)
+	case Request:
+		return fmt.Sprintf("request  %s %s %d %s v%d", e.Method, e.Path, e.Status, e.Duration, e.Version)
+	case Panic:
+		return fmt.Sprintf("panic    v%d recovered in %s: %s", e.Version, e.Where, e.Value)
+	case Memory:
+		return fmt.Sprintf("memory   %.1f MB, %d versions loaded", float64(e.RSSBytes)/(1<<20), e.VersionsLoaded)
+	case Log:
+		if e.Source == SourceEngine {
+			return "engine | " + e.Text
+		}
+		if e.Level != "" && e.Level != "info" {
+			return e.Level + ": " + e.Text
+		}
+		return e.Text
+	}
+	b, _ := json.Marshal(e)
+	return e.Name() + " " + string(b)
+}
+
+func target(t string, v int) string {
+	if t == TargetEngine {
+		return "engine"
+	}
+	return fmt.Sprintf("v%d", v)
+}
+
+func summarize(files []string, n int) string {
+	if len(files) <= n {
+		return strings.Join(files, ", ")
+	}
+	return fmt.Sprintf("%s and %d more", strings.Join(files[:n], ", "), len(files)-n)
+}
