@@ -1,0 +1,418 @@
+// Package builder builds the user's engine (the host executable) and each
+// version of its logic plugin, with one go command and one set of flags, so
+// that every plugin it builds can load into the engine it built.
+//
+// # Versions
+//
+// Go loads a plugin path once per process and freezes every non-main
+// package it loaded: a later plugin that carries an edited copy of a package
+// fails with "plugin was built with a different version of package". So each
+// logic version is built from a copy of the whole logic tree, staged under
+// .hotrun/stage/vN inside the user's module, with the tree's own imports
+// rewritten to the staged paths. Every package of the logic tree then has a
+// new import path per version, and the plugin's main package, whose import
+// path is its plugin path, has one too. Packages outside the logic tree (the
+// shared state packages, the standard library, dependencies) keep their
+// paths: they are the engine's.
+//
+// # Diagnostics
+//
+// Compiler messages name the staged copy; the builder maps them back to the
+// user's files and import paths before anyone sees them.
+//
+// The builder never decides when to build (the runner does) and never prints:
+// it returns results and errors.
+package builder
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/hotrun-dev/hotrun/event"
+)
+
+// Config says what to build and how.
+type Config struct {
+	// Dir is the user's module root (the directory holding go.mod).
+	Dir string
+	// Engine and Logic are the package patterns of the engine's main package
+	// and of the logic plugin's main package, relative to Dir ("./engine").
+	Engine string
+	Logic  string
+	// Root is the directory diagnostics are made relative to (the directory
+	// hotrun runs in); "" means Dir.
+	Root string
+	// Flags go to every go build, engine and plugins alike (e.g. -trimpath,
+	// -race, -gcflags=all=…): Go refuses a plugin built with other ones.
+	Flags []string
+	// PluginLDFlags go to plugin builds only. Stripping (-s -w) is allowed to
+	// differ from the engine, and it cuts link time.
+	PluginLDFlags string
+	// Env is added to the environment of every go command; CGO_ENABLED=1 is
+	// always set, since plugins need cgo.
+	Env []string
+	// Go is the go command; "" means "go" from PATH.
+	Go string
+}
+
+// Builder builds an engine and versions of its logic plugin.
+type Builder struct {
+	cfg        Config
+	modPath    string // the user's module path
+	logicPath  string // the logic main package's import path
+	logicDir   string // its directory
+	logicRel   string // logicDir relative to cfg.Dir, slash-separated
+	out        string // cfg.Dir/.hotrun
+	enginePath string // the engine executable
+
+	mu       sync.Mutex      // guards hostDirs
+	hostDirs map[string]bool // directories of the packages the engine holds
+}
+
+// Result is one finished build.
+type Result struct {
+	Path     string        // the executable or .so
+	Duration time.Duration // wall time of the go command(s)
+}
+
+// BuildError is a failed build: the go command's output and, when it is a
+// compile error, the diagnostics with the user's paths.
+type BuildError struct {
+	Output      string
+	Diagnostics []event.Diagnostic
+	Err         error
+}
+
+func (e *BuildError) Error() string {
+	if len(e.Diagnostics) > 0 {
+		d := e.Diagnostics[0]
+		more := ""
+		if len(e.Diagnostics) > 1 {
+			more = fmt.Sprintf(" (and %d more)", len(e.Diagnostics)-1)
+		}
+		return "builder: " + d.String() + more
+	}
+	out := strings.TrimSpace(e.Output)
+	if out == "" {
+		return fmt.Sprintf("builder: %v", e.Err)
+	}
+	return "builder: " + out
+}
+
+func (e *BuildError) Unwrap() error { return e.Err }
+
+// Dir names: all of hotrun's files live under OutDir in the user's module.
+const OutDir = ".hotrun"
+
+// New inspects the module (go list) and returns a Builder for it.
+func New(ctx context.Context, cfg Config) (*Builder, error) {
+	if cfg.Go == "" {
+		cfg.Go = "go"
+	}
+	abs, err := filepath.Abs(cfg.Dir)
+	if err != nil {
+		return nil, fmt.Errorf("builder: %w", err)
+	}
+	cfg.Dir = abs
+	if cfg.Root == "" {
+		cfg.Root = cfg.Dir
+	}
+	b := &Builder{cfg: cfg, out: filepath.Join(cfg.Dir, OutDir)}
+	b.enginePath = filepath.Join(b.out, "bin", "engine")
+	mod, err := b.goList(ctx, "-m", "-f", "{{.Path}}")
+	if err != nil {
+		return nil, fmt.Errorf("builder: find the module in %s: %w", cfg.Dir, err)
+	}
+	b.modPath = strings.TrimSpace(mod)
+	logic, err := b.goList(ctx, "-f", "{{.ImportPath}}\t{{.Dir}}\t{{.Name}}", cfg.Logic)
+	if err != nil {
+		return nil, fmt.Errorf("builder: logic package %s: %w", cfg.Logic, err)
+	}
+	f := strings.Split(strings.TrimSpace(logic), "\t")
+	if len(f) != 3 {
+		return nil, fmt.Errorf("builder: logic package %s: unexpected go list output %q", cfg.Logic, logic)
+	}
+	if f[2] != "main" {
+		return nil, fmt.Errorf("builder: logic package %s is package %s; a plugin must be package main", cfg.Logic, f[2])
+	}
+	b.logicPath, b.logicDir = f[0], f[1]
+	rel, err := filepath.Rel(cfg.Dir, b.logicDir)
+	if err != nil || strings.HasPrefix(rel, "..") {
+		return nil, fmt.Errorf("builder: logic package %s must be inside the module at %s", cfg.Logic, cfg.Dir)
+	}
+	b.logicRel = filepath.ToSlash(rel)
+	if err := b.refreshHostDirs(ctx); err != nil {
+		return nil, err
+	}
+	return b, nil
+}
+
+// ModulePath returns the user's module path.
+func (b *Builder) ModulePath() string { return b.modPath }
+
+// LogicDir returns the directory of the logic tree.
+func (b *Builder) LogicDir() string { return b.logicDir }
+
+// BuildDir returns the directory the plugins are written to: the only one
+// the engine may load from.
+func (b *Builder) BuildDir() string { return filepath.Join(b.out, "build") }
+
+// Clean removes the output of earlier runs. Call it before the first build.
+func (b *Builder) Clean() error {
+	for _, d := range []string{"stage", "build"} {
+		if err := os.RemoveAll(filepath.Join(b.out, d)); err != nil {
+			return fmt.Errorf("builder: clean: %w", err)
+		}
+	}
+	// The whole directory is output: keep it out of the user's git status
+	// even where their .gitignore does not name it.
+	if err := os.MkdirAll(b.out, 0o755); err != nil {
+		return fmt.Errorf("builder: %w", err)
+	}
+	return os.WriteFile(filepath.Join(b.out, ".gitignore"), []byte("*\n"), 0o644)
+}
+
+// refreshHostDirs asks go list which packages the engine holds. Run it
+// after every engine build: the engine's imports may have changed.
+func (b *Builder) refreshHostDirs(ctx context.Context) error {
+	out, err := b.goList(ctx, "-deps", "-f", "{{if not .Standard}}{{.Dir}}{{end}}", b.cfg.Engine)
+	if err != nil {
+		return fmt.Errorf("builder: engine package %s: %w", b.cfg.Engine, err)
+	}
+	dirs := make(map[string]bool)
+	for _, d := range strings.Fields(out) {
+		dirs[d] = true
+	}
+	b.mu.Lock()
+	b.hostDirs = dirs
+	b.mu.Unlock()
+	return nil
+}
+
+// Classify says what a set of changed files means: the import paths of the
+// packages they belong to, and event.KindHost when any of them is compiled
+// into the engine (or is go.mod/go.sum), event.KindLogic when they are all
+// in the logic tree, or "" when none matters to either.
+func (b *Builder) Classify(files []string) (pkgs []string, kind string) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	seen := make(map[string]bool)
+	for _, f := range files {
+		dir := filepath.Dir(f)
+		base := filepath.Base(f)
+		var k string
+		switch {
+		case dir == b.cfg.Dir && (base == "go.mod" || base == "go.sum" || base == "go.work"):
+			k = event.KindHost
+		case b.hostDirs[dir]:
+			k = event.KindHost
+		case dir == b.logicDir || strings.HasPrefix(dir, b.logicDir+string(filepath.Separator)):
+			k = event.KindLogic
+		default:
+			continue
+		}
+		if k == event.KindHost || kind == "" {
+			kind = k
+		}
+		if rel, err := filepath.Rel(b.cfg.Dir, dir); err == nil && !seen[rel] {
+			seen[rel] = true
+			p := b.modPath
+			if rel != "." {
+				p += "/" + filepath.ToSlash(rel)
+			}
+			pkgs = append(pkgs, p)
+		}
+	}
+	slices.Sort(pkgs)
+	return pkgs, kind
+}
+
+// BuildEngine builds the engine executable.
+func (b *Builder) BuildEngine(ctx context.Context) (Result, error) {
+	start := time.Now()
+	args := append([]string{"build", "-o", b.enginePath}, b.cfg.Flags...)
+	args = append(args, b.cfg.Engine)
+	if out, err := b.run(ctx, b.cfg.Dir, args...); err != nil {
+		return Result{Duration: time.Since(start)}, b.buildError(out, err, nil)
+	}
+	d := time.Since(start)
+	if err := b.refreshHostDirs(ctx); err != nil {
+		return Result{Duration: d}, err
+	}
+	return Result{Path: b.enginePath, Duration: d}, nil
+}
+
+// BuildLogic builds version n of the logic plugin into a new .so with a new
+// plugin path. Cancelling ctx stops the build at once.
+func (b *Builder) BuildLogic(ctx context.Context, n int) (Result, error) {
+	start := time.Now()
+	stageRoot := filepath.Join(b.out, "stage", fmt.Sprintf("v%d", n))
+	defer os.RemoveAll(stageRoot)
+	stageDir := filepath.Join(stageRoot, filepath.FromSlash(b.logicRel))
+	m := b.mapping(n)
+	if err := b.stage(stageDir, m); err != nil {
+		return Result{Duration: time.Since(start)}, err
+	}
+	so := filepath.Join(b.BuildDir(), fmt.Sprintf("%s.%d.so", filepath.Base(b.logicDir), n))
+	args := []string{"build", "-buildmode=plugin", "-o", so}
+	args = append(args, b.cfg.Flags...)
+	if b.cfg.PluginLDFlags != "" {
+		args = append(args, "-ldflags="+b.cfg.PluginLDFlags)
+	}
+	args = append(args, "./"+filepath.ToSlash(filepath.Join(OutDir, "stage", fmt.Sprintf("v%d", n), b.logicRel)))
+	out, err := b.run(ctx, b.cfg.Dir, args...)
+	d := time.Since(start)
+	if err != nil {
+		if ctx.Err() != nil {
+			return Result{Duration: d}, fmt.Errorf("builder: v%d: %w", n, context.Cause(ctx))
+		}
+		return Result{Duration: d}, b.buildError(out, err, &m)
+	}
+	return Result{Path: so, Duration: d}, nil
+}
+
+// mapping is how version n renames the logic tree.
+type mapping struct {
+	fromImport, toImport string // logic import path → staged import path
+	fromDir, toDir       string // logic directory → staged directory
+	fromRel, toRel       string // the same, relative to the module root
+}
+
+func (b *Builder) mapping(n int) mapping {
+	stagedRel := filepath.ToSlash(filepath.Join(OutDir, "stage", fmt.Sprintf("v%d", n), b.logicRel))
+	return mapping{
+		fromImport: b.logicPath,
+		toImport:   b.modPath + "/" + stagedRel,
+		fromDir:    b.logicDir,
+		toDir:      filepath.Join(b.cfg.Dir, filepath.FromSlash(stagedRel)),
+		fromRel:    b.logicRel,
+		toRel:      stagedRel,
+	}
+}
+
+// stage copies the logic tree to dst, rewriting its own imports.
+func (b *Builder) stage(dst string, m mapping) error {
+	return filepath.WalkDir(b.logicDir, func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return fmt.Errorf("builder: stage %s: %w", path, err)
+		}
+		rel, _ := filepath.Rel(b.logicDir, path)
+		name := d.Name()
+		if d.IsDir() {
+			if path != b.logicDir && skipDir(name) {
+				return filepath.SkipDir
+			}
+			return os.MkdirAll(filepath.Join(dst, rel), 0o755)
+		}
+		if !d.Type().IsRegular() || strings.HasPrefix(name, ".") || strings.HasSuffix(name, "_test.go") {
+			return nil
+		}
+		src, err := os.ReadFile(path)
+		if err != nil {
+			return fmt.Errorf("builder: stage: %w", err)
+		}
+		if strings.HasSuffix(name, ".go") {
+			src = rewriteImports(src, m.fromImport, m.toImport)
+		}
+		if err := os.WriteFile(filepath.Join(dst, rel), src, 0o644); err != nil {
+			return fmt.Errorf("builder: stage: %w", err)
+		}
+		return nil
+	})
+}
+
+// skipDir reports whether a directory of the logic tree is not part of it,
+// by the go command's own rules (and testdata, which no build needs).
+func skipDir(name string) bool {
+	return strings.HasPrefix(name, ".") || strings.HasPrefix(name, "_") || name == "testdata" || name == "vendor" || name == "node_modules"
+}
+
+// LogicHash returns a hash of the logic tree's contents as staging would
+// copy them. Equal hashes mean a build would produce the same plugin.
+func (b *Builder) LogicHash() (string, error) {
+	h := sha256.New()
+	err := filepath.WalkDir(b.logicDir, func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		name := d.Name()
+		if d.IsDir() {
+			if path != b.logicDir && skipDir(name) {
+				return filepath.SkipDir
+			}
+			return nil
+		}
+		if !d.Type().IsRegular() || strings.HasPrefix(name, ".") || strings.HasSuffix(name, "_test.go") {
+			return nil
+		}
+		f, err := os.Open(path)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		rel, _ := filepath.Rel(b.logicDir, path)
+		fmt.Fprintf(h, "%s\x00", rel)
+		_, err = io.Copy(h, f)
+		return err
+	})
+	if err != nil {
+		return "", fmt.Errorf("builder: hash logic: %w", err)
+	}
+	return hex.EncodeToString(h.Sum(nil)), nil
+}
+
+func (b *Builder) goList(ctx context.Context, args ...string) (string, error) {
+	out, err := b.run(ctx, b.cfg.Dir, append([]string{"list"}, args...)...)
+	if err != nil {
+		return "", fmt.Errorf("%s", strings.TrimSpace(out))
+	}
+	return out, nil
+}
+
+// run runs the go command in dir and returns its combined output.
+func (b *Builder) run(ctx context.Context, dir string, args ...string) (string, error) {
+	cmd := exec.CommandContext(ctx, b.cfg.Go, args...)
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), b.cfg.Env...)
+	cmd.Env = append(cmd.Env, "CGO_ENABLED=1")
+	var out bytes.Buffer
+	cmd.Stdout = &out
+	cmd.Stderr = &out
+	killGroup(cmd)
+	err := cmd.Run()
+	return out.String(), err
+}
+
+func (b *Builder) buildError(out string, err error, m *mapping) error {
+	if m != nil {
+		out = m.unstage(out)
+	}
+	var ee *exec.ExitError
+	if !errors.As(err, &ee) {
+		return &BuildError{Output: out, Err: fmt.Errorf("run %s: %w", b.cfg.Go, err)}
+	}
+	return &BuildError{Output: out, Diagnostics: parseDiagnostics(out, b.cfg.Dir, b.cfg.Root), Err: err}
+}
+
+// unstage replaces the staged directory and import path in text with the
+// user's, so a message names the file the user edits.
+func (m mapping) unstage(s string) string {
+	s = strings.ReplaceAll(s, m.toDir, m.fromDir)
+	s = strings.ReplaceAll(s, m.toImport, m.fromImport)
+	// The go command prints paths relative to its directory when shorter.
+	s = strings.ReplaceAll(s, m.toRel, m.fromRel)
+	return s
+}

@@ -1,0 +1,43 @@
+package builder
+
+import (
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+
+	"github.com/hotrun-dev/hotrun/event"
+)
+
+// diagLine matches the go command's compiler and vet messages:
+// "file.go:12:5: msg" or "file.go:12: msg".
+var diagLine = regexp.MustCompile(`^(\S.*?\.go):(\d+)(?::(\d+))?: (.*)$`)
+
+// parseDiagnostics turns go build output into diagnostics. Relative paths
+// in out are relative to dir (where the go command ran); the diagnostics'
+// paths are made relative to root when they lie inside it. Continuation
+// lines (indented with a tab) are joined to the message before them.
+func parseDiagnostics(out, dir, root string) []event.Diagnostic {
+	var ds []event.Diagnostic
+	for _, line := range strings.Split(out, "\n") {
+		if strings.HasPrefix(line, "\t") && len(ds) > 0 {
+			ds[len(ds)-1].Msg += "\n" + strings.TrimSpace(line)
+			continue
+		}
+		m := diagLine.FindStringSubmatch(line)
+		if m == nil {
+			continue
+		}
+		file := m[1]
+		if !filepath.IsAbs(file) {
+			file = filepath.Join(dir, file)
+		}
+		if rel, err := filepath.Rel(root, file); err == nil && !strings.HasPrefix(rel, "..") {
+			file = rel
+		}
+		ln, _ := strconv.Atoi(m[2])
+		col, _ := strconv.Atoi(m[3])
+		ds = append(ds, event.Diagnostic{File: file, Line: ln, Col: col, Msg: m[4]})
+	}
+	return ds
+}

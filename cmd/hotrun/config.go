@@ -1,0 +1,139 @@
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/BurntSushi/toml"
+)
+
+// config is everything hotrun.toml and the flags can set. A flag given on
+// the command line wins over the file.
+type config struct {
+	Dir        string        `toml:"dir"`        // the user's module root
+	Engine     string        `toml:"engine"`     // engine main package, relative to dir
+	Logic      string        `toml:"logic"`      // logic plugin main package, relative to dir
+	Headless   bool          `toml:"headless"`   // plain lines instead of the TUI
+	JSON       bool          `toml:"json"`       // JSON lines instead of the TUI
+	Verbose    bool          `toml:"verbose"`    // also say what the watcher ignored
+	Args       []string      `toml:"args"`       // engine arguments (after -- on the command line)
+	BuildFlags []string      `toml:"build_flags"` // go build flags for engine and plugins
+	Debounce   duration      `toml:"debounce"`   // quiet time that ends a burst of saves
+	Poll       bool          `toml:"poll"`       // poll instead of fsnotify
+	Include    []string      `toml:"include"`    // extra globs that count as changes
+	Exclude    []string      `toml:"exclude"`    // globs that never count
+	configPath string
+}
+
+// duration reads "50ms" from TOML.
+type duration struct{ time.Duration }
+
+func (d *duration) UnmarshalText(b []byte) error {
+	v, err := time.ParseDuration(string(b))
+	d.Duration = v
+	return err
+}
+
+const configFile = "hotrun.toml"
+
+// errUsage marks errors that exit with code 2.
+var errUsage = errors.New("usage")
+
+// parseConfig reads hotrun.toml (if present) and then the flags.
+func parseConfig(args []string, stderr io.Writer) (*config, error) {
+	fs := flag.NewFlagSet("hotrun", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() { usage(fs, stderr) }
+	cfgPath := fs.String("config", configFile, "config `file` (read when present)")
+	var f config
+	fs.StringVar(&f.Dir, "dir", ".", "the Go module `dir` that holds the engine and the logic")
+	fs.StringVar(&f.Engine, "engine", "./engine", "engine main `package`, relative to -dir")
+	fs.StringVar(&f.Logic, "logic", "./logic", "logic plugin main `package`, relative to -dir")
+	fs.BoolVar(&f.Headless, "headless", false, "print events as plain lines instead of the TUI")
+	fs.BoolVar(&f.JSON, "json", false, "print events as JSON lines (implies -headless)")
+	fs.BoolVar(&f.Verbose, "verbose", false, "also report the paths the watcher ignores, and why")
+	fs.DurationVar(&f.Debounce.Duration, "debounce", 50*time.Millisecond, "quiet `time` that ends a burst of saves")
+	fs.BoolVar(&f.Poll, "poll", false, "poll for changes instead of using inotify (Docker volumes, network mounts)")
+	var buildFlags, include, exclude string
+	fs.StringVar(&buildFlags, "buildflags", "", "go build `flags` for the engine and every plugin (space-separated)")
+	fs.StringVar(&include, "include", "", "comma-separated `globs` of extra files that count as changes")
+	fs.StringVar(&exclude, "exclude", "", "comma-separated `globs` of files that never count")
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return nil, err
+		}
+		return nil, fmt.Errorf("%w: %v", errUsage, err)
+	}
+	set := make(map[string]bool)
+	fs.Visit(func(fl *flag.Flag) { set[fl.Name] = true })
+
+	// Defaults, then the file, then the flags given.
+	cfg := config{Dir: ".", Engine: "./engine", Logic: "./logic", Debounce: duration{50 * time.Millisecond}}
+	if _, err := os.Stat(*cfgPath); err == nil {
+		if _, err := toml.DecodeFile(*cfgPath, &cfg); err != nil {
+			return nil, fmt.Errorf("%w: %s: %v", errUsage, *cfgPath, err)
+		}
+		cfg.configPath = *cfgPath
+	} else if set["config"] {
+		return nil, fmt.Errorf("%w: config file %s: %v", errUsage, *cfgPath, err)
+	}
+	apply := map[string]func(){
+		"dir":        func() { cfg.Dir = f.Dir },
+		"engine":     func() { cfg.Engine = f.Engine },
+		"logic":      func() { cfg.Logic = f.Logic },
+		"headless":   func() { cfg.Headless = f.Headless },
+		"json":       func() { cfg.JSON = f.JSON },
+		"verbose":    func() { cfg.Verbose = f.Verbose },
+		"debounce":   func() { cfg.Debounce = f.Debounce },
+		"poll":       func() { cfg.Poll = f.Poll },
+		"buildflags": func() { cfg.BuildFlags = strings.Fields(buildFlags) },
+		"include":    func() { cfg.Include = splitList(include) },
+		"exclude":    func() { cfg.Exclude = splitList(exclude) },
+	}
+	for name, fn := range apply {
+		if set[name] {
+			fn()
+		}
+	}
+	if rest := fs.Args(); len(rest) > 0 {
+		cfg.Args = rest
+	}
+	if cfg.JSON {
+		cfg.Headless = true
+	}
+	return &cfg, nil
+}
+
+func splitList(s string) []string {
+	var out []string
+	for _, p := range strings.Split(s, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+func usage(fs *flag.FlagSet, w io.Writer) {
+	fmt.Fprint(w, `hotrun changes a running Go program without stopping it: it watches the
+logic plugin's source, builds each save into a new plugin version and swaps it
+into the running engine, keeping the engine's state.
+
+Usage:
+  hotrun [flags] [-- engine arguments]
+
+Settings come from hotrun.toml in the current directory (same names as the
+flags), then from the flags.
+
+Flags:
+`)
+	fs.PrintDefaults()
+	fmt.Fprint(w, `
+Exit codes: 0 stopped normally, 1 could not start or failed, 2 bad usage.
+`)
+}

@@ -1,0 +1,71 @@
+package event
+
+import (
+	"encoding/json"
+	"fmt"
+	"time"
+)
+
+// UnmarshalRecord parses the JSON form written by MarshalRecord back into a
+// typed Record. The supervisor uses it to read the events the engine sends
+// over the control channel, which speaks the same form as -json.
+func UnmarshalRecord(b []byte) (Record, error) {
+	var head struct {
+		Time  time.Time `json:"time"`
+		Event string    `json:"event"`
+	}
+	if err := json.Unmarshal(b, &head); err != nil {
+		return Record{}, fmt.Errorf("event: decode: %w", err)
+	}
+	e, err := decode(head.Event, b)
+	if err != nil {
+		return Record{}, err
+	}
+	return Record{Time: head.Time, Event: e}, nil
+}
+
+func decode(name string, b []byte) (Event, error) {
+	switch name {
+	case "change":
+		return into[Change](b)
+	case "ignored":
+		return into[Ignored](b)
+	case "build.start":
+		return into[BuildStart](b)
+	case "build.ok":
+		return into[BuildOK](b)
+	case "build.fail":
+		return into[BuildFail](b)
+	case "build.cancel":
+		return into[BuildCanceled](b)
+	case "load.ok":
+		return into[LoadOK](b)
+	case "load.fail":
+		return into[LoadFail](b)
+	case "rollback":
+		return into[Rollback](b)
+	case "engine.start":
+		return into[EngineStart](b)
+	case "engine.exit":
+		return into[EngineExit](b)
+	case "engine.restart":
+		return into[EngineRestart](b)
+	case "request":
+		return into[Request](b)
+	case "panic":
+		return into[Panic](b)
+	case "memory":
+		return into[Memory](b)
+	case "log":
+		return into[Log](b)
+	}
+	return nil, fmt.Errorf("event: decode: unknown event %q", name)
+}
+
+func into[E Event](b []byte) (Event, error) {
+	var e E
+	if err := json.Unmarshal(b, &e); err != nil {
+		return nil, fmt.Errorf("event: decode %s: %w", e.Name(), err)
+	}
+	return e, nil
+}

@@ -1,0 +1,50 @@
+// Command engine is the example's host: it owns the state (package game)
+// and serves HTTP, running each request on the current logic version. Run it
+// with hotrun (`go run ./cmd/hotrun` in the hotrun repository), or alone:
+//
+//	go build -buildmode=plugin -o logic.so ./logic
+//	go run ./engine -plugin logic.so
+package main
+
+import (
+	"flag"
+	"fmt"
+	"log"
+	"net/http"
+
+	"github.com/hotrun-dev/hotrun/example/game"
+	"github.com/hotrun-dev/hotrun/runner/host"
+)
+
+func main() {
+	addr := flag.String("addr", "127.0.0.1:12345", "address to serve HTTP on")
+	plugin := flag.String("plugin", "", "logic plugin (.so) to load when run without hotrun")
+	flag.Parse()
+	log.SetFlags(0)
+
+	state := new(game.State)
+	h := host.New(host.Config[game.Logic]{
+		// The previous version's identity is state the engine keeps: the
+		// plugin that knew it is gone from the request path.
+		OnSwap: func(prev, next game.Logic) {
+			if prev != nil {
+				state.Swapped(prev.Version(), prev.Name())
+			}
+		},
+	})
+	if err := h.Start(*plugin); err != nil {
+		log.Fatal(err)
+	}
+	defer h.Close()
+
+	mux := http.NewServeMux()
+	mux.Handle("GET /hello", h.Handler(func(w http.ResponseWriter, r *http.Request, logic game.Logic) {
+		fmt.Fprint(w, logic.Hello(r.URL.Query().Get("name"), state.Visit()))
+	}))
+	ln, err := h.Listen("tcp", *addr)
+	if err != nil {
+		log.Fatal(err)
+	}
+	log.Printf("engine: serving on http://%s/hello?name=test", ln.Addr())
+	log.Fatal(http.Serve(ln, mux))
+}

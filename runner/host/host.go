@@ -1,0 +1,304 @@
+// Package host is the engine side of hotrun: the small library that a
+// user's engine (the host program) imports to load logic plugins, swap them
+// in while requests keep flowing, and report what happens.
+//
+// # The model
+//
+// The engine owns the state; the logic plugin owns the code. The plugin's
+// main package exports one symbol (by default "Logic") whose type T is
+// declared in a package that both the engine and the plugin import, so it is
+// one type in both. [New] takes T as a type parameter; [Host.Load] opens a
+// plugin, looks the symbol up with [Lookup], runs the optional check, and
+// swaps the new value in with one atomic store. Every request handled through
+// [Host.Handler] reads the current value once, so it runs start to end on one
+// version: in-flight requests on the old version finish on it.
+//
+// Go never unloads a plugin, and a plugin path that was opened once can't be
+// opened again. So a version, once loaded, stays in the process: switching
+// back to it ([Host.Activate]) needs no build, and loading the same version
+// number twice is refused.
+//
+// # Under hotrun and alone
+//
+// Under hotrun the environment names a control socket ([EnvControl]): the
+// engine listens there, hotrun connects, tells it which versions to load and
+// activate, and receives its events (loads, rejections, requests, panics) as
+// JSON lines. The engine only loads plugins from hotrun's build directory
+// ([EnvBuildDir]). Run alone, [Host.Start] loads the plugin path it is given,
+// so the engine still works without hotrun.
+//
+// This package uses only the standard library (and hotrun's event package,
+// which does too): it ends up in the user's binary.
+package host
+
+import (
+	"errors"
+	"fmt"
+	"log"
+	"os"
+	"plugin"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/hotrun-dev/hotrun/event"
+)
+
+// Environment variables that hotrun sets for the engine.
+const (
+	// EnvControl is the path of the Unix socket the engine listens on for
+	// hotrun's commands.
+	EnvControl = "HOTRUN_CONTROL"
+	// EnvBuildDir is the only directory the engine loads plugins from when
+	// it takes commands from hotrun.
+	EnvBuildDir = "HOTRUN_BUILD_DIR"
+	// EnvListeners names the listening sockets hotrun hands to the engine
+	// as inherited file descriptors (see [Host.Listen]).
+	EnvListeners = "HOTRUN_LISTENERS"
+)
+
+// Config configures a Host. The zero value works: symbol "Logic", no hooks.
+type Config[T any] struct {
+	// Symbol is the name the plugin exports; "" means "Logic".
+	Symbol string
+
+	// Check, when set, runs on a freshly opened version before it takes
+	// traffic. An error, a panic or running past CheckTimeout rejects the
+	// version and the current one keeps serving.
+	Check        func(T) error
+	CheckTimeout time.Duration // 0 means 5s
+
+	// OnSwap, when set, runs just before next becomes current; prev is the
+	// version it replaces (the zero T for the first). This is where the
+	// engine moves state from one version to the next, in the spirit of
+	// Erlang's code_change. A panic rejects next.
+	OnSwap func(prev, next T)
+
+	// Logger receives the engine-side messages when no hotrun is attached;
+	// nil means the standard logger.
+	Logger *log.Logger
+}
+
+// version is one loaded plugin version.
+type version[T any] struct {
+	n     int
+	path  string
+	value T
+}
+
+// Host loads versions of a logic plugin and serves the current one.
+type Host[T any] struct {
+	cfg Config[T]
+
+	cur atomic.Pointer[version[T]] // the version new requests run on; nil until the first load
+
+	mu     sync.Mutex          // serializes Load and Activate, and guards loaded
+	loaded map[int]*version[T] // every version opened in this process, by number
+
+	out      *outbox // events and replies to hotrun; nil when run alone
+	buildDir string  // where plugins may come from under hotrun
+	ctl      *controlServer
+}
+
+// New returns a Host for logic of type T.
+func New[T any](cfg Config[T]) *Host[T] {
+	if cfg.Symbol == "" {
+		cfg.Symbol = "Logic"
+	}
+	if cfg.CheckTimeout == 0 {
+		cfg.CheckTimeout = 5 * time.Second
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = log.Default()
+	}
+	return &Host[T]{cfg: cfg, loaded: make(map[int]*version[T])}
+}
+
+// Start attaches the host to hotrun when the environment names a control
+// socket; hotrun then says what to load. Run alone, it loads pluginPath as
+// version 1, and an empty pluginPath is an error that says what to do.
+func (h *Host[T]) Start(pluginPath string) error {
+	if sock := os.Getenv(EnvControl); sock != "" {
+		h.buildDir = os.Getenv(EnvBuildDir)
+		if h.buildDir == "" {
+			return fmt.Errorf("host: %s is set but %s is not: the engine must be started by hotrun", EnvControl, EnvBuildDir)
+		}
+		h.out = newOutbox()
+		ctl, err := listenControl(sock, h)
+		if err != nil {
+			return err
+		}
+		h.ctl = ctl
+		return nil
+	}
+	if pluginPath == "" {
+		return errors.New("host: no logic plugin to load: run the engine under hotrun, or build the logic with `go build -buildmode=plugin -o logic.so ./logic` and pass its path")
+	}
+	if err := h.load(pluginPath, 1); err != nil {
+		return err
+	}
+	return nil
+}
+
+// Close stops listening for hotrun's commands. Loaded versions stay mapped:
+// Go can't unload a plugin.
+func (h *Host[T]) Close() error {
+	if h.ctl != nil {
+		return h.ctl.close()
+	}
+	return nil
+}
+
+// Current returns the version requests run on now, and its number (0 and
+// false when none is loaded yet).
+func (h *Host[T]) Current() (T, int, bool) {
+	v := h.cur.Load()
+	if v == nil {
+		var zero T
+		return zero, 0, false
+	}
+	return v.value, v.n, true
+}
+
+// Versions returns the numbers of the versions loaded so far, in no order.
+func (h *Host[T]) Versions() []int {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	ns := make([]int, 0, len(h.loaded))
+	for n := range h.loaded {
+		ns = append(ns, n)
+	}
+	return ns
+}
+
+// Load opens the plugin at path as version n and, if it passes the check,
+// makes it current. On any error the current version keeps serving.
+func (h *Host[T]) Load(path string, n int) error {
+	return h.load(path, n)
+}
+
+func (h *Host[T]) load(path string, n int) error {
+	start := time.Now()
+	err := h.open(path, n)
+	if err != nil {
+		h.emit(event.LoadFail{Version: n, Error: err.Error(), Explain: Explain(err)})
+		return err
+	}
+	h.emit(event.LoadOK{Version: n, Duration: event.Duration(time.Since(start))})
+	return nil
+}
+
+func (h *Host[T]) open(path string, n int) error {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if _, ok := h.loaded[n]; ok {
+		return fmt.Errorf("host: load v%d: %w", n, errLoadedTwice)
+	}
+	p, err := openPlugin(path)
+	if err != nil {
+		return fmt.Errorf("host: load v%d: %w", n, err)
+	}
+	value, err := Lookup[T](p, h.cfg.Symbol)
+	if err != nil {
+		return fmt.Errorf("host: load v%d: %w", n, err)
+	}
+	if err := h.check(value); err != nil {
+		return fmt.Errorf("host: load v%d: %w", n, err)
+	}
+	v := &version[T]{n: n, path: path, value: value}
+	if err := h.swap(v); err != nil {
+		return fmt.Errorf("host: load v%d: %w", n, err)
+	}
+	h.loaded[n] = v
+	return nil
+}
+
+// Activate makes version n, loaded before, current again: a rollback or a
+// roll forward, with no build and no plugin.Open.
+func (h *Host[T]) Activate(n int) error {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	v, ok := h.loaded[n]
+	if !ok {
+		return fmt.Errorf("host: activate v%d: not loaded in this engine", n)
+	}
+	from := 0
+	if c := h.cur.Load(); c != nil {
+		from = c.n
+		if c.n == n {
+			return nil
+		}
+	}
+	if err := h.swap(v); err != nil {
+		return fmt.Errorf("host: activate v%d: %w", n, err)
+	}
+	h.emit(event.Rollback{From: from, To: n})
+	return nil
+}
+
+// swap runs OnSwap and stores v as current. h.mu is held.
+func (h *Host[T]) swap(v *version[T]) (err error) {
+	var prev T
+	if c := h.cur.Load(); c != nil {
+		prev = c.value
+	}
+	if h.cfg.OnSwap != nil {
+		defer func() {
+			if r := recover(); r != nil {
+				err = fmt.Errorf("OnSwap panicked: %v", r)
+			}
+		}()
+		h.cfg.OnSwap(prev, v.value)
+	}
+	h.cur.Store(v)
+	return nil
+}
+
+// check runs Config.Check with a timeout, turning a panic into an error.
+func (h *Host[T]) check(value T) error {
+	if h.cfg.Check == nil {
+		return nil
+	}
+	done := make(chan error, 1) // buffered: a check that times out must not block forever
+	go func() {
+		defer func() {
+			if r := recover(); r != nil {
+				done <- fmt.Errorf("check panicked: %v", r)
+			}
+		}()
+		done <- h.cfg.Check(value)
+	}()
+	select {
+	case err := <-done:
+		if err != nil {
+			return fmt.Errorf("%w: %w", errCheckFailed, err)
+		}
+		return nil
+	case <-time.After(h.cfg.CheckTimeout):
+		return fmt.Errorf("%w: no answer within %s", errCheckFailed, h.cfg.CheckTimeout)
+	}
+}
+
+// openPlugin opens path, turning a panic in the plugin's init into an error.
+// Such a path must never be opened again (it would hang); version numbers
+// are never reused, so it isn't.
+func openPlugin(path string) (p *plugin.Plugin, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("%w: %v", errInitPanic, r)
+		}
+	}()
+	return plugin.Open(path)
+}
+
+// emit sends e to hotrun, or logs it when the engine runs alone. Requests
+// are not logged alone: the engine's own log is the user's business.
+func (h *Host[T]) emit(e event.Event) {
+	if h.out != nil {
+		h.out.event(e)
+		return
+	}
+	if _, ok := e.(event.Request); !ok {
+		h.cfg.Logger.Print("hotrun: " + event.Format(e))
+	}
+}

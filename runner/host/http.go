@@ -1,0 +1,101 @@
+package host
+
+import (
+	"fmt"
+	"net/http"
+	"runtime/debug"
+	"strings"
+	"time"
+
+	"github.com/hotrun-dev/hotrun/event"
+)
+
+// Handler returns an http.Handler that runs fn on the current version. The
+// version is read once per request, so a request runs start to end on one
+// version even while another is swapped in. A panic in fn is recovered,
+// reported as an event and answered with 500; the engine keeps serving.
+// Before the first version loads, requests get 503.
+func (h *Host[T]) Handler(fn func(w http.ResponseWriter, r *http.Request, logic T)) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		v := h.cur.Load()
+		rec := &statusRecorder{ResponseWriter: w}
+		n := 0
+		if v == nil {
+			http.Error(rec, "no logic version is loaded yet", http.StatusServiceUnavailable)
+		} else {
+			n = v.n
+			h.serve(rec, r, v, fn)
+		}
+		status := rec.status
+		if status == 0 {
+			status = http.StatusOK
+		}
+		h.emit(event.Request{
+			Method:   r.Method,
+			Path:     r.URL.Path,
+			Status:   status,
+			Duration: event.Duration(time.Since(start)),
+			Version:  n,
+		})
+	})
+}
+
+func (h *Host[T]) serve(rec *statusRecorder, r *http.Request, v *version[T], fn func(http.ResponseWriter, *http.Request, T)) {
+	defer func() {
+		p := recover()
+		if p == nil || p == http.ErrAbortHandler {
+			if p != nil {
+				panic(p)
+			}
+			return
+		}
+		h.emit(event.Panic{Version: v.n, Value: fmt.Sprint(p), Where: panicSite(debug.Stack())})
+		if rec.status == 0 {
+			http.Error(rec, "internal error: the logic panicked", http.StatusInternalServerError)
+		}
+		rec.status = http.StatusInternalServerError
+	}()
+	fn(rec, r, v.value)
+}
+
+// panicSite returns the first frame of stack below the runtime's panic
+// machinery: the function and file:line that panicked.
+func panicSite(stack []byte) string {
+	lines := strings.Split(string(stack), "\n")
+	for i := 0; i+1 < len(lines); i++ {
+		if strings.HasPrefix(lines[i], "panic(") {
+			if i+3 < len(lines) {
+				fn := lines[i+2]
+				if j := strings.LastIndex(fn, "("); j > 0 {
+					fn = fn[:j]
+				}
+				return fn + " " + strings.TrimSpace(strings.Split(lines[i+3], " +")[0])
+			}
+		}
+	}
+	return "unknown"
+}
+
+// statusRecorder remembers the status a handler wrote.
+type statusRecorder struct {
+	http.ResponseWriter
+	status int
+}
+
+func (r *statusRecorder) WriteHeader(code int) {
+	if r.status == 0 {
+		r.status = code
+	}
+	r.ResponseWriter.WriteHeader(code)
+}
+
+func (r *statusRecorder) Write(b []byte) (int, error) {
+	if r.status == 0 {
+		r.status = http.StatusOK
+	}
+	return r.ResponseWriter.Write(b)
+}
+
+// Unwrap lets http.ResponseController reach the underlying writer.
+func (r *statusRecorder) Unwrap() http.ResponseWriter { return r.ResponseWriter }

@@ -1,0 +1,37 @@
+package host
+
+import (
+	"fmt"
+	"net"
+	"os"
+	"strconv"
+	"strings"
+)
+
+// Listen returns a listener for addr. When hotrun opened that address for
+// the engine and passed it down as an inherited file descriptor (so that
+// connections wait in the backlog while the engine restarts instead of being
+// refused), Listen uses it; otherwise it opens its own with net.Listen.
+//
+// hotrun names inherited sockets in EnvListeners as
+// "network:addr=fd;network:addr=fd".
+func (h *Host[T]) Listen(network, addr string) (net.Listener, error) {
+	for _, spec := range strings.Split(os.Getenv(EnvListeners), ";") {
+		name, fdText, ok := strings.Cut(spec, "=")
+		if !ok || name != network+":"+addr {
+			continue
+		}
+		fd, err := strconv.Atoi(fdText)
+		if err != nil {
+			return nil, fmt.Errorf("host: %s: bad descriptor %q", EnvListeners, fdText)
+		}
+		f := os.NewFile(uintptr(fd), name)
+		ln, err := net.FileListener(f)
+		f.Close() // FileListener dup'ed it
+		if err != nil {
+			return nil, fmt.Errorf("host: inherited listener %s: %w", name, err)
+		}
+		return ln, nil
+	}
+	return net.Listen(network, addr)
+}

@@ -1,0 +1,75 @@
+package host
+
+import (
+	"errors"
+	"fmt"
+	"plugin"
+	"reflect"
+	"strings"
+)
+
+var (
+	errLoadedTwice  = errors.New("version already loaded")
+	errInitPanic    = errors.New("plugin init panicked")
+	errCheckFailed  = errors.New("check rejected the version")
+	errNoSymbol     = errors.New("symbol not found")
+	errWrongType    = errors.New("symbol has the wrong type")
+	errOutsideBuild = errors.New("plugin path outside hotrun's build directory")
+)
+
+// Lookup finds the exported symbol name in p as a T. The plugin may export
+// a variable of type T (`var Logic game.Logic = …`, which Go hands over as a
+// *T) or a value whose type is, or implements, T (a function, or a pointer to
+// a variable of a type that implements interface T). A missing symbol or one
+// of another type is an error that names both types, never a panic.
+func Lookup[T any](p *plugin.Plugin, name string) (T, error) {
+	var zero T
+	s, err := p.Lookup(name)
+	if err != nil {
+		return zero, fmt.Errorf("%w: the plugin exports no %s (declare `var %s %s` in its main package)", errNoSymbol, name, name, typeName[T]())
+	}
+	switch v := s.(type) {
+	case *T:
+		return *v, nil
+	case T:
+		return v, nil
+	}
+	return zero, fmt.Errorf("%w: %s is a %T, the engine expects a %s", errWrongType, name, s, typeName[T]())
+}
+
+func typeName[T any]() string {
+	return reflect.TypeFor[T]().String()
+}
+
+// Explain turns the known Go plugin failures into one plain sentence that
+// says what happened and what to do. It returns "" for errors it does not
+// know; the raw error is always shown beside it.
+func Explain(err error) string {
+	if err == nil {
+		return ""
+	}
+	msg := err.Error()
+	switch {
+	case errors.Is(err, errNoSymbol):
+		return "The new version does not export the symbol the engine looks up; the old version keeps serving. Export it from the logic's main package."
+	case errors.Is(err, errWrongType):
+		return "The new version exports the symbol with another type than the engine expects; the old version keeps serving. Declare it with the type from the shared package."
+	case errors.Is(err, errInitPanic):
+		return "The new version panicked while initializing (a package init or a global's initializer); the old version keeps serving. Fix the panic and save again."
+	case errors.Is(err, errCheckFailed):
+		return "The new version failed its check before taking traffic; the old version keeps serving."
+	case errors.Is(err, errLoadedTwice):
+		return "This version number was loaded before; Go can't load a plugin twice. hotrun gives each build a new number, so this is a hotrun bug or a manual load."
+	case errors.Is(err, errOutsideBuild):
+		return "The engine only loads plugins that hotrun built, from its build directory; this request was refused."
+	case strings.Contains(msg, "plugin already loaded"):
+		return "A plugin with the same plugin path was loaded before; Go loads each path once. Build every version with a new plugin path (hotrun does)."
+	case strings.Contains(msg, "different version of package"):
+		return "A package the engine holds changed since the engine was built (or engine and plugin were built with different flags or toolchains); only a new engine can take it: restart the engine."
+	case strings.Contains(msg, "plugin: not implemented"):
+		return "This Go has no plugin support here: plugins need Linux, macOS or FreeBSD and CGO_ENABLED=1. Use restart mode."
+	case strings.Contains(msg, "cannot open shared object file"), strings.Contains(msg, "no such file"):
+		return "The plugin file is missing; rebuild it."
+	}
+	return ""
+}

@@ -1,0 +1,469 @@
+// Package runner runs the hot-reload loop: it builds the user's engine and
+// logic with the builder, starts the engine and steers it over a private
+// control socket, and turns every change the watcher reports into a new
+// version swapped into the running engine — or, when the change touches a
+// package the engine holds, into a new engine.
+//
+// The engine side, the library the user's engine imports, is the sub-package
+// host. This package is the supervisor side, inside hotrun: it never prints
+// (everything it does is an event) and never draws.
+package runner
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"path/filepath"
+	"time"
+
+	"golang.org/x/sync/errgroup"
+
+	"github.com/hotrun-dev/hotrun/builder"
+	"github.com/hotrun-dev/hotrun/event"
+	"github.com/hotrun-dev/hotrun/watcher"
+)
+
+// Config configures a Runner.
+type Config struct {
+	Dir        string   // the user's module root
+	Engine     string   // engine package, relative to Dir ("./engine")
+	Logic      string   // logic plugin package, relative to Dir ("./logic")
+	Root       string   // where diagnostics are relative to; "" means Dir
+	EngineArgs []string // arguments for the engine
+	Flags      []string // go build flags for the engine and every plugin
+	// PluginLDFlags go to plugin builds only; "" means "-s -w", which cuts
+	// link time and may differ from the engine's.
+	PluginLDFlags string
+	Watch         watcher.Config // Roots default to Dir; Events is set by Run
+	Events        event.Publisher
+}
+
+// Runner is the hot-reload loop. Create it with New, run it with Run; its
+// Rebuild, Restart, Rollback and Forward methods may be called from any
+// goroutine while it runs (they are the TUI's keys).
+type Runner struct {
+	cfg      Config
+	requests chan request // from the Controller methods to the loop; buffered, dropped when full
+}
+
+type request int
+
+const (
+	reqRebuild request = iota
+	reqRestart
+	reqRollback
+	reqForward
+)
+
+// New returns a Runner for cfg.
+func New(cfg Config) *Runner {
+	if cfg.Events == nil {
+		cfg.Events = event.Discard
+	}
+	if cfg.PluginLDFlags == "" {
+		cfg.PluginLDFlags = "-s -w"
+	}
+	return &Runner{cfg: cfg, requests: make(chan request, 16)}
+}
+
+// Rebuild asks for a new logic build now, even if nothing changed.
+func (r *Runner) Rebuild() { r.ask(reqRebuild) }
+
+// Restart asks for the engine to be restarted.
+func (r *Runner) Restart() { r.ask(reqRestart) }
+
+// Rollback asks the engine to switch to the version loaded before the
+// active one.
+func (r *Runner) Rollback() { r.ask(reqRollback) }
+
+// Forward undoes a Rollback.
+func (r *Runner) Forward() { r.ask(reqForward) }
+
+func (r *Runner) ask(q request) {
+	select {
+	case r.requests <- q:
+	default: // the loop is busy with a pile of them already; one more adds nothing
+	}
+}
+
+// Run builds, starts the engine and reloads on every change until ctx is
+// done; then it stops the engine and returns. It returns an error only when
+// it can't start at all (no module, no such package).
+func (r *Runner) Run(ctx context.Context) error {
+	dir, err := filepath.Abs(r.cfg.Dir)
+	if err != nil {
+		return fmt.Errorf("runner: %w", err)
+	}
+	b, err := builder.New(ctx, builder.Config{
+		Dir:           dir,
+		Engine:        r.cfg.Engine,
+		Logic:         r.cfg.Logic,
+		Root:          r.cfg.Root,
+		Flags:         r.cfg.Flags,
+		PluginLDFlags: r.cfg.PluginLDFlags,
+	})
+	if err != nil {
+		return err
+	}
+	if err := b.Clean(); err != nil {
+		return err
+	}
+	wcfg := r.cfg.Watch
+	if len(wcfg.Roots) == 0 {
+		wcfg.Roots = []string{dir}
+	}
+	wcfg.Events = r.cfg.Events
+	w, err := watcher.New(wcfg)
+	if err != nil {
+		return fmt.Errorf("runner: %w", err)
+	}
+
+	g, gctx := errgroup.WithContext(ctx)
+	g.Go(func() error { return w.Run(gctx) })
+	l := &loop{
+		cfg:     r.cfg,
+		dir:     dir,
+		b:       b,
+		ev:      r.cfg.Events,
+		changes: w.Changes(),
+		reqs:    r.requests,
+		results: make(chan jobResult, 1),
+	}
+	g.Go(func() error { return l.run(gctx) })
+	err = g.Wait()
+	if errors.Is(err, context.Canceled) {
+		err = nil
+	}
+	return err
+}
+
+// loop is the state of one Run. Only its run goroutine touches it.
+type loop struct {
+	cfg     Config
+	dir     string
+	b       *builder.Builder
+	ev      event.Publisher
+	changes <-chan watcher.Change
+	reqs    <-chan request
+	results chan jobResult // from the build job to the loop; the loop always drains it
+
+	engine     *builder.Result // the last good engine build; nil before
+	eng        *Engine         // the running engine; nil while none
+	lastLogic  string          // content hash of the last logic tree built
+	next       int             // the last version number handed out
+	so         map[int]string  // every version built, by number: its .so
+	loaded     []int           // versions loaded into the running engine, in load order
+	active     int             // index into loaded of the version serving; -1 for none
+	wantEngine bool            // an engine build is owed (a host change not yet built)
+
+	job    context.CancelFunc // cancels the build job under way; nil while none
+	jobVer int                // its logic version
+	jobs   int                // build jobs started and not yet reported
+}
+
+type jobResult struct {
+	version int
+	engine  *builder.Result // set when the job built the engine
+	logic   *builder.Result // set when the logic build succeeded
+	err     error
+	hash    string // content hash of the logic tree the job built
+}
+
+// restartBackoff spaces restarts of an engine that keeps dying.
+const restartBackoff = time.Second
+
+func (l *loop) run(ctx context.Context) error {
+	l.so = make(map[int]string)
+	l.active = -1
+	l.wantEngine = true
+	l.startJob(ctx, true)
+	defer l.shutdown()
+
+	var crashes []time.Time // recent unexpected exits, for the crash-loop limit
+	var retry <-chan time.Time
+	var lastGood int // the version serving when the engine died
+	mem := time.NewTicker(5 * time.Second)
+	defer mem.Stop()
+	for {
+		var exited <-chan struct{}
+		if l.eng != nil {
+			exited = l.eng.Exited()
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+
+		case c, ok := <-l.changes:
+			if !ok {
+				return nil
+			}
+			l.onChange(ctx, c)
+
+		case res := <-l.results:
+			l.jobs--
+			l.onResult(ctx, res)
+
+		case q := <-l.reqs:
+			l.onRequest(ctx, q)
+
+		case <-exited:
+			l.ev.Publish(l.eng.ExitEvent("unexpected exit"))
+			l.eng = nil
+			lastGood = l.current()
+			now := time.Now()
+			crashes = append(crashes, now)
+			for len(crashes) > 0 && now.Sub(crashes[0]) > time.Minute {
+				crashes = crashes[1:]
+			}
+			if len(crashes) >= 5 {
+				l.warn("the engine crashed 5 times in a minute; not restarting it until the next change (or press R)")
+				continue
+			}
+			retry = time.After(restartBackoff * time.Duration(len(crashes)-1))
+
+		case <-retry:
+			retry = nil
+			if l.eng == nil {
+				l.restart(ctx, "restarting after a crash", lastGood)
+			}
+
+		case <-mem.C:
+			l.memory()
+		}
+	}
+}
+
+func (l *loop) warn(msg string) {
+	l.ev.Publish(event.Log{Source: event.SourceHotrun, Level: "warn", Text: msg})
+}
+
+func (l *loop) onChange(ctx context.Context, c watcher.Change) {
+	pkgs, kind := l.b.Classify(c.Files)
+	if kind == "" {
+		return
+	}
+	l.ev.Publish(event.Change{Files: l.rel(c.Files), Packages: pkgs, Kind: kind})
+	if kind == event.KindHost {
+		l.wantEngine = true
+	} else if !l.wantEngine {
+		// A save that changed no byte of the logic tree (the watcher saw a
+		// rename or a revert) builds nothing.
+		if h, err := l.b.LogicHash(); err == nil && h == l.lastLogic && l.job == nil {
+			return
+		}
+	}
+	l.startJob(ctx, l.wantEngine)
+}
+
+func (l *loop) onRequest(ctx context.Context, q request) {
+	switch q {
+	case reqRebuild:
+		l.startJob(ctx, l.wantEngine)
+	case reqRestart:
+		l.restart(ctx, "restart asked for", l.current())
+	case reqRollback, reqForward:
+		to := l.active - 1
+		if q == reqForward {
+			to = l.active + 1
+		}
+		if l.eng == nil || to < 0 || to >= len(l.loaded) {
+			l.warn("no version to switch to")
+			return
+		}
+		if err := l.eng.Activate(ctx, l.loaded[to]); err != nil {
+			l.warn(err.Error())
+			return
+		}
+		l.active = to
+	}
+}
+
+// startJob cancels the build under way, if any, and starts one for a new
+// version: the engine first when withEngine, then the logic.
+func (l *loop) startJob(ctx context.Context, withEngine bool) {
+	if l.job != nil {
+		l.job()
+		l.ev.Publish(event.BuildCanceled{Version: l.jobVer, Target: event.TargetLogic})
+	}
+	l.next++
+	n := l.next
+	jctx, cancel := context.WithCancel(ctx)
+	l.job, l.jobVer = cancel, n
+	l.jobs++
+	// Hash before building: a save during the build must not be mistaken
+	// for content this build already has.
+	hash, _ := l.b.LogicHash()
+	go func() {
+		res := l.build(jctx, n, withEngine)
+		res.hash = hash
+		l.results <- res
+	}()
+}
+
+// build runs in the job goroutine and publishes the build events.
+func (l *loop) build(ctx context.Context, n int, withEngine bool) jobResult {
+	res := jobResult{version: n}
+	if withEngine {
+		l.ev.Publish(event.BuildStart{Target: event.TargetEngine})
+		r, err := l.b.BuildEngine(ctx)
+		if err != nil {
+			if ctx.Err() != nil {
+				res.err = ctx.Err()
+				return res
+			}
+			l.ev.Publish(failEvent(0, event.TargetEngine, r.Duration, err))
+			res.err = err
+			return res
+		}
+		l.ev.Publish(event.BuildOK{Target: event.TargetEngine, Duration: event.Duration(r.Duration), Path: r.Path})
+		res.engine = &r
+	}
+	l.ev.Publish(event.BuildStart{Version: n, Target: event.TargetLogic})
+	r, err := l.b.BuildLogic(ctx, n)
+	if err != nil {
+		if ctx.Err() == nil {
+			l.ev.Publish(failEvent(n, event.TargetLogic, r.Duration, err))
+		}
+		res.err = err
+		return res
+	}
+	l.ev.Publish(event.BuildOK{Version: n, Target: event.TargetLogic, Duration: event.Duration(r.Duration), Path: r.Path})
+	res.logic = &r
+	return res
+}
+
+func failEvent(n int, target string, d time.Duration, err error) event.BuildFail {
+	ev := event.BuildFail{Version: n, Target: target, Duration: event.Duration(d), Error: err.Error()}
+	var be *builder.BuildError
+	if errors.As(err, &be) {
+		ev.Diagnostics = be.Diagnostics
+		ev.Error = be.Error()
+	}
+	return ev
+}
+
+func (l *loop) onResult(ctx context.Context, res jobResult) {
+	if res.version == l.jobVer {
+		l.job = nil
+	}
+	if res.engine != nil {
+		l.engine = res.engine
+		l.wantEngine = false
+	}
+	if res.version != l.jobVer {
+		return // a stale job, canceled for a newer one
+	}
+	if res.err != nil && res.engine == nil && l.engine == nil {
+		return // no engine yet: nothing to run until a change fixes the build
+	}
+	if res.logic != nil {
+		l.so[res.version] = res.logic.Path
+		l.lastLogic = res.hash
+	}
+	if res.engine != nil || l.eng == nil {
+		// A new engine, or none running: start it with this version, or
+		// the one that served last.
+		n := l.current()
+		if res.logic != nil {
+			n = res.version
+		}
+		l.restart(ctx, "the engine was rebuilt", n)
+		return
+	}
+	if res.logic != nil {
+		l.load(ctx, res.version)
+	}
+}
+
+// load asks the running engine to load version n.
+func (l *loop) load(ctx context.Context, n int) {
+	lctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	if err := l.eng.Load(lctx, n, l.so[n]); err != nil {
+		// The engine reported load.fail itself; a dead engine is seen by run.
+		return
+	}
+	l.loaded = append(l.loaded, n)
+	l.active = len(l.loaded) - 1
+	l.memory()
+}
+
+// current returns the version serving, or 0.
+func (l *loop) current() int {
+	if l.active < 0 || l.active >= len(l.loaded) {
+		return 0
+	}
+	return l.loaded[l.active]
+}
+
+// restart stops the running engine, if any, starts the last good engine
+// build, and loads version n (none when n is 0).
+func (l *loop) restart(ctx context.Context, why string, n int) {
+	if l.engine == nil {
+		l.warn("no engine build to start; fix the build and save")
+		return
+	}
+	if l.eng != nil {
+		l.ev.Publish(event.EngineRestart{PID: l.eng.PID(), Reason: why})
+		l.eng.Stop(5 * time.Second)
+		l.ev.Publish(l.eng.ExitEvent("stopped by hotrun"))
+		l.eng = nil
+	}
+	eng, err := StartEngine(ctx, EngineConfig{
+		Path:     l.engine.Path,
+		Args:     l.cfg.EngineArgs,
+		Dir:      l.dir,
+		BuildDir: l.b.BuildDir(),
+		Events:   l.ev,
+	})
+	if err != nil {
+		l.ev.Publish(event.Log{Source: event.SourceHotrun, Level: "error", Text: err.Error()})
+		return
+	}
+	l.eng = eng
+	l.loaded, l.active = nil, -1
+	if n > 0 {
+		l.load(ctx, n)
+	}
+}
+
+func (l *loop) memory() {
+	if l.eng == nil {
+		return
+	}
+	if rss := l.eng.RSS(); rss > 0 {
+		l.ev.Publish(event.Memory{RSSBytes: rss, VersionsLoaded: len(l.loaded)})
+	}
+}
+
+// shutdown cancels the build under way, waits for it, and stops the engine.
+func (l *loop) shutdown() {
+	if l.job != nil {
+		l.job()
+	}
+	for ; l.jobs > 0; l.jobs-- {
+		<-l.results
+	}
+	if l.eng != nil {
+		l.eng.Stop(5 * time.Second)
+		l.ev.Publish(l.eng.ExitEvent("hotrun stopped it"))
+		l.eng = nil
+	}
+}
+
+// rel makes paths relative to the project root for people to read.
+func (l *loop) rel(files []string) []string {
+	root := l.cfg.Root
+	if root == "" {
+		root = l.dir
+	}
+	out := make([]string, len(files))
+	for i, f := range files {
+		if r, err := filepath.Rel(root, f); err == nil && !filepath.IsAbs(r) && r[0] != '.' {
+			out[i] = r
+		} else {
+			out[i] = f
+		}
+	}
+	return out
+}

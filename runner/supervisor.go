@@ -1,0 +1,310 @@
+package runner
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/hotrun-dev/hotrun/event"
+	"github.com/hotrun-dev/hotrun/runner/host"
+)
+
+// Engine is one running engine process and hotrun's control connection to
+// it. Start one with StartEngine; it ends when the process does.
+type Engine struct {
+	cmd    *exec.Cmd
+	dir    string // private 0700 directory holding the control socket
+	events event.Publisher
+
+	exited chan struct{} // closed when the process has been waited for
+	state  *os.ProcessState
+
+	connMu sync.Mutex // guards conn writes and nextID
+	conn   net.Conn
+	nextID int64
+
+	pendMu  sync.Mutex                // guards pending
+	pending map[int64]chan host.Reply // replies awaited, by command ID
+
+	wg sync.WaitGroup // the output readers and the control reader
+}
+
+// EngineConfig says how to start an engine.
+type EngineConfig struct {
+	Path     string   // the executable
+	Args     []string // its arguments
+	Dir      string   // its working directory
+	BuildDir string   // the only directory it may load plugins from
+	Env      []string // added to its environment
+	Events   event.Publisher
+	// Files are inherited by the engine as descriptors 3, 4, …
+	Files []*os.File
+}
+
+// ErrEngineExited is returned by commands to an engine that is gone.
+var ErrEngineExited = errors.New("runner: the engine exited")
+
+// StartEngine starts the engine, waits until it listens on its control
+// socket, and connects. The engine's stdout and stderr become Log events.
+func StartEngine(ctx context.Context, cfg EngineConfig) (*Engine, error) {
+	dir, err := os.MkdirTemp("", "hotrun-") // MkdirTemp makes it 0700: the socket's only guard on other systems
+	if err != nil {
+		return nil, fmt.Errorf("runner: control directory: %w", err)
+	}
+	sock := filepath.Join(dir, "control.sock")
+	cmd := exec.Command(cfg.Path, cfg.Args...)
+	cmd.Dir = cfg.Dir
+	cmd.Env = append(os.Environ(), cfg.Env...)
+	cmd.Env = append(cmd.Env, host.EnvControl+"="+sock, host.EnvBuildDir+"="+cfg.BuildDir)
+	cmd.ExtraFiles = cfg.Files
+	setProcAttr(cmd)
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		os.RemoveAll(dir)
+		return nil, fmt.Errorf("runner: %w", err)
+	}
+	stderr, err := cmd.StderrPipe()
+	if err != nil {
+		os.RemoveAll(dir)
+		return nil, fmt.Errorf("runner: %w", err)
+	}
+	if err := cmd.Start(); err != nil {
+		os.RemoveAll(dir)
+		return nil, fmt.Errorf("runner: start engine %s: %w", cfg.Path, err)
+	}
+	e := &Engine{
+		cmd:     cmd,
+		dir:     dir,
+		events:  cfg.Events,
+		exited:  make(chan struct{}),
+		pending: make(map[int64]chan host.Reply),
+	}
+	e.events.Publish(event.EngineStart{PID: cmd.Process.Pid})
+	e.wg.Add(2)
+	go e.copyLines(stdout, "stdout")
+	go e.copyLines(stderr, "stderr")
+	go func() {
+		// Wait only after the pipes are drained: os/exec's rule.
+		e.wg.Wait()
+		cmd.Wait()
+		e.state = cmd.ProcessState
+		close(e.exited)
+		os.RemoveAll(dir)
+		e.failPending()
+	}()
+	if err := e.connect(ctx, sock); err != nil {
+		e.Kill()
+		<-e.exited
+		return nil, err
+	}
+	return e, nil
+}
+
+// PID returns the engine's process ID.
+func (e *Engine) PID() int { return e.cmd.Process.Pid }
+
+// Exited is closed when the engine process has ended.
+func (e *Engine) Exited() <-chan struct{} { return e.exited }
+
+// ExitEvent describes how the engine ended. Call it after Exited is closed.
+func (e *Engine) ExitEvent(reason string) event.EngineExit {
+	ev := event.EngineExit{PID: e.PID(), Code: -1, Reason: reason}
+	if e.state == nil {
+		return ev
+	}
+	ev.Code = e.state.ExitCode()
+	if ws, ok := e.state.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
+		ev.Signal = ws.Signal().String()
+	}
+	return ev
+}
+
+func (e *Engine) copyLines(r io.Reader, stream string) {
+	defer e.wg.Done()
+	sc := bufio.NewScanner(r)
+	sc.Buffer(make([]byte, 64<<10), 1<<20)
+	for sc.Scan() {
+		e.events.Publish(event.Log{Source: event.SourceEngine, Stream: stream, Text: sc.Text()})
+	}
+	io.Copy(io.Discard, r) // a line over 1 MiB: drain so the engine never blocks on a full pipe
+}
+
+// connect dials the control socket until the engine listens, exits, or 60 s
+// pass (a cold engine may take a while to start).
+func (e *Engine) connect(ctx context.Context, sock string) error {
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		c, err := net.Dial("unix", sock)
+		if err == nil {
+			e.conn = c
+			go e.readControl(c)
+			return nil
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("runner: the engine never listened on its control socket: does it call host.Start? (%w)", err)
+		}
+		select {
+		case <-e.exited:
+			return fmt.Errorf("runner: the engine exited before it listened on its control socket (see its output above)")
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+}
+
+// readControl reads the engine's lines: replies go to the command waiting
+// for them, everything else is an event for the stream.
+func (e *Engine) readControl(c net.Conn) {
+	r := bufio.NewReaderSize(c, 64<<10)
+	for {
+		line, err := r.ReadBytes('\n')
+		if len(line) > 0 {
+			e.dispatch(line)
+		}
+		if err != nil {
+			e.failPending()
+			return
+		}
+	}
+}
+
+func (e *Engine) dispatch(line []byte) {
+	var head struct {
+		Reply *int64 `json:"reply"`
+	}
+	if err := json.Unmarshal(line, &head); err != nil {
+		e.events.Publish(event.Log{Source: event.SourceHotrun, Level: "warn", Text: "engine sent a malformed control line: " + err.Error()})
+		return
+	}
+	if head.Reply != nil {
+		var rep host.Reply
+		json.Unmarshal(line, &rep)
+		e.pendMu.Lock()
+		ch := e.pending[rep.Reply]
+		delete(e.pending, rep.Reply)
+		e.pendMu.Unlock()
+		if ch != nil {
+			ch <- rep
+		}
+		return
+	}
+	rec, err := event.UnmarshalRecord(line)
+	if err != nil {
+		e.events.Publish(event.Log{Source: event.SourceHotrun, Level: "warn", Text: "engine sent an unknown event: " + err.Error()})
+		return
+	}
+	e.events.Publish(rec.Event)
+}
+
+// failPending answers every waiting command with ErrEngineExited.
+func (e *Engine) failPending() {
+	e.pendMu.Lock()
+	defer e.pendMu.Unlock()
+	for id, ch := range e.pending {
+		ch <- host.Reply{Reply: id, Error: ErrEngineExited.Error()}
+		delete(e.pending, id)
+	}
+}
+
+// Load tells the engine to load the plugin at path as version n and waits
+// for its answer. The engine reports the outcome as an event too.
+func (e *Engine) Load(ctx context.Context, n int, path string) error {
+	return e.do(ctx, host.Command{Op: "load", Version: n, Path: path})
+}
+
+// Activate tells the engine to switch to version n, loaded before.
+func (e *Engine) Activate(ctx context.Context, n int) error {
+	return e.do(ctx, host.Command{Op: "activate", Version: n})
+}
+
+func (e *Engine) do(ctx context.Context, cmd host.Command) error {
+	ch := make(chan host.Reply, 1) // buffered: the reader never waits on us
+	e.connMu.Lock()
+	e.nextID++
+	cmd.ID = e.nextID
+	e.pendMu.Lock()
+	e.pending[cmd.ID] = ch
+	e.pendMu.Unlock()
+	b, _ := json.Marshal(cmd)
+	_, err := e.conn.Write(append(b, '\n'))
+	e.connMu.Unlock()
+	if err != nil {
+		e.pendMu.Lock()
+		delete(e.pending, cmd.ID)
+		e.pendMu.Unlock()
+		return fmt.Errorf("runner: %s v%d: %w", cmd.Op, cmd.Version, ErrEngineExited)
+	}
+	select {
+	case rep := <-ch:
+		if rep.Error != "" {
+			if rep.Error == ErrEngineExited.Error() {
+				return fmt.Errorf("runner: %s v%d: %w", cmd.Op, cmd.Version, ErrEngineExited)
+			}
+			return &CommandError{Op: cmd.Op, Version: cmd.Version, Msg: rep.Error, Explain: rep.Explain}
+		}
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// CommandError is the engine's refusal of a command.
+type CommandError struct {
+	Op      string
+	Version int
+	Msg     string // the engine's error
+	Explain string // a plain sentence, when the failure is a known one
+}
+
+func (e *CommandError) Error() string {
+	return fmt.Sprintf("runner: engine refused %s v%d: %s", e.Op, e.Version, e.Msg)
+}
+
+// Stop asks the engine to exit (SIGTERM to its process group), waits up to
+// grace, then kills it. It returns when the process is gone.
+func (e *Engine) Stop(grace time.Duration) {
+	if e.conn != nil {
+		e.conn.Close()
+	}
+	signalGroup(e.cmd, syscall.SIGTERM)
+	select {
+	case <-e.exited:
+		return
+	case <-time.After(grace):
+	}
+	e.Kill()
+	<-e.exited
+}
+
+// Kill kills the engine's process group at once.
+func (e *Engine) Kill() {
+	signalGroup(e.cmd, syscall.SIGKILL)
+}
+
+// RSS returns the engine's resident memory in bytes (Linux only; 0
+// elsewhere or when it can't be read).
+func (e *Engine) RSS() int64 {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/statm", e.PID()))
+	if err != nil {
+		return 0
+	}
+	f := strings.Fields(string(b))
+	if len(f) < 2 {
+		return 0
+	}
+	pages, _ := strconv.ParseInt(f[1], 10, 64)
+	return pages * int64(os.Getpagesize())
+}
