@@ -15,18 +15,18 @@ import (
 // config is everything hotrun.toml and the flags can set. A flag given on
 // the command line wins over the file.
 type config struct {
-	Dir        string        `toml:"dir"`        // the user's module root
-	Engine     string        `toml:"engine"`     // engine main package, relative to dir
-	Logic      string        `toml:"logic"`      // logic plugin main package, relative to dir
-	Headless   bool          `toml:"headless"`   // plain lines instead of the TUI
-	JSON       bool          `toml:"json"`       // JSON lines instead of the TUI
-	Verbose    bool          `toml:"verbose"`    // also say what the watcher ignored
-	Args       []string      `toml:"args"`       // engine arguments (after -- on the command line)
-	BuildFlags []string      `toml:"build_flags"` // go build flags for engine and plugins
-	Debounce   duration      `toml:"debounce"`   // quiet time that ends a burst of saves
-	Poll       bool          `toml:"poll"`       // poll instead of fsnotify
-	Include    []string      `toml:"include"`    // extra globs that count as changes
-	Exclude    []string      `toml:"exclude"`    // globs that never count
+	Dir        string   `toml:"dir"`         // the user's module root
+	Engine     string   `toml:"engine"`      // engine main package, relative to dir
+	Logic      string   `toml:"logic"`       // logic plugin main package, relative to dir
+	Headless   bool     `toml:"headless"`    // plain lines instead of the TUI
+	JSON       bool     `toml:"json"`        // JSON lines instead of the TUI
+	Verbose    bool     `toml:"verbose"`     // also say what the watcher ignored
+	Args       []string `toml:"args"`        // engine arguments (after -- on the command line)
+	BuildFlags []string `toml:"build_flags"` // go build flags for engine and plugins
+	Debounce   duration `toml:"debounce"`    // quiet time that ends a burst of saves
+	Poll       bool     `toml:"poll"`        // poll instead of fsnotify
+	Include    []string `toml:"include"`     // extra globs that count as changes
+	Exclude    []string `toml:"exclude"`     // globs that never count
 	configPath string
 }
 
@@ -49,7 +49,7 @@ func parseConfig(args []string, stderr io.Writer) (*config, error) {
 	fs := flag.NewFlagSet("hotrun", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.Usage = func() { usage(fs, stderr) }
-	cfgPath := fs.String("config", configFile, "config `file` (read when present)")
+	cfgPath := fs.String("config", configFile, "config `file`, read when present (\"\" for none)")
 	var f config
 	fs.StringVar(&f.Dir, "dir", ".", "the Go module `dir` that holds the engine and the logic")
 	fs.StringVar(&f.Engine, "engine", "./engine", "engine main `package`, relative to -dir")
@@ -74,7 +74,9 @@ func parseConfig(args []string, stderr io.Writer) (*config, error) {
 
 	// Defaults, then the file, then the flags given.
 	cfg := config{Dir: ".", Engine: "./engine", Logic: "./logic", Debounce: duration{50 * time.Millisecond}}
-	if _, err := os.Stat(*cfgPath); err == nil {
+	if *cfgPath == "" {
+		// -config "": no file at all.
+	} else if _, err := os.Stat(*cfgPath); err == nil {
 		if _, err := toml.DecodeFile(*cfgPath, &cfg); err != nil {
 			return nil, fmt.Errorf("%w: %s: %v", errUsage, *cfgPath, err)
 		}

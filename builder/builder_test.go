@@ -1,0 +1,222 @@
+package builder
+
+import (
+	"context"
+	"errors"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/hotrun-dev/hotrun/event"
+)
+
+func TestRewriteImports(t *testing.T) {
+	const from, to = "m/logic", "m/.hotrun/stage/v7/logic"
+	tests := []struct {
+		name, src, want string
+	}{
+		{"single", "package main\nimport \"m/logic/util\"\n", "package main\nimport \"m/.hotrun/stage/v7/logic/util\"\n"},
+		{"group and others kept",
+			"package main\n\nimport (\n\t\"fmt\"\n\tu \"m/logic/util\"\n\t\"m/shared\"\n\t\"m/logicx\"\n)\n",
+			"package main\n\nimport (\n\t\"fmt\"\n\tu \"m/.hotrun/stage/v7/logic/util\"\n\t\"m/shared\"\n\t\"m/logicx\"\n)\n"},
+		{"the root itself", "package x\nimport _ \"m/logic\"\n", "package x\nimport _ \"m/.hotrun/stage/v7/logic\"\n"},
+		{"raw string import", "package x\nimport `m/logic/a`\n", "package x\nimport \"m/.hotrun/stage/v7/logic/a\"\n"},
+		// The compiler reports a syntax error after the imports: the file
+		// still needs its staged imports so that it is the only error.
+		{"syntax error in the body", "package x\nimport \"m/logic/a\"\nfunc (", "package x\nimport \"m/.hotrun/stage/v7/logic/a\"\nfunc ("},
+		{"syntax error in the imports left alone", "package x\nimport (\"m/logic/a\"\n", "package x\nimport (\"m/logic/a\"\n"},
+		{"no imports", "package x\n", "package x\n"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := string(rewriteImports([]byte(tt.src), from, to))
+			if got != tt.want {
+				t.Errorf("got\n%s\nwant\n%s", got, tt.want)
+			}
+			if strings.Count(got, "\n") != strings.Count(tt.src, "\n") {
+				t.Errorf("line count changed")
+			}
+		})
+	}
+}
+
+func TestParseDiagnostics(t *testing.T) {
+	out := "# example.com/app/logic\n" +
+		"logic/main.go:12:5: undefined: foo\n" +
+		"/abs/elsewhere/x.go:3: something\n" +
+		"logic/util/util.go:4:2: cannot use x (variable of type int) as string value in return statement\n" +
+		"\thave int\n" +
+		"note: module requires Go 1.99\n"
+	got := parseDiagnostics(out, "/proj/app", "/proj")
+	want := []event.Diagnostic{
+		{File: "app/logic/main.go", Line: 12, Col: 5, Msg: "undefined: foo"},
+		{File: "/abs/elsewhere/x.go", Line: 3, Msg: "something"},
+		{File: "app/logic/util/util.go", Line: 4, Col: 2, Msg: "cannot use x (variable of type int) as string value in return statement\nhave int"},
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("got  %#v\nwant %#v", got, want)
+	}
+}
+
+// newApp copies testdata/app to a temporary module and returns a Builder
+// for it.
+func newApp(t *testing.T) (*Builder, string) {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("builds plugins: skipped with -short")
+	}
+	dir := t.TempDir()
+	if err := os.CopyFS(dir, os.DirFS("testdata/app")); err != nil {
+		t.Fatal(err)
+	}
+	b, err := New(context.Background(), Config{Dir: dir, Engine: "./engine", Logic: "./logic", PluginLDFlags: "-s -w"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := b.Clean(); err != nil {
+		t.Fatal(err)
+	}
+	return b, dir
+}
+
+func write(t *testing.T, path, content string) {
+	t.Helper()
+	if err := os.WriteFile(path, []byte(content), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestVersionsLoadTogether builds the engine and three plugin versions, the
+// last two with an edited logic sub-package, and loads all three into one
+// engine process: each version's packages must have their own import paths,
+// or Go refuses the later ones.
+func TestVersionsLoadTogether(t *testing.T) {
+	b, dir := newApp(t)
+	ctx := context.Background()
+	eng, err := b.BuildEngine(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var sos []string
+	for i, word := range []string{"one", "two", "three"} {
+		write(t, filepath.Join(dir, "logic/util/util.go"), "package util\n\nfunc Word() string { return \""+word+"\" }\n")
+		r, err := b.BuildLogic(ctx, i+1)
+		if err != nil {
+			t.Fatalf("v%d: %v", i+1, err)
+		}
+		if filepath.Dir(r.Path) != b.BuildDir() {
+			t.Errorf("v%d built to %s, outside %s", i+1, r.Path, b.BuildDir())
+		}
+		sos = append(sos, r.Path)
+	}
+	if len(slices.Compact(slices.Clone(sos))) != 3 {
+		t.Fatalf("plugin files not unique: %v", sos)
+	}
+	out, err := exec.Command(eng.Path, sos...).CombinedOutput()
+	if err != nil {
+		t.Fatalf("engine: %v\n%s", err, out)
+	}
+	if got, want := string(out), "hello one\nhello two\nhello three\n"; got != want {
+		t.Errorf("engine loaded versions as\n%s\nwant\n%s", got, want)
+	}
+	if _, err := os.Stat(filepath.Join(dir, OutDir, "stage", "v1")); !os.IsNotExist(err) {
+		t.Errorf("staging copy left behind: %v", err)
+	}
+}
+
+func TestCompileErrorNamesUserFile(t *testing.T) {
+	b, dir := newApp(t)
+	write(t, filepath.Join(dir, "logic/util/util.go"), "package util\n\nfunc Word() string {\n\treturn 42\n}\n")
+	_, err := b.BuildLogic(context.Background(), 1)
+	var be *BuildError
+	if !errors.As(err, &be) {
+		t.Fatalf("err = %v, want a *BuildError", err)
+	}
+	if len(be.Diagnostics) == 0 {
+		t.Fatalf("no diagnostics in %q", be.Output)
+	}
+	d := be.Diagnostics[0]
+	if d.File != "logic/util/util.go" || d.Line != 4 || d.Col == 0 || !strings.Contains(d.Msg, "cannot use 42") {
+		t.Errorf("diagnostic = %+v, want logic/util/util.go:4:col cannot use 42…", d)
+	}
+	if strings.Contains(be.Output, "stage") {
+		t.Errorf("output names the staging copy:\n%s", be.Output)
+	}
+}
+
+func TestCancelStopsBuild(t *testing.T) {
+	b, _ := newApp(t)
+	ctx, cancel := context.WithCancelCause(context.Background())
+	stale := errors.New("a newer save")
+	time.AfterFunc(50*time.Millisecond, func() { cancel(stale) })
+	// -a rebuilds everything, so the build is still running when canceled.
+	b.cfg.Flags = []string{"-a"}
+	_, err := b.BuildLogic(ctx, 1)
+	if !errors.Is(err, stale) {
+		t.Fatalf("err = %v, want the cancel cause", err)
+	}
+}
+
+func TestClassify(t *testing.T) {
+	b, dir := newApp(t)
+	p := func(rel string) string { return filepath.Join(dir, filepath.FromSlash(rel)) }
+	tests := []struct {
+		files    []string
+		wantPkgs []string
+		wantKind string
+	}{
+		{[]string{p("logic/main.go")}, []string{"example.com/app/logic"}, event.KindLogic},
+		{[]string{p("logic/util/util.go"), p("logic/main.go")}, []string{"example.com/app/logic", "example.com/app/logic/util"}, event.KindLogic},
+		{[]string{p("shared/shared.go")}, []string{"example.com/app/shared"}, event.KindHost},
+		{[]string{p("logic/main.go"), p("engine/main.go")}, []string{"example.com/app/engine", "example.com/app/logic"}, event.KindHost},
+		{[]string{p("go.mod")}, []string{"example.com/app"}, event.KindHost},
+		{[]string{p("docs/x.go")}, nil, ""},
+	}
+	for _, tt := range tests {
+		pkgs, kind := b.Classify(tt.files)
+		if !slices.Equal(pkgs, tt.wantPkgs) || kind != tt.wantKind {
+			t.Errorf("Classify(%v) = %v, %q; want %v, %q", tt.files, pkgs, kind, tt.wantPkgs, tt.wantKind)
+		}
+	}
+}
+
+func TestLogicHash(t *testing.T) {
+	b, dir := newApp(t)
+	h1, err := b.LogicHash()
+	if err != nil {
+		t.Fatal(err)
+	}
+	write(t, filepath.Join(dir, "logic/util/util_test.go"), "package util\n")
+	write(t, filepath.Join(dir, "logic/.notes"), "x")
+	if h2, _ := b.LogicHash(); h2 != h1 {
+		t.Error("hash changed for files the build never sees")
+	}
+	write(t, filepath.Join(dir, "logic/util/util.go"), "package util\n\nfunc Word() string { return \"x\" }\n")
+	if h3, _ := b.LogicHash(); h3 == h1 {
+		t.Error("hash unchanged after an edit")
+	}
+}
+
+func TestNewErrors(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs go list")
+	}
+	dir := t.TempDir()
+	if err := os.CopyFS(dir, os.DirFS("testdata/app")); err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct{ engine, logic, want string }{
+		{"./engine", "./nope", "logic package ./nope"},
+		{"./engine", "./shared", "must be package main"},
+		{"./nope", "./logic", "engine package ./nope"},
+	} {
+		_, err := New(context.Background(), Config{Dir: dir, Engine: tt.engine, Logic: tt.logic})
+		if err == nil || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("New(%s, %s) = %v, want an error containing %q", tt.engine, tt.logic, err, tt.want)
+		}
+	}
+}

@@ -1,0 +1,7 @@
+package main
+
+var Logic = func(name string) string { return name }
+
+func init() { panic("boom in init") }
+
+func main() {}

@@ -1,0 +1,5 @@
+package main
+
+var Other = func(name string) string { return name }
+
+func main() {}

@@ -1,0 +1,5 @@
+package main
+
+var Logic = func(n int) int { return n }
+
+func main() {}
