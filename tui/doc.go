@@ -1,0 +1,29 @@
+// Package tui is hotrun's interactive screen: one view of the event stream.
+//
+// It owns the terminal while it runs: the header (project, engine state,
+// live version, versions loaded, engine memory), the build panel with the
+// compiler's diagnostics and the offending source lines, the request log and
+// the timeline of everything else that happened. Its keys ask a [Controller]
+// to rebuild, restart, roll back or go forward; the answers come back later
+// as events, like everything else.
+//
+// # What it never does
+//
+// It never starts builds, engines or loads on its own and never decides
+// anything about versions: it only draws the stream and forwards key presses.
+// It never writes to stdout or stderr except through bubbletea, which owns the
+// screen; a stray log line would corrupt the display. It holds no
+// package-level mutable state.
+//
+// # Keeping up with a flood
+//
+// The stream can carry tens of thousands of requests a second. [Run] starts
+// one goroutine that reads [Options.Records] and hands the model one
+// [RecordsMsg] per batch (about one a frame, every 16 ms, or sooner when a
+// batch is full), through a command that is re-armed after each batch, as in
+// bubbletea's examples/realtime. The model keeps requests in a fixed-size ring
+// and formats only the lines on screen, so memory stays bounded and a frame
+// costs the same whatever the rate. When the screen falls behind, the batcher
+// stops reading and the event stream drops requests (never other events), as
+// [event.Stream] documents.
+package tui

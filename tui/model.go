@@ -1,0 +1,649 @@
+package tui
+
+import (
+	"bufio"
+	"fmt"
+	"os"
+	"strings"
+	"time"
+
+	"charm.land/bubbles/v2/help"
+	"charm.land/bubbles/v2/key"
+	"charm.land/bubbles/v2/spinner"
+	"charm.land/bubbles/v2/textinput"
+	tea "charm.land/bubbletea/v2"
+	"github.com/charmbracelet/x/ansi"
+
+	"github.com/hotrun-dev/hotrun/event"
+)
+
+// RecordsMsg carries a batch of records from the stream to the model. [Run]
+// sends one per batch; tests send them directly.
+type RecordsMsg []event.Record
+
+// streamClosedMsg says the stream ended (hotrun is shutting down) or Run's
+// context is done: time to quit.
+type streamClosedMsg struct{}
+
+// tickMsg redraws what depends on the clock: "live 12s ago", the build's
+// elapsed time and its spinner. gen tells the current tick loop from one
+// superseded when a build started (which needs faster ticks at once).
+type tickMsg struct{ gen int }
+
+// Panes that can take the focus.
+const (
+	focusRequests = iota
+	focusTimeline
+)
+
+// Sizes of the rings. The request log's comes from Options.LogLines.
+const (
+	defaultLogLines = 5000
+	timelineLines   = 1000
+	maxDiagnostics  = 50 // source lines read per failed build, at most
+)
+
+// buildSpinner returns the frames that animate a running build. The frame
+// shown is derived from the clock, not from a ticking counter, so a fixed
+// clock gives a fixed screen.
+func buildSpinner() spinner.Spinner { return spinner.MiniDot }
+
+// Build phases.
+const (
+	buildIdle = iota
+	buildRunning
+	buildOK
+	buildFailed
+	buildCanceled
+)
+
+// Engine states.
+const (
+	engineStarting = iota
+	engineRunning
+	engineExited
+	engineRestarting
+)
+
+// Model is the bubbletea model of the screen. Create it with [NewModel].
+//
+// The rings behind the request log and the timeline are shared by copies of a
+// Model (they are pointers), as bubbletea only ever keeps the latest one.
+type Model struct {
+	project string
+	control Controller
+	now     func() time.Time
+	// batches is where Run's batcher delivers records; nil when the model is
+	// driven by a test, which sends RecordsMsg itself.
+	batches <-chan []event.Record
+
+	keys   keyMap
+	help   help.Model
+	st     *styles
+	isDark bool
+
+	width, height int
+
+	engine struct {
+		state  int
+		pid    int
+		code   int
+		signal string
+		reason string
+	}
+	live struct {
+		version  int       // 0: none yet
+		since    time.Time // when it went live
+		loaded   int       // versions loaded into the current engine
+		rss      int64
+		haveRSS  bool
+		switched bool // live through a rollback or forward switch
+	}
+	build struct {
+		phase   int
+		version int
+		target  string
+		started time.Time
+		took    event.Duration
+		err     string
+		diags   []diagnostic // the last failure's; kept until a good build
+		failedV int          // the version the diagnostics belong to
+	}
+
+	reqs      pane[reqLine]
+	timeline  pane[note]
+	focus     int
+	filter    textinput.Model
+	filtering bool // the filter input has the keyboard
+	query     string
+	showHelp  bool
+	tickGen   int // generation of the running tick loop
+}
+
+// reqLine is one request in the log.
+type reqLine struct {
+	t time.Time
+	r event.Request
+}
+
+// diagnostic is a compiler message with the source line it points at, read
+// once when the build failed (the file may change again while it is shown).
+type diagnostic struct {
+	event.Diagnostic
+	source string // "" when the file could not be read
+}
+
+// Kinds of timeline notes, which decide their mark and colour.
+const (
+	noteInfo = iota
+	noteGood
+	noteWarn
+	noteBad
+	noteMuted
+	noteEngine // a line of the engine's own output
+)
+
+// note is one line of the timeline.
+type note struct {
+	t    time.Time
+	kind int
+	text string
+}
+
+// NewModel returns the model that Run shows, for tests.
+func NewModel(opts Options) Model {
+	size := opts.LogLines
+	if size <= 0 {
+		size = defaultLogLines
+	}
+	now := opts.Now
+	if now == nil {
+		now = time.Now
+	}
+	ti := textinput.New()
+	ti.Prompt = "/"
+	ti.Placeholder = "path, method, status or v3"
+	ti.CharLimit = 200
+	st := newStyles(true)
+	h := help.New()
+	h.Styles = st.help
+	return Model{
+		project:  opts.Project,
+		control:  opts.Control,
+		now:      now,
+		keys:     newKeyMap(),
+		help:     h,
+		st:       &st,
+		isDark:   true,
+		width:    80,
+		height:   24,
+		reqs:     newPane[reqLine](size),
+		timeline: newPane[note](timelineLines),
+		filter:   ti,
+	}
+}
+
+// Init starts the clock, asks the terminal for its background colour and
+// starts waiting for records.
+func (m Model) Init() tea.Cmd {
+	return tea.Batch(m.waitRecords(), m.tick(), tea.RequestBackgroundColor)
+}
+
+// waitRecords is the re-armed command of bubbletea's examples/realtime: it
+// waits for the next batch and is started again after each one, so exactly one
+// goroutine of bubbletea's waits on the batcher at a time.
+func (m Model) waitRecords() tea.Cmd {
+	ch := m.batches
+	if ch == nil {
+		return nil
+	}
+	return func() tea.Msg {
+		b, ok := <-ch
+		if !ok {
+			return streamClosedMsg{}
+		}
+		return RecordsMsg(b)
+	}
+}
+
+// tick redraws the clock-driven parts: often while a build spins, once a
+// second otherwise.
+func (m Model) tick() tea.Cmd {
+	d := time.Second
+	if m.build.phase == buildRunning {
+		d = buildSpinner().FPS
+	}
+	gen := m.tickGen
+	return tea.Tick(d, func(time.Time) tea.Msg { return tickMsg{gen} })
+}
+
+// Update applies one message.
+func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
+	switch msg := msg.(type) {
+	case RecordsMsg:
+		was := m.build.phase
+		for _, r := range msg {
+			m.apply(r)
+		}
+		if was != buildRunning && m.build.phase == buildRunning {
+			// Start a fast tick loop for the spinner now, rather than at
+			// the end of the current second; the old loop ends.
+			m.tickGen++
+			return m, tea.Batch(m.waitRecords(), m.tick())
+		}
+		return m, m.waitRecords()
+	case streamClosedMsg:
+		return m, tea.Quit
+	case tickMsg:
+		if msg.gen != m.tickGen {
+			return m, nil
+		}
+		return m, m.tick()
+	case tea.WindowSizeMsg:
+		if msg.Width <= 0 || msg.Height <= 0 {
+			// Size unknown (output is not a terminal): keep 80×24.
+			return m, nil
+		}
+		m.width, m.height = msg.Width, msg.Height
+		m.help.SetWidth(msg.Width)
+		m.filter.SetWidth(max(10, msg.Width-40))
+		return m, nil
+	case tea.BackgroundColorMsg:
+		m.isDark = msg.IsDark()
+		st := newStyles(m.isDark)
+		m.st = &st
+		m.help.Styles = st.help
+		return m, nil
+	case tea.KeyPressMsg:
+		return m.key(msg)
+	case tea.MouseWheelMsg:
+		m.wheel(msg)
+		return m, nil
+	}
+	if m.filtering {
+		// The text input's own messages, such as its cursor blink.
+		var cmd tea.Cmd
+		m.filter, cmd = m.filter.Update(msg)
+		return m, cmd
+	}
+	return m, nil
+}
+
+func (m Model) key(msg tea.KeyPressMsg) (tea.Model, tea.Cmd) {
+	k := &m.keys
+	if m.filtering {
+		switch {
+		case key.Matches(msg, k.Accept):
+			m.filtering = false
+			m.filter.Blur()
+		case key.Matches(msg, k.Cancel):
+			m.filtering = false
+			m.filter.Blur()
+			m.filter.SetValue("")
+		case msg.String() == "ctrl+c":
+			return m, tea.Quit
+		default:
+			var cmd tea.Cmd
+			m.filter, cmd = m.filter.Update(msg)
+			m.setQuery(m.filter.Value())
+			return m, cmd
+		}
+		m.setQuery(m.filter.Value())
+		return m, nil
+	}
+
+	lay := m.layout()
+	p, h := m.focused(lay)
+	switch {
+	case key.Matches(msg, k.Quit):
+		return m, tea.Quit
+	case key.Matches(msg, k.Help):
+		m.showHelp = !m.showHelp
+	case key.Matches(msg, k.Rebuild):
+		m.ask("rebuild requested", Controller.Rebuild)
+	case key.Matches(msg, k.Restart):
+		m.ask("engine restart requested", Controller.Restart)
+	case key.Matches(msg, k.Rollback):
+		m.ask("rollback requested", Controller.Rollback)
+	case key.Matches(msg, k.Forward):
+		m.ask("forward requested", Controller.Forward)
+	case key.Matches(msg, k.Focus):
+		m.focus = 1 - m.focus
+	case key.Matches(msg, k.Filter):
+		m.focus = focusRequests
+		m.filtering = true
+		return m, m.filter.Focus()
+	case key.Matches(msg, k.Clear):
+		p.reset()
+	case key.Matches(msg, k.Pause):
+		p.togglePause()
+	case key.Matches(msg, k.Up):
+		p.up(1, h)
+	case key.Matches(msg, k.Down):
+		p.down(1)
+	case key.Matches(msg, k.PageUp):
+		p.up(max(1, h-1), h)
+	case key.Matches(msg, k.PageDown):
+		p.down(max(1, h-1))
+	case key.Matches(msg, k.Home):
+		p.home(h)
+	case key.Matches(msg, k.End):
+		p.end()
+	}
+	return m, nil
+}
+
+// scroller is what the scroll keys act on, whichever pane has the focus.
+type scroller interface {
+	up(n, h int)
+	down(n int)
+	home(h int)
+	end()
+	togglePause()
+	reset()
+}
+
+// paneOf binds a pane to its filter, so the keys can treat both panes alike.
+type paneOf[T any] struct {
+	p     *pane[T]
+	match matchFunc[T]
+}
+
+func (b paneOf[T]) up(n, h int)  { b.p.up(n, h, b.match) }
+func (b paneOf[T]) down(n int)   { b.p.down(n, b.match) }
+func (b paneOf[T]) home(h int)   { b.p.home(h, b.match) }
+func (b paneOf[T]) end()         { b.p.end() }
+func (b paneOf[T]) togglePause() { b.p.togglePause() }
+func (b paneOf[T]) reset()       { b.p.reset() }
+
+func (m *Model) focused(lay layout) (scroller, int) {
+	if m.focus == focusTimeline {
+		return paneOf[note]{&m.timeline, nil}, lay.tlBody
+	}
+	return paneOf[reqLine]{&m.reqs, m.match()}, lay.reqBody
+}
+
+// wheel scrolls the pane under the mouse pointer.
+func (m *Model) wheel(msg tea.MouseWheelMsg) {
+	const lines = 3
+	lay := m.layout()
+	var p scroller = paneOf[reqLine]{&m.reqs, m.match()}
+	h := lay.reqBody
+	if msg.Y >= lay.tlTop {
+		p, h = paneOf[note]{&m.timeline, nil}, lay.tlBody
+	}
+	switch msg.Button {
+	case tea.MouseWheelUp:
+		p.up(lines, h)
+	case tea.MouseWheelDown:
+		p.down(lines)
+	}
+}
+
+// ask forwards a key to the controller and notes it in the timeline, so the
+// user sees the key was taken before the events it causes arrive.
+func (m *Model) ask(what string, call func(Controller)) {
+	if m.control != nil {
+		call(m.control)
+	}
+	m.addNote(m.now(), noteMuted, what)
+}
+
+// setQuery changes the request filter. The view jumps to the newest matching
+// lines: the old anchor may not match any more.
+func (m *Model) setQuery(q string) {
+	q = strings.TrimSpace(q)
+	if q != m.query {
+		m.query = q
+		if !m.reqs.paused {
+			m.reqs.end()
+		}
+	}
+}
+
+// match returns the request filter, or nil when there is none.
+func (m *Model) match() matchFunc[reqLine] {
+	q := m.query
+	if q == "" {
+		return nil
+	}
+	return func(l *reqLine) bool { return l.matches(q) }
+}
+
+// matches reports whether q names the request: a substring of its path or
+// method (any case), a prefix of its status ("5" for all 5xx), or its version
+// ("v3").
+func (l *reqLine) matches(q string) bool {
+	if containsFold(l.r.Path, q) || containsFold(l.r.Method, q) {
+		return true
+	}
+	if q[0] >= '0' && q[0] <= '9' {
+		var buf [8]byte
+		return strings.HasPrefix(string(fmt.Appendf(buf[:0], "%d", l.r.Status)), q)
+	}
+	if (q[0] == 'v' || q[0] == 'V') && len(q) > 1 {
+		var buf [12]byte
+		return string(fmt.Appendf(buf[:0], "v%d", l.r.Version)) == strings.ToLower(q)
+	}
+	return false
+}
+
+// containsFold is strings.Contains ignoring ASCII case, without allocating:
+// it runs over every line of the log while a filter is set.
+func containsFold(s, sub string) bool {
+	n := len(sub)
+	for i := 0; i+n <= len(s); i++ {
+		if strings.EqualFold(s[i:i+n], sub) {
+			return true
+		}
+	}
+	return false
+}
+
+// apply folds one record into the model.
+func (m *Model) apply(r event.Record) {
+	t := r.Time
+	switch e := r.Event.(type) {
+	case event.Request:
+		m.reqs.lines.push(reqLine{t: t, r: e})
+	case event.Memory:
+		m.live.rss, m.live.loaded, m.live.haveRSS = e.RSSBytes, e.VersionsLoaded, true
+	case event.Change:
+		kind := ""
+		if e.Kind == event.KindHost {
+			kind = " (engine: restart needed)"
+		}
+		m.addNote(t, noteInfo, "change: "+summarize(e.Files, 3)+kind)
+	case event.Ignored:
+		m.addNote(t, noteMuted, fmt.Sprintf("ignored %s: %s", e.Path, e.Reason))
+	case event.BuildStart:
+		b := &m.build
+		b.phase, b.version, b.target, b.started = buildRunning, e.Version, e.Target, t
+	case event.BuildOK:
+		b := &m.build
+		b.phase, b.version, b.target, b.took = buildOK, e.Version, e.Target, e.Duration
+		b.diags, b.err = nil, ""
+		m.addNote(t, noteGood, fmt.Sprintf("build %s ok in %s", target(e.Target, e.Version), e.Duration))
+	case event.BuildFail:
+		b := &m.build
+		b.phase, b.version, b.target, b.took = buildFailed, e.Version, e.Target, e.Duration
+		b.err, b.diags, b.failedV = e.Error, readSources(e.Diagnostics), e.Version
+		why := firstLine(e.Error)
+		if n := len(e.Diagnostics); n > 0 {
+			why = plural(n, "error") + ": " + e.Diagnostics[0].String()
+		}
+		m.addNote(t, noteBad, fmt.Sprintf("build %s failed: %s", target(e.Target, e.Version), why))
+	case event.BuildCanceled:
+		if m.build.phase == buildRunning && m.build.version == e.Version && m.build.target == e.Target {
+			m.build.phase = buildCanceled
+		}
+		m.addNote(t, noteMuted, fmt.Sprintf("build %s canceled: a newer change made it stale", target(e.Target, e.Version)))
+	case event.LoadOK:
+		m.live.version, m.live.since, m.live.switched = e.Version, t, false
+		if !m.live.haveRSS {
+			m.live.loaded++
+		}
+		m.addNote(t, noteGood, fmt.Sprintf("v%d live (loaded in %s)", e.Version, e.Duration))
+	case event.LoadFail:
+		if e.Explain != "" {
+			m.addNote(t, noteBad, fmt.Sprintf("v%d rejected: %s", e.Version, e.Explain))
+			m.addNote(t, noteMuted, "  "+firstLine(e.Error))
+		} else {
+			m.addNote(t, noteBad, fmt.Sprintf("v%d rejected: %s", e.Version, firstLine(e.Error)))
+		}
+	case event.Rollback:
+		m.live.version, m.live.since, m.live.switched = e.To, t, true
+		verb := "rolled back"
+		if e.To > e.From {
+			verb = "switched forward"
+		}
+		m.addNote(t, noteWarn, fmt.Sprintf("%s v%d → v%d", verb, e.From, e.To))
+	case event.EngineStart:
+		en := &m.engine
+		en.state, en.pid, en.reason = engineRunning, e.PID, ""
+		// A new process holds no plugins yet and its memory is its own.
+		m.live.loaded, m.live.rss, m.live.haveRSS = 0, 0, false
+		m.addNote(t, noteInfo, fmt.Sprintf("engine started, pid %d", e.PID))
+	case event.EngineExit:
+		en := &m.engine
+		if en.state == engineRestarting && en.pid == e.PID {
+			// The exit a restart asked for: stay "restarting".
+			m.addNote(t, noteMuted, "engine "+exitText(e))
+			return
+		}
+		en.state, en.pid, en.code, en.signal, en.reason = engineExited, e.PID, e.Code, e.Signal, e.Reason
+		kind := noteBad
+		if e.Code == 0 && e.Signal == "" {
+			kind = noteWarn
+		}
+		m.addNote(t, kind, "engine "+exitText(e))
+	case event.EngineRestart:
+		en := &m.engine
+		en.state, en.pid, en.reason = engineRestarting, e.PID, e.Reason
+		m.addNote(t, noteWarn, fmt.Sprintf("engine restarting (pid %d): %s", e.PID, e.Reason))
+	case event.Panic:
+		m.addNote(t, noteBad, fmt.Sprintf("panic in v%d recovered at %s: %s", e.Version, e.Where, e.Value))
+	case event.Log:
+		switch {
+		case e.Source == event.SourceEngine:
+			m.addNote(t, noteEngine, e.Text)
+		case e.Level == "error":
+			m.addNote(t, noteBad, e.Text)
+		case e.Level == "warn":
+			m.addNote(t, noteWarn, e.Text)
+		default:
+			m.addNote(t, noteInfo, e.Text)
+		}
+	case nil:
+	default:
+		m.addNote(t, noteMuted, event.Format(e))
+	}
+}
+
+// addNote appends a line to the timeline, one screen line per text line, made
+// safe to draw: a stray escape sequence or tab from the engine's output
+// must not move the cursor.
+func (m *Model) addNote(t time.Time, kind int, text string) {
+	for _, line := range strings.Split(strings.TrimRight(text, "\n"), "\n") {
+		m.timeline.lines.push(note{t: t, kind: kind, text: clean(line)})
+	}
+}
+
+func exitText(e event.EngineExit) string {
+	how := fmt.Sprintf("code %d", e.Code)
+	if e.Signal != "" {
+		how = "signal " + e.Signal
+	}
+	s := fmt.Sprintf("pid %d exited (%s)", e.PID, how)
+	if e.Reason != "" {
+		s += ": " + e.Reason
+	}
+	return s
+}
+
+// readSources reads the line each diagnostic points at. Paths are relative
+// to the current directory or absolute, as the builder reports them. Each file
+// is read once, and only the first maxDiagnostics are looked up: a failed
+// build can report hundreds.
+func readSources(ds []event.Diagnostic) []diagnostic {
+	out := make([]diagnostic, len(ds))
+	need := map[string]int{} // file → last line wanted
+	for i, d := range ds {
+		out[i].Diagnostic = d
+		if i < maxDiagnostics && d.File != "" && d.Line > 0 {
+			need[d.File] = max(need[d.File], d.Line)
+		}
+	}
+	files := make(map[string][]string, len(need))
+	for f, n := range need {
+		files[f] = readLines(f, n)
+	}
+	for i, d := range ds {
+		if lines := files[d.File]; i < maxDiagnostics && d.Line > 0 && d.Line <= len(lines) {
+			out[i].source = lines[d.Line-1]
+		}
+	}
+	return out
+}
+
+// readLines returns the first n lines of a file, or nil. Reading stops at
+// line n, so a diagnostic in a huge generated file costs little.
+func readLines(path string, n int) []string {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil
+	}
+	defer f.Close()
+	var lines []string
+	sc := bufio.NewScanner(f)
+	sc.Buffer(nil, 1<<20)
+	for len(lines) < n && sc.Scan() {
+		lines = append(lines, sc.Text())
+	}
+	return lines
+}
+
+// clean makes text safe to draw on one line: no escape sequences, no control
+// characters, tabs expanded.
+func clean(s string) string {
+	if strings.IndexFunc(s, func(r rune) bool { return r < ' ' || r == 0x7f }) < 0 {
+		return s
+	}
+	s = ansi.Strip(s)
+	s = strings.ReplaceAll(s, "\t", "    ")
+	return strings.Map(func(r rune) rune {
+		if r < ' ' || r == 0x7f {
+			return -1
+		}
+		return r
+	}, s)
+}
+
+func target(t string, v int) string {
+	if t == event.TargetEngine {
+		return "engine"
+	}
+	return fmt.Sprintf("v%d", v)
+}
+
+func summarize(files []string, n int) string {
+	if len(files) <= n {
+		return strings.Join(files, ", ")
+	}
+	return fmt.Sprintf("%s and %d more", strings.Join(files[:n], ", "), len(files)-n)
+}
+
+func firstLine(s string) string {
+	s = strings.TrimSpace(s)
+	if i := strings.IndexByte(s, '\n'); i >= 0 {
+		return s[:i] + " …"
+	}
+	return s
+}
+
+func plural(n int, word string) string {
+	if n == 1 {
+		return "1 " + word
+	}
+	return fmt.Sprintf("%d %ss", n, word)
+}

@@ -1,0 +1,354 @@
+package tui
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+
+	tea "charm.land/bubbletea/v2"
+	"github.com/charmbracelet/x/ansi"
+
+	"github.com/hotrun-dev/hotrun/event"
+)
+
+// TestModel feeds record batches and keys to the model and checks what the
+// screen says, and what it does not.
+func TestModel(t *testing.T) {
+	tests := []struct {
+		name    string
+		msgs    []tea.Msg
+		want    []string // each must appear in the view
+		notWant []string // none may appear
+		calls   string   // what reached the controller
+	}{
+		{
+			name: "before anything",
+			want: []string{"engine starting…", "no version live yet", "build  idle", "no requests yet"},
+		},
+		{
+			name: "running session",
+			msgs: []tea.Msg{RecordsMsg(session())},
+			want: []string{
+				"example.com/app", "engine running · pid 4242", "v2 live 18s ago",
+				"2 versions loaded", "48.0 MB RSS", "✓ v2 built in 1.24s", "requests · 12",
+				"/api/orders?page=2#11", "500", "panic in v2 recovered at logic.Handler",
+			},
+		},
+		{
+			name: "versions loaded counted from loads until memory reports",
+			msgs: []tea.Msg{RecordsMsg{
+				at(0, event.EngineStart{PID: 7}),
+				at(1, event.LoadOK{Version: 1}), at(2, event.LoadOK{Version: 2}), at(3, event.LoadOK{Version: 3}),
+			}},
+			want: []string{"v3 live 57s ago", "3 versions loaded"},
+		},
+		{
+			name: "engine exit",
+			msgs: []tea.Msg{RecordsMsg{
+				at(0, event.EngineStart{PID: 7}),
+				at(50, event.EngineExit{PID: 7, Code: 2, Reason: "fatal error: concurrent map writes"}),
+			}},
+			want: []string{"engine exited (code 2)", "pid 7 exited (code 2): fatal error: concurrent map writes"},
+		},
+		{
+			name: "engine killed by a signal",
+			msgs: []tea.Msg{RecordsMsg{at(0, event.EngineStart{PID: 7}), at(50, event.EngineExit{PID: 7, Code: -1, Signal: "killed"})}},
+			want: []string{"engine exited (signal killed)"},
+		},
+		{
+			name: "engine restart and its own exit",
+			msgs: []tea.Msg{RecordsMsg{
+				at(0, event.EngineStart{PID: 7}),
+				at(50, event.EngineRestart{PID: 7, Reason: "shared/state.go changed"}),
+				at(51, event.EngineExit{PID: 7, Code: 0}),
+			}},
+			want:    []string{"engine restarting…", "engine restarting (pid 7): shared/state.go changed", "shared/state.go changed"},
+			notWant: []string{"engine exited"},
+		},
+		{
+			name: "engine back after a restart",
+			msgs: []tea.Msg{RecordsMsg{
+				at(0, event.EngineStart{PID: 7}), at(1, event.Memory{RSSBytes: 1 << 30, VersionsLoaded: 9}),
+				at(50, event.EngineRestart{PID: 7, Reason: "memory"}), at(51, event.EngineStart{PID: 8}),
+			}},
+			want:    []string{"engine running · pid 8", "0 versions loaded"},
+			notWant: []string{"1024.0 MB", "9 versions"},
+		},
+		{
+			name: "building",
+			msgs: []tea.Msg{RecordsMsg{at(58.5, event.BuildStart{Version: 3, Target: event.TargetLogic})}},
+			want: []string{"building v3 · 1.5s"},
+		},
+		{
+			name: "building the engine",
+			msgs: []tea.Msg{RecordsMsg{at(59, event.BuildStart{Target: event.TargetEngine})}},
+			want: []string{"building engine · 1.0s"},
+		},
+		{
+			name: "build failed with diagnostics and source",
+			msgs: []tea.Msg{RecordsMsg(session()), RecordsMsg(failed())},
+			want: []string{
+				"✗ v3 failed after 812ms · 2 errors",
+				"testdata/logic/handler.go:13:3: declared and not used: n",
+				"13 │ n := s.Hits.Add(1)",
+				"testdata/logic/handler.go:14:29: undefined: cnt",
+				`14 │ fmt.Fprintf(w, "hello %d\n", cnt)`,
+			},
+		},
+		{
+			name: "diagnostics stay while the next build runs",
+			msgs: []tea.Msg{RecordsMsg(failed()), RecordsMsg{at(59, event.BuildStart{Version: 4})}},
+			want: []string{"building v4", "v3's errors, until a build succeeds:", "undefined: cnt"},
+		},
+		{
+			name:    "diagnostics go with the next good build",
+			msgs:    []tea.Msg{RecordsMsg(failed()), RecordsMsg{at(59, event.BuildStart{Version: 4}), at(59.5, event.BuildOK{Version: 4, Duration: ms(900)})}},
+			want:    []string{"✓ v4 built in 900ms"},
+			notWant: []string{"undefined: cnt\n", "13 │"},
+		},
+		{
+			name: "diagnostic in a file that cannot be read",
+			msgs: []tea.Msg{RecordsMsg{at(59, event.BuildFail{Version: 4, Duration: ms(5), Diagnostics: []event.Diagnostic{
+				{File: "no/such/file.go", Line: 3, Col: 1, Msg: "syntax error"}}})}},
+			want: []string{"no/such/file.go:3:1: syntax error"},
+		},
+		{
+			name: "build failed without diagnostics",
+			msgs: []tea.Msg{RecordsMsg{at(59, event.BuildFail{Version: 4, Duration: ms(5), Error: "go: cannot find main module"})}},
+			want: []string{"✗ v4 failed after 5ms", "go: cannot find main module"},
+		},
+		{
+			name: "build canceled",
+			msgs: []tea.Msg{RecordsMsg{at(58, event.BuildStart{Version: 4}), at(59, event.BuildCanceled{Version: 4})}},
+			want: []string{"v4 canceled, a newer change made it stale"},
+		},
+		{
+			name: "rejected load with explanation and raw error",
+			msgs: []tea.Msg{RecordsMsg{at(50, event.LoadFail{Version: 5,
+				Error:   "plugin.Open: plugin was built with a different version of package example.com/app/shared",
+				Explain: "shared changed: hotrun restarts the engine"})}},
+			want: []string{"v5 rejected: shared changed: hotrun restarts the engine", "plugin.Open: plugin was built"},
+		},
+		{
+			name: "rollback and forward",
+			msgs: []tea.Msg{RecordsMsg{at(1, event.LoadOK{Version: 1}), at(2, event.LoadOK{Version: 2}),
+				at(30, event.Rollback{From: 2, To: 1}), at(40, event.Rollback{From: 1, To: 2})}},
+			want: []string{"rolled back v2 → v1", "switched forward v1 → v2", "v2 live 20s ago (switched)"},
+		},
+		{
+			name: "engine output and hotrun warnings in the timeline",
+			msgs: []tea.Msg{RecordsMsg{
+				at(1, event.Log{Source: event.SourceEngine, Stream: "stdout", Text: "\x1b[31mred\x1b[0m\tline"}),
+				at(2, event.Log{Source: event.SourceHotrun, Level: "error", Text: "cannot watch: too many open files"}),
+				at(3, event.Change{Files: []string{"a.go", "b.go", "c.go", "d.go"}, Kind: event.KindHost}),
+			}},
+			want:    []string{"│ red    line", "✗ cannot watch: too many open files", "change: a.go, b.go, c.go and 1 more (engine: restart needed)"},
+			notWant: []string{"\x1b[31m"},
+		},
+		{
+			name:  "keys reach the controller",
+			msgs:  keys("r", "R", "b", "f"),
+			calls: "rebuild,restart,rollback,forward",
+			want:  []string{"rebuild requested", "engine restart requested", "rollback requested", "forward requested"},
+		},
+		{
+			name:    "filter by path",
+			msgs:    append(append([]tea.Msg{RecordsMsg(session())}, keys("/")...), append(typed("login"), press("enter"))...),
+			want:    []string{"filter /login", "/login#4", "/login#10"},
+			notWant: []string{"/api/items#7"},
+		},
+		{
+			name:    "filter by status class",
+			msgs:    append(append([]tea.Msg{RecordsMsg(session())}, keys("/")...), append(typed("5"), press("enter"))...),
+			want:    []string{"/api/orders?page=2#5", "/api/orders?page=2#11"},
+			notWant: []string{"/login#4", "/#6"},
+		},
+		{
+			name:    "filter by version",
+			msgs:    append(append([]tea.Msg{RecordsMsg(requests(1, 3)), RecordsMsg{at(2, event.Request{Method: "GET", Path: "/old", Status: 200, Version: 1})}}, keys("/")...), append(typed("v1"), press("enter"))...),
+			want:    []string{"/old"},
+			notWant: []string{"/api/items#1"},
+		},
+		{
+			name:    "escape drops the filter",
+			msgs:    append(append([]tea.Msg{RecordsMsg(session())}, keys("/")...), append(typed("login"), press("esc"))...),
+			want:    []string{"/api/items#7", "/login#4"},
+			notWant: []string{"filter /"},
+		},
+		{
+			name: "filter matching nothing",
+			msgs: append(append([]tea.Msg{RecordsMsg(session())}, keys("/")...), append(typed("nothing"), press("enter"))...),
+			want: []string{"no request matches /nothing"},
+		},
+		{
+			name:    "clear the log",
+			msgs:    append([]tea.Msg{RecordsMsg(session())}, press("c")),
+			want:    []string{"no requests yet", "v2 live"},
+			notWant: []string{"/login#4"},
+		},
+		{
+			name:    "pause holds the view while requests arrive",
+			msgs:    []tea.Msg{RecordsMsg(requests(1, 20)), press("p"), RecordsMsg(requests(10, 30))},
+			want:    []string{"paused, 30 new", "/api/orders?page=2#17"},
+			notWant: []string{"#29 "},
+		},
+		{
+			name: "unpause follows the tail again",
+			msgs: []tea.Msg{RecordsMsg(requests(1, 20)), press("p"), RecordsMsg(requests(10, 30)), press("p")},
+			want: []string{"/api/orders?page=2#29"},
+		},
+		{
+			name:    "scrolled up stays put",
+			msgs:    []tea.Msg{RecordsMsg(requests(1, 100)), press("pgup"), RecordsMsg(requests(20, 50))},
+			want:    []string{"scrolled, 61 below (G)", "#88"},
+			notWant: []string{"#89 "},
+		},
+		{
+			name:    "scrolling down to the bottom follows again",
+			msgs:    []tea.Msg{RecordsMsg(requests(1, 100)), press("up"), press("down"), RecordsMsg(requests(20, 5))},
+			want:    []string{"#4 "},
+			notWant: []string{"scrolled"},
+		},
+		{
+			name: "mouse wheel scrolls the request log",
+			msgs: []tea.Msg{RecordsMsg(requests(1, 100)), tea.MouseWheelMsg{X: 10, Y: 8, Button: tea.MouseWheelUp}},
+			want: []string{"scrolled, 3 below"},
+		},
+		{
+			name: "home shows the oldest",
+			msgs: []tea.Msg{RecordsMsg(requests(1, 100)), press("g")},
+			want: []string{"/#0 ", "scrolled, 88 below"},
+		},
+		{
+			name: "tab focuses the timeline, keys act on it",
+			msgs: []tea.Msg{RecordsMsg(session()), press("tab"), press("up")},
+			want: []string{"▸ timeline · scrolled, 1 below", "  requests"},
+		},
+		{
+			name: "help",
+			msgs: keys("?"),
+			want: []string{"clear pane", "pause pane", "newest, follow", "q quit"},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ctl := &fakeControl{}
+			m, _ := update(t, newTestModel(ctl), tt.msgs...)
+			view := ansi.Strip(content(m))
+			for _, w := range tt.want {
+				if !strings.Contains(view, w) {
+					t.Errorf("view lacks %q:\n%s", w, view)
+				}
+			}
+			for _, w := range tt.notWant {
+				if strings.Contains(view, w) {
+					t.Errorf("view has %q:\n%s", w, view)
+				}
+			}
+			if got := ctl.String(); got != tt.calls {
+				t.Errorf("controller calls = %q, want %q", got, tt.calls)
+			}
+		})
+	}
+}
+
+// TestQuit checks that q and ctrl+c quit, and that the stream closing does.
+func TestQuit(t *testing.T) {
+	for _, msg := range []tea.Msg{press("q"), press("ctrl+c"), streamClosedMsg{}} {
+		_, cmd := update(t, newTestModel(nil), msg)
+		if cmd == nil {
+			t.Fatalf("%v: no command", msg)
+		}
+		if _, ok := cmd().(tea.QuitMsg); !ok {
+			t.Errorf("%v: command does not quit", msg)
+		}
+	}
+	// While the filter is edited, q is text, not quit.
+	m, cmd := update(t, newTestModel(nil), press("/"), press("q"))
+	if cmd != nil {
+		if _, ok := cmd().(tea.QuitMsg); ok {
+			t.Error("q quit while typing a filter")
+		}
+	}
+	if got := m.filter.Value(); got != "q" {
+		t.Errorf("filter = %q, want q", got)
+	}
+}
+
+// TestSizes checks that every frame fills the terminal exactly, whatever its
+// size, so the terminal never wraps or scrolls.
+func TestSizes(t *testing.T) {
+	sizes := [][2]int{{80, 24}, {40, 10}, {120, 40}, {20, 5}, {200, 60}, {80, 3}}
+	states := map[string][]tea.Msg{
+		"session": {RecordsMsg(session())},
+		"failed":  {RecordsMsg(session()), RecordsMsg(failed())},
+		"help":    {RecordsMsg(session()), press("?")},
+		"filter":  {RecordsMsg(session()), press("/"), press("a")},
+	}
+	for name, msgs := range states {
+		for _, sz := range sizes {
+			t.Run(fmt.Sprintf("%s/%dx%d", name, sz[0], sz[1]), func(t *testing.T) {
+				m, _ := update(t, newTestModel(nil), msgs...)
+				m, _ = update(t, m, tea.WindowSizeMsg{Width: sz[0], Height: sz[1]})
+				lines := strings.Split(content(m), "\n")
+				if len(lines) != sz[1] {
+					t.Errorf("%d lines, want %d", len(lines), sz[1])
+				}
+				for i, l := range lines {
+					if w := ansi.StringWidth(l); w > sz[0] {
+						t.Errorf("line %d is %d wide, want ≤ %d: %q", i, w, sz[0], ansi.Strip(l))
+					}
+				}
+			})
+		}
+	}
+}
+
+// TestBackground checks that a light terminal gets the light styles.
+func TestBackground(t *testing.T) {
+	m, _ := update(t, newTestModel(nil), tea.BackgroundColorMsg{Color: ansi.White})
+	if m.isDark {
+		t.Error("white background taken for dark")
+	}
+}
+
+// TestBounded checks that a flood leaves the request log and the timeline at
+// their sizes.
+func TestBounded(t *testing.T) {
+	m := NewModel(Options{LogLines: 1000, Now: fixedNow})
+	for range 50 {
+		batch := requests(0, 1000)
+		for i := range 20 {
+			batch = append(batch, at(0, event.Log{Source: event.SourceEngine, Text: fmt.Sprint("line ", i)}))
+		}
+		m, _ = update(t, m, RecordsMsg(batch))
+	}
+	if n, c := m.reqs.lines.len(), cap(m.reqs.lines.buf); n != 1000 || c > 1000 {
+		t.Errorf("request log holds %d (capacity %d), want 1000 (≤ 1000)", n, c)
+	}
+	if n, c := m.timeline.lines.len(), cap(m.timeline.lines.buf); n != timelineLines || c > timelineLines {
+		t.Errorf("timeline holds %d (capacity %d), want %d", n, c, timelineLines)
+	}
+	if got := m.reqs.lines.total; got != 50_000 {
+		t.Errorf("total = %d, want 50000", got)
+	}
+}
+
+// TestTick checks that a build start begins a fast tick loop at once and that
+// the superseded loop ends.
+func TestTick(t *testing.T) {
+	m := newTestModel(nil)
+	if m.Init() == nil {
+		t.Fatal("Init returns no command")
+	}
+	m, cmd := update(t, m, RecordsMsg{at(59, event.BuildStart{Version: 2})})
+	if cmd == nil || m.tickGen != 1 {
+		t.Fatalf("build start: cmd %v, tick generation %d, want a command and 1", cmd, m.tickGen)
+	}
+	if _, cmd = update(t, m, tickMsg{gen: 0}); cmd != nil {
+		t.Error("a superseded tick re-armed itself")
+	}
+	if _, cmd = update(t, m, tickMsg{gen: 1}); cmd == nil {
+		t.Error("the current tick did not re-arm itself")
+	}
+}

@@ -1,0 +1,143 @@
+package tui
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"sync"
+	"time"
+
+	tea "charm.land/bubbletea/v2"
+	"github.com/charmbracelet/x/term"
+
+	"github.com/hotrun-dev/hotrun/event"
+)
+
+// Controller is what the screen's keys ask of the rest of hotrun. Each call
+// returns at once: the work happens elsewhere and shows up later as events.
+type Controller interface {
+	Rebuild()  // r: build the logic now
+	Restart()  // R: restart the engine
+	Rollback() // b: switch to the previous loaded version
+	Forward()  // f: switch forward again
+}
+
+// Options configure the screen.
+type Options struct {
+	Project  string              // shown in the header (e.g. module path or dir name)
+	Records  <-chan event.Record // the stream; closed when hotrun is shutting down
+	Control  Controller          // nil: the keys r, R, b and f do nothing
+	Input    io.Reader           // nil: os.Stdin
+	Output   io.Writer           // nil: os.Stdout
+	LogLines int                 // request-log ring size; 0 means 5000
+
+	// Now is the clock for "live 12s ago" and build times; nil means
+	// time.Now. Tests set it to get the same screen on every run.
+	Now func() time.Time
+}
+
+// Batching: the batcher hands the model what it has gathered at most every
+// batchInterval (about one frame), or as soon as maxBatch records are waiting
+// and the model is ready. While a full batch waits for the model it stops
+// reading, so memory stays bounded and the stream drops requests instead.
+const (
+	batchInterval = 16 * time.Millisecond
+	maxBatch      = 4096
+)
+
+// Run shows the screen until the user quits (q / ctrl+c), ctx is done, or
+// Records is closed. It returns nil on a normal quit, including when ctx is
+// done: the caller asked for it. It draws only through bubbletea, on Output.
+func Run(ctx context.Context, opts Options) error {
+	in, out := opts.Input, opts.Output
+	if in == nil {
+		in = os.Stdin
+	}
+	if out == nil {
+		out = os.Stdout
+	}
+
+	// batches carries records from the batcher goroutine to the model's
+	// re-armed command; the batcher closes it when it stops.
+	batches := make(chan []event.Record)
+	bctx, stop := context.WithCancel(ctx)
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		batch(bctx, opts.Records, batches, batchInterval, maxBatch)
+	}()
+	// The batcher is owned here: it ends before Run returns.
+	defer wg.Wait()
+	defer stop()
+
+	m := NewModel(opts)
+	m.batches = batches
+	// No WithContext: when ctx is done the batcher closes batches and the
+	// model quits the ordinary way, so the terminal is always restored.
+	popts := []tea.ProgramOption{tea.WithInput(in), tea.WithOutput(out)}
+	if f, ok := out.(interface{ Fd() uintptr }); !ok || !term.IsTerminal(f.Fd()) {
+		// No terminal to ask for its size (a test, a pipe): draw 80×24
+		// rather than nothing.
+		popts = append(popts, tea.WithWindowSize(80, 24))
+	}
+	p := tea.NewProgram(m, popts...)
+	if _, err := p.Run(); err != nil && !errors.Is(err, tea.ErrInterrupted) {
+		return fmt.Errorf("tui: %w", err)
+	}
+	return nil
+}
+
+// batch reads records from in and sends them to out in batches, until in is
+// closed (after delivering what it holds) or ctx is done; then it closes out.
+//
+// A batch goes out when the model is ready for it and either interval has
+// passed since its first record or it holds max records. While a full batch
+// waits, batch stops reading in, so a slow screen pushes back on the stream
+// (which drops requests) rather than growing memory here.
+func batch(ctx context.Context, in <-chan event.Record, out chan<- []event.Record, interval time.Duration, max int) {
+	defer close(out)
+	timer := time.NewTimer(interval)
+	timer.Stop()
+	defer timer.Stop()
+	var (
+		buf   []event.Record
+		armed bool // timer runs for the batch in buf
+		due   bool // buf may go out now
+	)
+	for {
+		recv, send := in, chan<- []event.Record(nil)
+		if len(buf) >= max {
+			recv, due = nil, true
+		}
+		if due && len(buf) > 0 {
+			send = out
+		}
+		select {
+		case r, ok := <-recv:
+			if !ok {
+				if len(buf) > 0 {
+					select {
+					case out <- buf:
+					case <-ctx.Done():
+					}
+				}
+				return
+			}
+			buf = append(buf, r)
+			if !armed && !due {
+				timer.Reset(interval)
+				armed = true
+			}
+		case <-timer.C:
+			armed, due = false, true
+		case send <- buf:
+			// The model owns the slice now.
+			buf, due = make([]event.Record, 0, cap(buf)), false
+		case <-ctx.Done():
+			return
+		}
+	}
+}

@@ -1,0 +1,391 @@
+package tui
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	tea "charm.land/bubbletea/v2"
+	"github.com/charmbracelet/x/ansi"
+)
+
+// layout is where each part of the screen goes, in rows. View draws with it
+// and the mouse wheel uses it to find the pane under the pointer.
+type layout struct {
+	diag    int // rows for the diagnostics under the build line
+	reqTop  int // row of the request log's title
+	reqBody int
+	tlTop   int // row of the timeline's title
+	tlBody  int
+	footer  int
+}
+
+// headerRows: two header lines and the build line.
+const headerRows = 3
+
+func (m *Model) layout() layout {
+	var l layout
+	l.footer = 1
+	if m.showHelp && !m.filtering {
+		l.footer = strings.Count(m.footer(), "\n") + 1
+	}
+	rest := max(0, m.height-headerRows-l.footer)
+	if n := m.diagRows(); n > 0 {
+		// Diagnostics get up to half of what is left, but the panes keep
+		// at least a title and a line each.
+		l.diag = min(n, max(1, (rest-4)/2))
+	}
+	rest = max(0, rest-l.diag)
+	bodies := max(0, rest-2)
+	l.tlBody = max(min(bodies, 1), bodies/3)
+	l.reqBody = bodies - l.tlBody
+	l.reqTop = headerRows + l.diag
+	l.tlTop = l.reqTop + 1 + l.reqBody
+	return l
+}
+
+// View draws the screen.
+func (m Model) View() tea.View {
+	v := tea.NewView(m.render())
+	v.AltScreen = true
+	v.MouseMode = tea.MouseModeCellMotion
+	v.WindowTitle = "hotrun"
+	if m.project != "" {
+		v.WindowTitle += " · " + m.project
+	}
+	return v
+}
+
+// render returns exactly height lines, none wider than width, so the
+// terminal never wraps or scrolls the screen.
+func (m *Model) render() string {
+	w, h := m.width, m.height
+	if w <= 0 || h <= 0 {
+		return ""
+	}
+	lay := m.layout()
+	lines := make([]string, 0, h+8)
+	lines = append(lines, m.headerLine(w), m.liveLine(), m.buildLine())
+	lines = append(lines, m.diagLines(lay.diag)...)
+	lines = append(lines, m.reqTitle(w))
+	lines = m.reqLines(lines, w, lay.reqBody)
+	lines = append(lines, m.paneTitle(w, "timeline", m.focus == focusTimeline, m.timelineExtra()))
+	lines = m.noteLines(lines, lay.tlBody)
+	lines = append(lines, strings.Split(m.footer(), "\n")...)
+
+	if len(lines) > h {
+		lines = lines[:h]
+	}
+	var b strings.Builder
+	for i, line := range lines {
+		if i > 0 {
+			b.WriteByte('\n')
+		}
+		if ansi.StringWidth(line) > w {
+			line = ansi.Truncate(line, w, "…")
+		}
+		b.WriteString(line)
+	}
+	for i := len(lines); i < h; i++ {
+		b.WriteByte('\n')
+	}
+	return b.String()
+}
+
+func (m *Model) headerLine(w int) string {
+	st := m.st
+	right := m.engineText()
+	left := " " + st.title.Render("hotrun")
+	if m.project != "" {
+		room := w - ansi.StringWidth(left) - ansi.StringWidth(right) - 4
+		left += "  " + st.project.Render(ansi.Truncate(m.project, max(room, 1), "…"))
+	}
+	gap := w - ansi.StringWidth(left) - ansi.StringWidth(right) - 1
+	return left + strings.Repeat(" ", max(gap, 1)) + right
+}
+
+func (m *Model) engineText() string {
+	st, e := m.st, &m.engine
+	s := st.label.Render("engine ")
+	switch e.state {
+	case engineStarting:
+		return s + st.warn.Render("starting…")
+	case engineRunning:
+		return s + st.good.Render("running") + st.label.Render(" · pid ") + st.value.Render(strconv.Itoa(e.pid))
+	case engineRestarting:
+		return s + st.warn.Render("restarting…")
+	}
+	how := fmt.Sprintf("code %d", e.code)
+	if e.signal != "" {
+		how = "signal " + e.signal
+	}
+	return s + st.bad.Render("exited") + st.label.Render(" ("+how+")")
+}
+
+func (m *Model) liveLine() string {
+	st, l := m.st, &m.live
+	var parts []string
+	if l.version == 0 {
+		parts = append(parts, st.muted.Render("no version live yet"))
+	} else {
+		s := st.value.Render(fmt.Sprintf("v%d", l.version)) + " live " + ago(m.now().Sub(l.since))
+		if l.switched {
+			s += st.warn.Render(" (switched)")
+		}
+		parts = append(parts, s)
+	}
+	parts = append(parts, plural(l.loaded, "version")+" loaded")
+	if l.haveRSS {
+		parts = append(parts, fmt.Sprintf("%.1f MB RSS", float64(l.rss)/(1<<20)))
+	}
+	if e := &m.engine; e.state != engineRunning && e.reason != "" {
+		parts = append(parts, st.warn.Render(e.reason))
+	}
+	return " " + strings.Join(parts, st.label.Render(" · "))
+}
+
+func (m *Model) buildLine() string {
+	st, b := m.st, &m.build
+	s := " " + st.label.Render("build ") + " "
+	what := target(b.target, b.version)
+	switch b.phase {
+	case buildIdle:
+		return s + st.muted.Render("idle · waiting for changes")
+	case buildRunning:
+		el := max(0, m.now().Sub(b.started))
+		sp := buildSpinner()
+		frame := sp.Frames[int(el/sp.FPS)%len(sp.Frames)]
+		return s + st.spinner.Render(frame) + " building " + st.value.Render(what) + st.label.Render(fmt.Sprintf(" · %.1fs", el.Seconds()))
+	case buildOK:
+		return s + st.good.Render("✓ ") + st.value.Render(what) + st.good.Render(" built") + st.label.Render(" in "+b.took.String())
+	case buildCanceled:
+		return s + st.muted.Render("– "+what+" canceled, a newer change made it stale")
+	}
+	s += st.bad.Render("✗ ") + st.value.Render(what) + st.bad.Render(" failed") + st.label.Render(" after "+b.took.String())
+	if n := len(b.diags); n > 0 {
+		s += st.label.Render(" · ") + st.bad.Render(plural(n, "error"))
+	}
+	return s
+}
+
+// diagRows is how many rows the diagnostics would take, all shown.
+func (m *Model) diagRows() int {
+	b := &m.build
+	if len(b.diags) == 0 {
+		if b.phase == buildFailed && b.err != "" {
+			return min(5, strings.Count(strings.TrimSpace(b.err), "\n")+1)
+		}
+		return 0
+	}
+	n := 0
+	for _, d := range b.diags {
+		n++
+		if d.source != "" {
+			n++
+		}
+	}
+	if b.phase != buildFailed {
+		n++ // "still failing" note above the list
+	}
+	return n
+}
+
+// diagLines draws the last failure's diagnostics in rows lines: file:line:col
+// and the message, then the source line it points at.
+func (m *Model) diagLines(rows int) []string {
+	if rows <= 0 {
+		return nil
+	}
+	st, b := m.st, &m.build
+	var out []string
+	if len(b.diags) == 0 {
+		for _, line := range strings.Split(strings.TrimSpace(b.err), "\n") {
+			out = append(out, "   "+st.diagMsg.Render(clean(line)))
+		}
+	} else {
+		if b.phase != buildFailed {
+			out = append(out, "   "+st.muted.Render(fmt.Sprintf("v%d's errors, until a build succeeds:", b.failedV)))
+		}
+		for _, d := range b.diags {
+			pos := d.File
+			if d.Line > 0 {
+				pos += ":" + strconv.Itoa(d.Line)
+				if d.Col > 0 {
+					pos += ":" + strconv.Itoa(d.Col)
+				}
+			}
+			out = append(out, "   "+st.diagPos.Render(pos)+": "+st.diagMsg.Render(clean(d.Msg)))
+			if d.source != "" {
+				out = append(out, st.diagCode.Render(fmt.Sprintf("%7d │ ", d.Line)+strings.TrimSpace(clean(d.source))))
+			}
+		}
+	}
+	if len(out) > rows && rows == 1 {
+		// No room to say how many more: the build line counts them.
+		out = out[:1]
+	}
+	if len(out) > rows {
+		more := len(out) - rows + 1
+		out = append(out[:rows-1], "   "+st.muted.Render(fmt.Sprintf("… %d more lines", more)))
+	}
+	return out
+}
+
+func (m *Model) paneTitle(w int, name string, focused bool, extra string) string {
+	st := m.st
+	ts := st.paneTitle
+	mark := "  "
+	if focused {
+		ts, mark = st.paneTitleFocus, "▸ "
+	}
+	s := ts.Render(mark+name) + extra + " "
+	return s + st.rule.Render(strings.Repeat("─", max(0, w-ansi.StringWidth(s))))
+}
+
+func (m *Model) reqTitle(w int) string {
+	st, p := m.st, &m.reqs
+	extra := st.label.Render(" · " + strconv.FormatUint(p.lines.total, 10))
+	switch {
+	case m.filtering:
+		extra += "  " + m.filter.View()
+	case m.query != "":
+		extra += st.label.Render(" · filter ") + st.info.Render("/"+m.query)
+	}
+	extra += m.scrollState(p.paused, p.follow, p.newer())
+	return m.paneTitle(w, "requests", m.focus == focusRequests, extra)
+}
+
+func (m *Model) timelineExtra() string {
+	p := &m.timeline
+	return m.scrollState(p.paused, p.follow, p.newer())
+}
+
+func (m *Model) scrollState(paused, follow bool, newer uint64) string {
+	st := m.st
+	switch {
+	case paused:
+		return st.warn.Render(fmt.Sprintf(" · paused, %d new", newer))
+	case !follow:
+		return st.warn.Render(fmt.Sprintf(" · scrolled, %d below (G)", newer))
+	}
+	return ""
+}
+
+// reqLines draws the visible part of the request log:
+//
+//	15:04:05.000 GET    /api/items/42               200    1.2ms v3
+func (m *Model) reqLines(out []string, w, h int) []string {
+	if h <= 0 {
+		return out
+	}
+	st := m.st
+	var seqs [64]uint64
+	vis := m.reqs.visible(h, m.match(), seqs[:0])
+	if len(vis) == 0 {
+		msg := "no requests yet"
+		if m.query != "" {
+			msg = "no request matches /" + m.query
+		}
+		out = append(out, "  "+st.muted.Render(msg))
+		h--
+	}
+	// Below 60 columns the path needs the room more than the time does.
+	showTime := w >= 60
+	fixed := 7 + 1 + 1 + 3 + 1 + 8 + 1 + 4
+	if showTime {
+		fixed += 12 + 1
+	}
+	pathW := max(8, w-fixed-1)
+	for _, seq := range vis {
+		l := m.reqs.lines.at(seq)
+		r := &l.r
+		path := r.Path
+		if ansi.StringWidth(path) > pathW {
+			path = ansi.Truncate(path, pathW, "…")
+		}
+		line := ""
+		if showTime {
+			line = st.muted.Render(l.t.Format("15:04:05.000")) + " "
+		}
+		line += pad(r.Method, 7) + " " + pad(clean(path), pathW) + " " +
+			st.status(r.Status).Render(strconv.Itoa(r.Status)) + " " +
+			st.label.Render(padLeft(r.Duration.String(), 8)) + " " +
+			st.muted.Render("v"+strconv.Itoa(r.Version))
+		out = append(out, line)
+	}
+	for i := len(vis); i < h; i++ {
+		out = append(out, "")
+	}
+	return out
+}
+
+// noteLines draws the visible part of the timeline.
+func (m *Model) noteLines(out []string, h int) []string {
+	if h <= 0 {
+		return out
+	}
+	st := m.st
+	var seqs [64]uint64
+	vis := m.timeline.visible(h, nil, seqs[:0])
+	for _, seq := range vis {
+		n := m.timeline.lines.at(seq)
+		mark, text := " ", n.text
+		switch n.kind {
+		case noteGood:
+			mark = st.good.Render("✓")
+		case noteBad:
+			mark, text = st.bad.Render("✗"), st.bad.Render(text)
+		case noteWarn:
+			mark, text = st.warn.Render("!"), st.warn.Render(text)
+		case noteInfo:
+			mark = st.info.Render("•")
+		case noteMuted:
+			text = st.muted.Render(text)
+		case noteEngine:
+			mark = st.muted.Render("│")
+		}
+		out = append(out, st.muted.Render(n.t.Format("15:04:05"))+" "+mark+" "+text)
+	}
+	for i := len(vis); i < h; i++ {
+		out = append(out, "")
+	}
+	return out
+}
+
+func (m *Model) footer() string {
+	switch {
+	case m.filtering:
+		return " " + m.help.ShortHelpView(filterKeys{m.keys}.ShortHelp())
+	case m.showHelp:
+		return m.help.FullHelpView(m.keys.FullHelp())
+	}
+	return " " + m.help.ShortHelpView(m.keys.ShortHelp())
+}
+
+// ago says how long ago something happened, as people round it.
+func ago(d time.Duration) string {
+	switch {
+	case d < time.Second:
+		return "just now"
+	case d < time.Minute:
+		return fmt.Sprintf("%ds ago", int(d/time.Second))
+	case d < time.Hour:
+		return fmt.Sprintf("%dm%02ds ago", int(d/time.Minute), int(d%time.Minute/time.Second))
+	}
+	return fmt.Sprintf("%dh%02dm ago", int(d/time.Hour), int(d%time.Hour/time.Minute))
+}
+
+func pad(s string, n int) string {
+	if w := ansi.StringWidth(s); w < n {
+		return s + strings.Repeat(" ", n-w)
+	}
+	return s
+}
+
+func padLeft(s string, n int) string {
+	if w := len(s); w < n {
+		return strings.Repeat(" ", n-w) + s
+	}
+	return s
+}
