@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -138,4 +139,12 @@ Flags:
 	fmt.Fprint(w, `
 Exit codes: 0 stopped normally, 1 could not start or failed, 2 bad usage.
 `)
+}
+
+// project names the project for the TUI's header: the module directory.
+func (c *config) project() string {
+	if abs, err := filepath.Abs(c.Dir); err == nil {
+		return filepath.Base(abs)
+	}
+	return c.Dir
 }

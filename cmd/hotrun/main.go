@@ -23,6 +23,7 @@ import (
 
 	"github.com/hotrun-dev/hotrun/event"
 	"github.com/hotrun-dev/hotrun/runner"
+	"github.com/hotrun-dev/hotrun/tui"
 	"github.com/hotrun-dev/hotrun/watcher"
 )
 
@@ -44,6 +45,14 @@ func main() {
 // run is hotrun: it parses args, starts the runner, and shows its events
 // until ctx is done or the user quits.
 func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
+	if len(args) > 0 {
+		switch args[0] {
+		case "init":
+			return runInit(ctx, args[1:], stdout, stderr)
+		case "version":
+			return runVersion(stdout)
+		}
+	}
 	cfg, err := parseConfig(args, stderr)
 	if err != nil {
 		return err
@@ -94,8 +103,17 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 }
 
 // view shows the records until they end. Headless is decided here, once:
-// asked for, or stdout is not a terminal.
+// asked for, or stdout is not a terminal; then no bubbletea program starts.
 func view(ctx context.Context, cfg *config, records <-chan event.Record, r *runner.Runner, stdin io.Reader, stdout io.Writer) error {
+	if !cfg.Headless && isTerminal(stdout) {
+		return tui.Run(ctx, tui.Options{
+			Project: cfg.project(),
+			Records: records,
+			Control: r,
+			Input:   stdin,
+			Output:  stdout,
+		})
+	}
 	var p event.Printer
 	if cfg.JSON {
 		p = event.NewJSON(stdout)
@@ -108,4 +126,14 @@ func view(ctx context.Context, cfg *config, records <-chan event.Record, r *runn
 		}
 	}
 	return nil
+}
+
+// isTerminal reports whether w is a terminal (a character device).
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	if !ok {
+		return false
+	}
+	fi, err := f.Stat()
+	return err == nil && fi.Mode()&os.ModeCharDevice != 0
 }
