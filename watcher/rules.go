@@ -1,0 +1,459 @@
+package watcher
+
+import (
+	"bufio"
+	"bytes"
+	"os"
+	"path"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/bmatcuk/doublestar/v4"
+	ignore "github.com/sabhiram/go-gitignore"
+)
+
+// Reasons given in event.Ignored. They are plain words for people reading
+// -verbose output, not an API.
+const (
+	reasonTemp      = "editor temp file"
+	reasonGitignore = "gitignored"
+	reasonTest      = "test file"
+	reasonNotBuild  = "not a Go build file"
+	reasonGoIgnores = "go build ignores names starting with . or _"
+	reasonSymlink   = "symlink to a directory already watched"
+	reasonOutside   = "outside the watched roots"
+)
+
+// isOtherSource reports whether ext is the extension of a non-Go file that
+// go build compiles or links into a package (see go help filetype).
+func isOtherSource(ext string) bool {
+	switch ext {
+	case ".s", ".S", ".sx", ".syso",
+		".c", ".cc", ".cpp", ".cxx", ".m",
+		".h", ".hh", ".hpp", ".hxx",
+		".f", ".F", ".for", ".f90",
+		".swig", ".swigcxx":
+		return true
+	}
+	return false
+}
+
+// isEditorTemp reports whether name is a file that an editor writes while
+// saving or editing another file: never content the build reads.
+func isEditorTemp(name string) bool {
+	switch {
+	case name == "":
+		return false
+	case strings.HasSuffix(name, "~"): // vim, JetBrains and Emacs backups
+		return true
+	case strings.HasPrefix(name, ".#"): // Emacs lock symlink
+		return true
+	case len(name) > 1 && name[0] == '#' && name[len(name)-1] == '#': // Emacs auto-save
+		return true
+	case strings.Contains(name, "___jb_tmp___"), strings.Contains(name, "___jb_old___"): // JetBrains
+		return true
+	case strings.Contains(name, ".goutputstream-"): // gedit and other GIO users
+		return true
+	case strings.HasSuffix(name, ".kate-swp"):
+		return true
+	case hasTmpMark(name): // f.go.tmp123 of atomic savers (VS Code extensions, renameio-style libraries)
+		return true
+	}
+	if ext := path.Ext(name); len(ext) == 4 && strings.HasPrefix(ext, ".sw") { // vim swap: .swp, .swx, .swo, …
+		return true
+	}
+	// vim probes whether it may create files in the directory with a file
+	// named 4913 (then 5036, 5159, … while those exist).
+	return strings.Trim(name, "0123456789") == ""
+}
+
+// hasTmpMark reports whether name holds ".tmp" followed by nothing or by a
+// non-letter: f.go.tmp, f.go.tmp123, f.go.tmp-x; but not page.tmpl, which
+// templates embed.
+func hasTmpMark(name string) bool {
+	for i := 0; ; {
+		j := strings.Index(name[i:], ".tmp")
+		if j < 0 {
+			return false
+		}
+		end := i + j + len(".tmp")
+		if end == len(name) {
+			return true
+		}
+		if c := name[end]; !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z') {
+			return true
+		}
+		i = end
+	}
+}
+
+// ignoredDirName returns why a directory named name is never descended into,
+// or "" when it may be.
+func ignoredDirName(name string) string {
+	switch name {
+	case "vendor", "node_modules", "testdata":
+		return name + " directory"
+	}
+	if strings.HasPrefix(name, ".") || strings.HasPrefix(name, "_") {
+		return "directory name starts with . or _"
+	}
+	return ""
+}
+
+// hardIgnored reports whether rel (slash-separated, relative to a root) lies
+// in a directory that nothing, not even an Include glob, can make count:
+// version control and hotrun's own staging builds, which hotrun writes into
+// the module during every build.
+func hardIgnored(rel string) (string, bool) {
+	for elem := range strings.SplitSeq(rel, "/") {
+		if elem == ".git" || elem == ".hotrun" {
+			return "inside " + elem, true
+		}
+	}
+	return "", false
+}
+
+// rootOf returns the root that holds p and p relative to it, slash-separated.
+func (w *Watcher) rootOf(p string) (root, rel string, ok bool) {
+	for _, r := range w.roots {
+		if p == r {
+			return r, ".", true
+		}
+		if strings.HasPrefix(p, r) && p[len(r)] == filepath.Separator {
+			return r, filepath.ToSlash(p[len(r)+1:]), true
+		}
+	}
+	return "", "", false
+}
+
+// excludedBy returns the Exclude glob that matches rel or one of its parent
+// directories, or "".
+func (w *Watcher) excludedBy(rel string) string {
+	for _, g := range w.cfg.Exclude {
+		for p := rel; p != "." && p != "/" && p != ""; p = path.Dir(p) {
+			if ok, _ := doublestar.Match(g, p); ok {
+				return g
+			}
+		}
+	}
+	return ""
+}
+
+// included reports whether an Include glob matches the file rel.
+func (w *Watcher) included(rel string) bool {
+	for _, g := range w.cfg.Include {
+		if ok, _ := doublestar.Match(g, rel); ok {
+			return true
+		}
+	}
+	return false
+}
+
+// mayContain reports whether a slash-separated pattern could match a path
+// inside the directory dirRel: each element of the directory must match the
+// pattern's element at the same depth, and ** matches any depth. It is
+// deliberately generous: descending into one directory too many costs a
+// watch, missing one costs a change.
+func mayContain(pattern []string, dirRel []string) bool {
+	for i, d := range dirRel {
+		if i >= len(pattern) {
+			return true // the pattern names an ancestor directory: everything below may count
+		}
+		if strings.Contains(pattern[i], "**") {
+			return true
+		}
+		if ok, _ := path.Match(pattern[i], d); !ok {
+			return false
+		}
+	}
+	return true
+}
+
+// includeMayContain reports whether some Include glob may match a file in
+// the directory rel.
+func (w *Watcher) includeMayContain(rel string) bool {
+	elems := strings.Split(rel, "/")
+	for _, g := range w.cfg.Include {
+		if mayContain(strings.Split(g, "/"), elems) {
+			return true
+		}
+	}
+	return false
+}
+
+// gitignored reports whether a .gitignore in dir or an ancestor (up to
+// root) ignores p. isDir makes "dist/"-style patterns match the directory
+// itself.
+func (w *Watcher) gitignored(root, p string, isDir bool) bool {
+	for d := filepath.Dir(p); ; d = filepath.Dir(d) {
+		if gi := w.ignores[d]; gi != nil {
+			sub, err := filepath.Rel(d, p)
+			if err == nil {
+				sub = filepath.ToSlash(sub)
+				if isDir {
+					sub += "/"
+				}
+				if gi.MatchesPath(sub) {
+					return true
+				}
+			}
+		}
+		if d == root || len(d) < len(root) {
+			return false
+		}
+	}
+}
+
+// skipDir returns whether the directory p (inside a root) is not walked or
+// watched, and why.
+func (w *Watcher) skipDir(p string) (bool, string) {
+	root, rel, ok := w.rootOf(p)
+	if !ok {
+		return true, reasonOutside
+	}
+	if rel == "." {
+		return false, ""
+	}
+	if r, ok := hardIgnored(rel); ok {
+		return true, r
+	}
+	if g := w.excludedBy(rel); g != "" {
+		return true, "excluded by glob " + g
+	}
+	if w.includeMayContain(rel) {
+		return false, ""
+	}
+	if r := ignoredDirName(filepath.Base(p)); r != "" {
+		return true, r
+	}
+	if w.gitignored(root, p, true) && !w.embedMayContain(root, p) {
+		return true, reasonGitignore
+	}
+	return false, ""
+}
+
+// counts returns whether the file p is one the build reads, and if not, why.
+// It looks only at names and the rules, never at the file itself, so it
+// answers for files that no longer exist too.
+func (w *Watcher) counts(p string) (bool, string) {
+	root, rel, ok := w.rootOf(p)
+	if !ok || rel == "." {
+		return false, reasonOutside
+	}
+	if r, ok := hardIgnored(rel); ok {
+		return false, r
+	}
+	if g := w.excludedBy(rel); g != "" {
+		return false, "excluded by glob " + g
+	}
+	name := filepath.Base(p)
+	if isEditorTemp(name) {
+		return false, reasonTemp
+	}
+	if w.included(rel) {
+		return true, ""
+	}
+	// The walk never enters ignored directories, but a path can still name
+	// one: an event racing a .gitignore edit, or a file in a directory that
+	// a rescan is about to drop.
+	dirs := strings.Split(rel, "/")
+	for _, d := range dirs[:len(dirs)-1] {
+		if r := ignoredDirName(d); r != "" {
+			return false, "in " + r
+		}
+	}
+	embedded := w.embedded(root, p)
+	if !embedded && w.gitignored(root, p, false) {
+		return false, reasonGitignore
+	}
+	switch {
+	case name == "go.mod" || name == "go.sum" || name == "go.work" || name == "go.work.sum":
+		return true, ""
+	case isOtherSource(filepath.Ext(name)):
+		// Assembly, cgo sources and .syso objects are compiled into the
+		// package just as its .go files are.
+		return true, ""
+	case strings.HasSuffix(name, ".go"):
+		if strings.HasPrefix(name, ".") || strings.HasPrefix(name, "_") {
+			return embedded, reasonGoIgnores
+		}
+		if strings.HasSuffix(name, "_test.go") {
+			return embedded, reasonTest
+		}
+		return true, ""
+	case embedded:
+		return true, ""
+	}
+	return false, reasonNotBuild
+}
+
+// loadGitignore reads dir/.gitignore into w.ignores, or forgets it when the
+// file is gone.
+func (w *Watcher) loadGitignore(dir string) {
+	gi, err := ignore.CompileIgnoreFile(filepath.Join(dir, ".gitignore"))
+	if err != nil {
+		delete(w.ignores, dir)
+		return
+	}
+	w.ignores[dir] = gi
+}
+
+// An embedPattern is one pattern of a //go:embed line, split into
+// slash-separated elements.
+type embedPattern struct {
+	elems []string
+	all   bool // the all: prefix: files starting with . or _ inside embedded directories count too
+}
+
+// loadEmbeds parses the //go:embed lines of the non-test .go files in dir and
+// reports whether the patterns differ from the ones held before.
+//
+// It reads lines rather than parsing Go: a //go:embed directive must start
+// its line, and a pattern found in a string literal or a comment block only
+// makes one more file count, which is harmless.
+func (w *Watcher) loadEmbeds(dir string) bool {
+	entries, _ := os.ReadDir(dir)
+	var pats []embedPattern
+	for _, e := range entries {
+		name := e.Name()
+		if e.IsDir() || !strings.HasSuffix(name, ".go") || strings.HasSuffix(name, "_test.go") ||
+			strings.HasPrefix(name, ".") || strings.HasPrefix(name, "_") {
+			continue
+		}
+		b, err := os.ReadFile(filepath.Join(dir, name))
+		if err != nil || !bytes.Contains(b, []byte("//go:embed")) {
+			continue
+		}
+		sc := bufio.NewScanner(bytes.NewReader(b))
+		sc.Buffer(nil, 1<<20)
+		for sc.Scan() {
+			line := strings.TrimSpace(sc.Text())
+			if rest, ok := strings.CutPrefix(line, "//go:embed"); ok && (rest == "" || rest[0] == ' ' || rest[0] == '\t') {
+				pats = append(pats, parseEmbedLine(rest)...)
+			}
+		}
+	}
+	old := w.embeds[dir]
+	if len(pats) == 0 {
+		delete(w.embeds, dir)
+	} else {
+		w.embeds[dir] = pats
+	}
+	return !slices.EqualFunc(old, pats, func(a, b embedPattern) bool {
+		return a.all == b.all && slices.Equal(a.elems, b.elems)
+	})
+}
+
+// parseEmbedLine splits the patterns of one //go:embed line; patterns may be
+// Go string literals (double-quoted or back-quoted) to hold spaces.
+func parseEmbedLine(s string) []embedPattern {
+	var out []embedPattern
+	for {
+		s = strings.TrimLeft(s, " \t")
+		if s == "" {
+			return out
+		}
+		var pat string
+		switch s[0] {
+		case '"', '`':
+			end := 1
+			for end < len(s) && s[end] != s[0] {
+				if s[0] == '"' && s[end] == '\\' {
+					end++
+				}
+				end++
+			}
+			if end >= len(s) {
+				return out // unterminated literal: go build will say so
+			}
+			p, err := strconv.Unquote(s[:end+1])
+			if err != nil {
+				return out
+			}
+			pat, s = p, s[end+1:]
+		default:
+			i := strings.IndexAny(s, " \t")
+			if i < 0 {
+				i = len(s)
+			}
+			pat, s = s[:i], s[i:]
+		}
+		p := embedPattern{}
+		if rest, ok := strings.CutPrefix(pat, "all:"); ok {
+			p.all, pat = true, rest
+		}
+		pat = path.Clean(pat)
+		if pat != "." && !strings.HasPrefix(pat, "../") {
+			p.elems = strings.Split(pat, "/")
+			out = append(out, p)
+		}
+	}
+}
+
+// embedded reports whether a //go:embed pattern of p's directory or of an
+// ancestor directory names p, directly or through a directory it names.
+func (w *Watcher) embedded(root, p string) bool {
+	for d := filepath.Dir(p); len(d) >= len(root); d = filepath.Dir(d) {
+		if pats := w.embeds[d]; pats != nil {
+			if sub, err := filepath.Rel(d, p); err == nil {
+				elems := strings.Split(filepath.ToSlash(sub), "/")
+				for _, pat := range pats {
+					if embedMatch(pat, elems) {
+						return true
+					}
+				}
+			}
+		}
+		if d == root {
+			break
+		}
+	}
+	return false
+}
+
+// embedMatch follows the rules of package embed: a pattern matches a file
+// directly, or matches a directory, which embeds every file below it except
+// those whose names start with . or _ (unless the pattern has all:).
+func embedMatch(pat embedPattern, elems []string) bool {
+	if len(pat.elems) > len(elems) {
+		return false
+	}
+	for i, pe := range pat.elems {
+		if ok, _ := path.Match(pe, elems[i]); !ok {
+			return false
+		}
+	}
+	if pat.all {
+		return true
+	}
+	for _, e := range elems[len(pat.elems):] {
+		if strings.HasPrefix(e, ".") || strings.HasPrefix(e, "_") {
+			return false
+		}
+	}
+	return true
+}
+
+// embedMayContain reports whether an embed pattern may name files inside
+// the directory p, so that a gitignored dist/ that the code embeds is still
+// watched.
+func (w *Watcher) embedMayContain(root, p string) bool {
+	for d := filepath.Dir(p); len(d) >= len(root); d = filepath.Dir(d) {
+		if pats := w.embeds[d]; pats != nil {
+			if sub, err := filepath.Rel(d, p); err == nil {
+				elems := strings.Split(filepath.ToSlash(sub), "/")
+				for _, pat := range pats {
+					if mayContain(pat.elems, elems) {
+						return true
+					}
+				}
+			}
+		}
+		if d == root {
+			break
+		}
+	}
+	return false
+}
