@@ -3,10 +3,107 @@ package main
 import (
 	"context"
 	"errors"
+	"flag"
+	"fmt"
 	"io"
+	"os"
+	"path/filepath"
+	"text/tabwriter"
+
+	"github.com/hotrun-dev/hotrun/scaffold"
 )
 
-// runInit is `hotrun init`.
+// runInit is `hotrun init`: it writes what is missing of a hotrun project
+// into the Go module in the current directory, and says what it did.
 func runInit(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	return errors.New("init: not yet available")
+	fs := flag.NewFlagSet("hotrun init", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		fmt.Fprint(stderr, `Usage:
+  hotrun init
+
+Run in the root of a Go module (the directory that holds go.mod), it writes
+what is missing of a hotrun project: engine/main.go (the host), a shared
+package for the state and the Logic interface, logic/main.go (the plugin)
+with one sub-package, and a commented hotrun.toml. It never overwrites a
+file, leaves alone every package directory that already holds Go files, and
+adds github.com/hotrun-dev/hotrun to go.mod when it is not required yet
+(with a replace directive to $HOTRUN_SRC, or to the checkout this hotrun
+was built from).
+`)
+	}
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return err
+		}
+		return fmt.Errorf("%w: %v", errUsage, err)
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("%w: hotrun init takes no arguments; run it in the module's root", errUsage)
+	}
+	dir, err := os.Getwd()
+	if err != nil {
+		return err
+	}
+	checkout, err := scaffold.LocalCheckout()
+	if err != nil {
+		return fmt.Errorf("init: %w", err)
+	}
+	res, err := scaffold.Write(ctx, scaffold.Options{Dir: dir, Checkout: checkout})
+	if errors.Is(err, scaffold.ErrNoModule) {
+		return noModule(dir)
+	}
+	if res != nil {
+		report(stdout, dir, res)
+	}
+	if err != nil {
+		return fmt.Errorf("init: %w", err)
+	}
+	return nil
+}
+
+// noModule is the error for init outside a module: it says how to make one,
+// or where the module root is when dir lies inside one.
+func noModule(dir string) error {
+	for d := filepath.Dir(dir); ; d = filepath.Dir(d) {
+		if _, err := os.Stat(filepath.Join(d, "go.mod")); err == nil {
+			return fmt.Errorf("init: no go.mod in %s; it is inside the module rooted at %s: run hotrun init there", dir, d)
+		}
+		if filepath.Dir(d) == d {
+			break
+		}
+	}
+	return fmt.Errorf(`init: no go.mod in %s: hotrun init adds a hotrun project to a Go module. Make one first:
+  go mod init example.com/yourapp
+then run hotrun init again`, dir)
+}
+
+// report says what init wrote, what it left alone, and what to do next.
+func report(w io.Writer, dir string, res *scaffold.Result) {
+	fmt.Fprintf(w, "hotrun init: module %s in %s\n", res.Module, dir)
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	for _, f := range res.Files {
+		if f.Kept == "" {
+			fmt.Fprintf(tw, "  wrote\t%s\t%s\n", f.Path, f.What)
+		} else {
+			fmt.Fprintf(tw, "  kept\t%s\t%s: left alone\n", f.Path, f.Kept)
+		}
+	}
+	tw.Flush()
+	if res.Require != "" {
+		fmt.Fprintf(w, "  go.mod: require %s (hotrun is not published as a module: its runner/host package, which the engine imports, comes from a checkout)\n", res.Require)
+	}
+	if res.Replace != "" {
+		fmt.Fprintf(w, "  go.mod: replace %s (the checkout this hotrun was built from; set %s to use another)\n", res.Replace, scaffold.EnvSrc)
+	}
+	if res.GoVersion != "" {
+		fmt.Fprintf(w, "  go.mod: go %s (hotrun's go.mod needs at least that)\n", res.GoVersion)
+	}
+	if res.NeedReplace {
+		fmt.Fprintf(w, "\ngo.mod requires %s but says nowhere to find it. Point it at your hotrun checkout:\n  go mod edit -replace=%s=/path/to/hotrun\n", scaffold.HotrunModule, scaffold.HotrunModule)
+	}
+	if len(res.Wrote()) == 0 && res.Require == "" {
+		fmt.Fprintln(w, "Nothing to add: every part is there.")
+	}
+	fmt.Fprintf(w, "\nNext: run `hotrun` here, open http://127.0.0.1:8080/?name=you, then edit logic/greet/greet.go and ask again.\n")
 }

@@ -1,0 +1,365 @@
+// Package scaffold writes the skeleton of a hotrun project into a Go
+// module: an engine (the host program), a shared package (the state types
+// and the interface the logic implements), a logic plugin with one
+// sub-package, and a commented hotrun.toml.
+//
+// It never overwrites: a file that exists is left alone, and so is every
+// package directory that already holds Go files, so running it in a
+// half-set-up project adds only what is missing. It asks nothing.
+//
+// The skeleton imports github.com/hotrun-dev/hotrun/runner/host, which is
+// not published as a module: when go.mod has no requirement on it, Write
+// adds one, and a replace directive to a local hotrun checkout when it
+// knows one (see [LocalCheckout]). go.mod is edited with the go command
+// (`go mod edit`), never by hand.
+//
+// The package never prints; cmd/hotrun says what it did.
+package scaffold
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"go/token"
+	"go/version"
+	"os"
+	"os/exec"
+	"path"
+	"path/filepath"
+	"runtime"
+	"runtime/debug"
+	"strings"
+)
+
+// HotrunModule is the module path of hotrun, whose runner/host package the
+// skeleton's engine imports.
+const HotrunModule = "github.com/hotrun-dev/hotrun"
+
+// EnvSrc names a local hotrun checkout for the replace directive, for a
+// hotrun binary that can't tell where it was built from.
+const EnvSrc = "HOTRUN_SRC"
+
+// ErrNoModule means the directory holds no go.mod.
+var ErrNoModule = errors.New("scaffold: no go.mod")
+
+// Options says where to write.
+type Options struct {
+	// Dir is the module root: the directory that holds go.mod.
+	Dir string
+	// Checkout is the hotrun checkout for the replace directive; "" means
+	// none is known, and go.mod gets the requirement alone.
+	Checkout string
+	// Go is the go command; "" means "go" from PATH.
+	Go string
+}
+
+// File is one file of the skeleton.
+type File struct {
+	Path string // slash-separated, relative to the module root
+	What string // what it is, for people
+	// Kept says why an existing file or package was left alone; "" when
+	// Write wrote the file.
+	Kept string
+}
+
+// Result is what Write did.
+type Result struct {
+	Module string // the module path
+	Shared string // the shared package's name (and directory)
+	Files  []File // every file of the skeleton, written or kept, in order
+	// Require and Replace are the go.mod directives Write added; "" when
+	// it added none.
+	Require string
+	Replace string
+	// GoVersion is "old => new" when Write raised go.mod's go line to
+	// hotrun's.
+	GoVersion string
+	// NeedReplace says that go.mod requires hotrun with no replace
+	// directive and no checkout was known: the build will fail until the
+	// user adds one.
+	NeedReplace bool
+}
+
+// Wrote returns the paths of the files Write created.
+func (r *Result) Wrote() []string {
+	var out []string
+	for _, f := range r.Files {
+		if f.Kept == "" {
+			out = append(out, f.Path)
+		}
+	}
+	return out
+}
+
+// Write writes the missing parts of the skeleton into the module at
+// opts.Dir and adds hotrun to its go.mod when it is not required yet.
+func Write(ctx context.Context, opts Options) (*Result, error) {
+	if opts.Go == "" {
+		opts.Go = "go"
+	}
+	dir, err := filepath.Abs(opts.Dir)
+	if err != nil {
+		return nil, fmt.Errorf("scaffold: %w", err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "go.mod")); err != nil {
+		if errors.Is(err, os.ErrNotExist) {
+			return nil, fmt.Errorf("%w in %s", ErrNoModule, dir)
+		}
+		return nil, fmt.Errorf("scaffold: %w", err)
+	}
+	mod, err := readGoMod(ctx, opts.Go, dir)
+	if err != nil {
+		return nil, err
+	}
+	res := &Result{Module: mod.Module.Path, Shared: SharedName(mod.Module.Path)}
+
+	for _, f := range files(res.Module, res.Shared) {
+		file := File{Path: f.path, What: f.what}
+		if why, err := keep(dir, f.path, f.pkg); err != nil {
+			return res, err
+		} else if why != "" {
+			file.Kept = why
+		} else if f.needs != "" && !exists(filepath.Join(dir, filepath.FromSlash(f.needs))) {
+			// Only the skeleton's own logic imports its sub-package.
+			file.Kept = "not needed by the logic already there"
+		} else if err := writeNew(filepath.Join(dir, filepath.FromSlash(f.path)), f.src); err != nil {
+			return res, err
+		}
+		res.Files = append(res.Files, file)
+	}
+
+	if err := addRequirement(ctx, opts, dir, mod, res); err != nil {
+		return res, err
+	}
+	return res, nil
+}
+
+// keep says why the file at rel must be left alone, or "" when it may be
+// written. A Go file of a package is only written into a directory with no
+// Go files: a second file with a second main or a clashing declaration
+// would break a package the user already has.
+func keep(dir, rel string, pkg bool) (string, error) {
+	p := filepath.Join(dir, filepath.FromSlash(rel))
+	if _, err := os.Lstat(p); err == nil {
+		return "exists", nil
+	} else if !errors.Is(err, os.ErrNotExist) {
+		return "", fmt.Errorf("scaffold: %w", err)
+	}
+	if !pkg {
+		return "", nil
+	}
+	gofiles, err := filepath.Glob(filepath.Join(filepath.Dir(p), "*.go"))
+	if err != nil {
+		return "", fmt.Errorf("scaffold: %w", err)
+	}
+	if len(gofiles) > 0 {
+		return path.Dir(rel) + "/ already holds Go files", nil
+	}
+	return "", nil
+}
+
+func exists(p string) bool {
+	_, err := os.Lstat(p)
+	return err == nil
+}
+
+// writeNew creates path with src, failing rather than overwriting a file
+// that appeared since keep looked.
+func writeNew(p string, src []byte) error {
+	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+		return fmt.Errorf("scaffold: %w", err)
+	}
+	f, err := os.OpenFile(p, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
+	if err != nil {
+		return fmt.Errorf("scaffold: %w", err)
+	}
+	if _, err := f.Write(src); err != nil {
+		f.Close()
+		return fmt.Errorf("scaffold: write %s: %w", p, err)
+	}
+	if err := f.Close(); err != nil {
+		return fmt.Errorf("scaffold: write %s: %w", p, err)
+	}
+	return nil
+}
+
+// goMod is the part of `go mod edit -json` that Write reads.
+type goMod struct {
+	Module  struct{ Path string }
+	Go      string
+	Require []struct {
+		Path    string
+		Version string
+	}
+	Replace []struct {
+		Old struct{ Path string }
+	}
+}
+
+func readGoMod(ctx context.Context, goCmd, dir string) (*goMod, error) {
+	out, err := goCommand(ctx, goCmd, dir, "mod", "edit", "-json")
+	if err != nil {
+		return nil, fmt.Errorf("scaffold: read go.mod: %w", err)
+	}
+	var m goMod
+	if err := json.Unmarshal(out, &m); err != nil {
+		return nil, fmt.Errorf("scaffold: read go.mod: %w", err)
+	}
+	if m.Module.Path == "" {
+		return nil, fmt.Errorf("scaffold: %s/go.mod has no module line", dir)
+	}
+	return &m, nil
+}
+
+// addRequirement requires hotrun in go.mod when it is not required yet,
+// with a replace directive to opts.Checkout when one is known. A go.mod
+// that already requires hotrun is the user's: it is left as it is.
+func addRequirement(ctx context.Context, opts Options, dir string, m *goMod, res *Result) error {
+	replaced := false
+	for _, r := range m.Replace {
+		if r.Old.Path == HotrunModule {
+			replaced = true
+		}
+	}
+	for _, r := range m.Require {
+		if r.Path == HotrunModule {
+			res.NeedReplace = !replaced && r.Version == "v0.0.0"
+			return nil
+		}
+	}
+	args := []string{"mod", "edit", "-require=" + HotrunModule + "@v0.0.0"}
+	res.Require = HotrunModule + " v0.0.0"
+	if !replaced {
+		if opts.Checkout != "" {
+			args = append(args, "-replace="+HotrunModule+"="+opts.Checkout)
+			res.Replace = HotrunModule + " => " + opts.Checkout
+		} else {
+			res.NeedReplace = true
+		}
+	}
+	// The go command refuses a module whose go line is older than a
+	// dependency's (`go: updates to go.mod needed`); raise it as `go get`
+	// would.
+	if opts.Checkout != "" {
+		if hv := goLine(filepath.Join(opts.Checkout, "go.mod")); hv != "" && version.Compare("go"+m.Go, "go"+hv) < 0 {
+			args = append(args, "-go="+hv)
+			res.GoVersion = m.Go + " => " + hv
+		}
+	}
+	if _, err := goCommand(ctx, opts.Go, dir, args...); err != nil {
+		return fmt.Errorf("scaffold: add hotrun to go.mod: %w", err)
+	}
+	return nil
+}
+
+func goCommand(ctx context.Context, goCmd, dir string, args ...string) ([]byte, error) {
+	cmd := exec.CommandContext(ctx, goCmd, args...)
+	cmd.Dir = dir
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		if msg := strings.TrimSpace(stderr.String()); msg != "" {
+			return out, fmt.Errorf("%s %s: %s", goCmd, strings.Join(args, " "), msg)
+		}
+		return out, fmt.Errorf("%s %s: %w", goCmd, strings.Join(args, " "), err)
+	}
+	return out, nil
+}
+
+// SharedName returns the name of the shared package for module path mod:
+// its last element when that is a plain lower-case Go identifier that
+// clashes with nothing in the skeleton, else "app".
+func SharedName(mod string) string {
+	name := path.Base(mod)
+	if isMajorVersion(name) && path.Dir(mod) != "." {
+		name = path.Base(path.Dir(mod))
+	}
+	if !token.IsIdentifier(name) || token.IsKeyword(name) || name != strings.ToLower(name) || strings.HasPrefix(name, "_") {
+		return "app"
+	}
+	switch name {
+	// The skeleton's own directories and packages, and the names its files
+	// import: a shared package by one of them would shadow an import.
+	case "main", "engine", "logic", "greet", "host", "flag", "fmt", "log", "http", "sync", "strings", "testdata", "vendor":
+		return "app"
+	}
+	return name
+}
+
+func isMajorVersion(s string) bool {
+	if len(s) < 2 || s[0] != 'v' {
+		return false
+	}
+	for _, c := range s[1:] {
+		if c < '0' || c > '9' {
+			return false
+		}
+	}
+	return true
+}
+
+// LocalCheckout returns the hotrun checkout this program was built from,
+// for the replace directive: $HOTRUN_SRC when set (it must hold hotrun's
+// go.mod), else, when the running binary is hotrun built from a checkout
+// (main module github.com/hotrun-dev/hotrun) without -trimpath, the
+// directory its source came from. It returns "" and no
+// error when it knows none.
+func LocalCheckout() (string, error) {
+	if src := os.Getenv(EnvSrc); src != "" {
+		abs, err := filepath.Abs(src)
+		if err != nil {
+			return "", fmt.Errorf("scaffold: %s: %w", EnvSrc, err)
+		}
+		if !isCheckout(abs) {
+			return "", fmt.Errorf("scaffold: %s=%s: not a hotrun checkout (no go.mod with module %s)", EnvSrc, src, HotrunModule)
+		}
+		return abs, nil
+	}
+	// The main module's version says little: "(devel)", or since Go 1.24
+	// a pseudo-version stamped from git. The source path says where.
+	bi, ok := debug.ReadBuildInfo()
+	if !ok || bi.Main.Path != HotrunModule {
+		return "", nil
+	}
+	// This file's path as the compiler saw it: absolute unless -trimpath.
+	_, file, _, ok := runtime.Caller(0)
+	if !ok || !filepath.IsAbs(file) {
+		return "", nil
+	}
+	root := filepath.Dir(filepath.Dir(file))
+	if strings.Contains(filepath.Base(root), "@") || !isCheckout(root) {
+		return "", nil // the module cache (go install …@version): not a checkout
+	}
+	return root, nil
+}
+
+// goLine returns the version on the go line of the go.mod file at p, or "".
+func goLine(p string) string {
+	b, err := os.ReadFile(p)
+	if err != nil {
+		return ""
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if f := strings.Fields(line); len(f) == 2 && f[0] == "go" {
+			return f[1]
+		}
+	}
+	return ""
+}
+
+// isCheckout reports whether dir holds hotrun's go.mod.
+func isCheckout(dir string) bool {
+	b, err := os.ReadFile(filepath.Join(dir, "go.mod"))
+	if err != nil {
+		return false
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if f := strings.Fields(line); len(f) >= 2 && f[0] == "module" && strings.Trim(f[1], `"`) == HotrunModule {
+			return true
+		}
+	}
+	return false
+}
