@@ -58,6 +58,10 @@ func decode(name string, b []byte) (Event, error) {
 		return into[Memory](b)
 	case "log":
 		return into[Log](b)
+	case "state.save":
+		return into[StateSaved](b)
+	case "state.restore":
+		return into[StateRestored](b)
 	}
 	return nil, fmt.Errorf("event: decode: unknown event %q", name)
 }

@@ -210,6 +210,22 @@ type Memory struct {
 	VersionsLoaded int   `json:"versions_loaded"`
 }
 
+// StateSaved says the engine wrote a snapshot of its state, which a new
+// engine restores after a restart or a crash.
+type StateSaved struct {
+	Bytes    int      `json:"bytes"`
+	Duration Duration `json:"duration_ms"`
+}
+
+// StateRestored says a new engine read the snapshot back, or could not: then
+// Error says why, the engine starts with fresh state, and Kept names the
+// snapshot file, kept for inspection.
+type StateRestored struct {
+	Bytes int    `json:"bytes"`
+	Error string `json:"error,omitempty"`
+	Kept  string `json:"kept,omitempty"`
+}
+
 // Log sources.
 const (
 	SourceEngine = "engine" // a line the engine process wrote to stdout or stderr
@@ -243,3 +259,5 @@ func (Request) Name() string       { return "request" }
 func (Panic) Name() string         { return "panic" }
 func (Memory) Name() string        { return "memory" }
 func (Log) Name() string           { return "log" }
+func (StateSaved) Name() string    { return "state.save" }
+func (StateRestored) Name() string { return "state.restore" }

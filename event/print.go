@@ -122,6 +122,13 @@ func Format(e Event) string {
 		return fmt.Sprintf("panic    v%d recovered in %s: %s", e.Version, e.Where, e.Value)
 	case Memory:
 		return fmt.Sprintf("memory   %.1f MB, %d versions loaded", float64(e.RSSBytes)/(1<<20), e.VersionsLoaded)
+	case StateSaved:
+		return fmt.Sprintf("state    saved (%d bytes in %s)", e.Bytes, e.Duration)
+	case StateRestored:
+		if e.Error != "" {
+			return fmt.Sprintf("state    NOT restored: %s; the engine starts fresh, the snapshot is kept at %s", e.Error, e.Kept)
+		}
+		return fmt.Sprintf("state    restored (%d bytes)", e.Bytes)
 	case Log:
 		if e.Source == SourceEngine {
 			return "engine | " + e.Text

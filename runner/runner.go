@@ -13,13 +13,17 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"path/filepath"
+	"sort"
+	"strings"
 	"time"
 
 	"golang.org/x/sync/errgroup"
 
 	"github.com/hotrun-dev/hotrun/builder"
 	"github.com/hotrun-dev/hotrun/event"
+	"github.com/hotrun-dev/hotrun/runner/host"
 	"github.com/hotrun-dev/hotrun/watcher"
 )
 
@@ -36,6 +40,17 @@ type Config struct {
 	PluginLDFlags string
 	Watch         watcher.Config // Roots default to Dir; Events is set by Run
 	Events        event.Publisher
+
+	// MaxVersions recycles the engine (a restart that carries its state)
+	// once it holds this many plugin versions: Go never unloads one. 0
+	// means 100; negative means never.
+	MaxVersions int
+	// MaxRSS recycles the engine once its resident memory passes this many
+	// bytes; 0 means never.
+	MaxRSS int64
+	// SnapshotEvery is how often the engine saves its state, for crash
+	// recovery (a save that changed nothing writes nothing); 0 means 5s.
+	SnapshotEvery time.Duration
 }
 
 // Runner is the hot-reload loop. Create it with New, run it with Run; its
@@ -62,6 +77,12 @@ func New(cfg Config) *Runner {
 	}
 	if cfg.PluginLDFlags == "" {
 		cfg.PluginLDFlags = "-s -w"
+	}
+	if cfg.MaxVersions == 0 {
+		cfg.MaxVersions = 100
+	}
+	if cfg.SnapshotEvery == 0 {
+		cfg.SnapshotEvery = 5 * time.Second
 	}
 	return &Runner{cfg: cfg, requests: make(chan request, 16)}
 }
@@ -120,14 +141,22 @@ func (r *Runner) Run(ctx context.Context) error {
 
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return w.Run(gctx) })
+	state := filepath.Join(dir, builder.OutDir, "state")
+	if err := os.RemoveAll(state); err != nil {
+		return fmt.Errorf("runner: %w", err)
+	}
+	if err := os.MkdirAll(state, 0o700); err != nil {
+		return fmt.Errorf("runner: %w", err)
+	}
 	l := &loop{
-		cfg:     r.cfg,
-		dir:     dir,
-		b:       b,
-		ev:      r.cfg.Events,
-		changes: w.Changes(),
-		reqs:    r.requests,
-		results: make(chan jobResult, 1),
+		cfg:       r.cfg,
+		dir:       dir,
+		statePath: filepath.Join(state, "snapshot.json"),
+		b:         b,
+		ev:        r.cfg.Events,
+		changes:   w.Changes(),
+		reqs:      r.requests,
+		results:   make(chan jobResult, 1),
 	}
 	g.Go(func() error { return l.run(gctx) })
 	err = g.Wait()
@@ -139,26 +168,39 @@ func (r *Runner) Run(ctx context.Context) error {
 
 // loop is the state of one Run. Only its run goroutine touches it.
 type loop struct {
-	cfg     Config
-	dir     string
-	b       *builder.Builder
-	ev      event.Publisher
-	changes <-chan watcher.Change
-	reqs    <-chan request
-	results chan jobResult // from the build job to the loop; the loop always drains it
+	cfg       Config
+	dir       string
+	statePath string // the engine's state snapshot
+	b         *builder.Builder
+	ev        event.Publisher
+	changes   <-chan watcher.Change
+	reqs      <-chan request
+	results   chan jobResult // from the build job to the loop; the loop always drains it
 
-	engine     *builder.Result // the last good engine build; nil before
-	eng        *Engine         // the running engine; nil while none
-	lastLogic  string          // content hash of the last logic tree built
-	next       int             // the last version number handed out
-	so         map[int]string  // every version built, by number: its .so
-	loaded     []int           // versions loaded into the running engine, in load order
-	active     int             // index into loaded of the version serving; -1 for none
-	wantEngine bool            // an engine build is owed (a host change not yet built)
+	engine     *builder.Result     // the last good engine build; nil before
+	eng        *Engine             // the running engine; nil while none
+	started    bool                // an engine ran in this session: the next one restores its state
+	listeners  map[string]*os.File // the app's listening sockets, held across engine restarts
+	lastLogic  string              // content hash of the last logic tree built
+	next       int                 // the last version number handed out
+	so         map[int]string      // every version built, by number: its .so
+	bad        map[int]string      // versions that took the engine down, and how
+	loaded     []int               // versions loaded into the running engine, in load order
+	active     int                 // index into loaded of the version serving; -1 for none
+	wantEngine bool                // an engine build is owed (a host change not yet built)
 
 	job    context.CancelFunc // cancels the build job under way; nil while none
 	jobVer int                // its logic version
 	jobs   int                // build jobs started and not yet reported
+
+	crashes []crash          // recent unexpected exits, for the crash-loop limit
+	retry   <-chan time.Time // when to restart a crashed engine; nil for not now
+	lastMem event.Memory     // the last memory reported
+}
+
+type crash struct {
+	at      time.Time
+	version int // the version serving when the engine died
 }
 
 type jobResult struct {
@@ -169,21 +211,24 @@ type jobResult struct {
 	hash    string // content hash of the logic tree the job built
 }
 
-// restartBackoff spaces restarts of an engine that keeps dying.
-const restartBackoff = time.Second
+// Crash-loop policy: restarts are spaced by restartBackoff times the
+// crashes in the last minute, and stop at maxCrashes until a change or R.
+const (
+	restartBackoff = time.Second
+	maxCrashes     = 5
+)
 
 func (l *loop) run(ctx context.Context) error {
 	l.so = make(map[int]string)
+	l.bad = make(map[int]string)
+	l.listeners = make(map[string]*os.File)
 	l.active = -1
 	l.wantEngine = true
 	l.startJob(ctx, true)
 	defer l.shutdown()
 
-	var crashes []time.Time // recent unexpected exits, for the crash-loop limit
-	var retry <-chan time.Time
-	var lastGood int // the version serving when the engine died
-	mem := time.NewTicker(5 * time.Second)
-	defer mem.Stop()
+	tick := time.NewTicker(l.cfg.SnapshotEvery)
+	defer tick.Stop()
 	for {
 		var exited <-chan struct{}
 		if l.eng != nil {
@@ -208,33 +253,87 @@ func (l *loop) run(ctx context.Context) error {
 
 		case <-exited:
 			l.ev.Publish(l.eng.ExitEvent("unexpected exit"))
+			l.takeListeners(l.eng)
 			l.eng = nil
-			lastGood = l.current()
-			now := time.Now()
-			crashes = append(crashes, now)
-			for len(crashes) > 0 && now.Sub(crashes[0]) > time.Minute {
-				crashes = crashes[1:]
-			}
-			if len(crashes) >= 5 {
-				l.warn("the engine crashed 5 times in a minute; not restarting it until the next change (or press R)")
-				continue
-			}
-			retry = time.After(restartBackoff * time.Duration(len(crashes)-1))
+			l.onCrash(l.current())
 
-		case <-retry:
-			retry = nil
+		case <-l.retry:
+			l.retry = nil
 			if l.eng == nil {
-				l.restart(ctx, "restarting after a crash", lastGood)
+				l.restart(ctx, "restarting after a crash", l.lastGood())
 			}
 
-		case <-mem.C:
-			l.memory()
+		case <-tick.C:
+			l.tick(ctx)
 		}
 	}
 }
 
 func (l *loop) warn(msg string) {
 	l.ev.Publish(event.Log{Source: event.SourceHotrun, Level: "warn", Text: msg})
+}
+
+// onCrash handles an engine that exited on its own while version v served
+// (0: as it started) and schedules its restart, unless it is a crash loop.
+func (l *loop) onCrash(v int) {
+	now := time.Now()
+	l.crashes = append(l.crashes, crash{at: now, version: v})
+	for len(l.crashes) > 0 && now.Sub(l.crashes[0].at) > time.Minute {
+		l.crashes = l.crashes[1:]
+	}
+	// A version that was serving at two crashes in a minute is taken for
+	// the cause: the engine restarts with the version before it.
+	same := 0
+	for _, c := range l.crashes {
+		if c.version == v && v != 0 {
+			same++
+		}
+	}
+	if same >= 2 {
+		l.bad[v] = "the engine died twice while it served"
+		l.warn(fmt.Sprintf("v%d was serving at two engine crashes in a minute; restarting with the version before it", v))
+	}
+	if len(l.crashes) >= maxCrashes {
+		l.warn(fmt.Sprintf("the engine crashed %d times in a minute; not restarting it until the next change (or R)", len(l.crashes)))
+		l.crashes = nil
+		l.retry = nil
+		return
+	}
+	l.retry = time.After(restartBackoff * time.Duration(len(l.crashes)-1))
+}
+
+// lastGood returns the newest version that loaded and did not take the
+// engine down, preferring the one that was serving.
+func (l *loop) lastGood() int {
+	if v := l.current(); v != 0 && l.bad[v] == "" {
+		return v
+	}
+	for i := len(l.loaded) - 1; i >= 0; i-- {
+		if v := l.loaded[i]; l.bad[v] == "" {
+			return v
+		}
+	}
+	return 0
+}
+
+func (l *loop) tick(ctx context.Context) {
+	if l.eng == nil {
+		return
+	}
+	l.snapshot(ctx)
+	rss := l.memory()
+	if l.cfg.MaxRSS > 0 && rss > l.cfg.MaxRSS {
+		l.restart(ctx, fmt.Sprintf("memory: the engine holds %d MB, over the limit of %d MB", rss>>20, l.cfg.MaxRSS>>20), l.current())
+	}
+}
+
+// snapshot asks the engine to save its state for crash recovery.
+func (l *loop) snapshot(ctx context.Context) {
+	sctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	if err := l.eng.Snapshot(sctx); err != nil && !errors.Is(err, ErrEngineExited) {
+		l.warn("state snapshot: " + err.Error())
+	}
 }
 
 func (l *loop) onChange(ctx context.Context, c watcher.Change) {
@@ -260,7 +359,8 @@ func (l *loop) onRequest(ctx context.Context, q request) {
 	case reqRebuild:
 		l.startJob(ctx, l.wantEngine)
 	case reqRestart:
-		l.restart(ctx, "restart asked for", l.current())
+		l.crashes = nil
+		l.restart(ctx, "restart asked for", l.lastGood())
 	case reqRollback, reqForward:
 		to := l.active - 1
 		if q == reqForward {
@@ -363,11 +463,15 @@ func (l *loop) onResult(ctx context.Context, res jobResult) {
 	if res.engine != nil || l.eng == nil {
 		// A new engine, or none running: start it with this version, or
 		// the one that served last.
-		n := l.current()
+		n := l.lastGood()
 		if res.logic != nil {
 			n = res.version
 		}
-		l.restart(ctx, "the engine was rebuilt", n)
+		why := "a package the engine holds changed"
+		if !l.started {
+			why = ""
+		}
+		l.restart(ctx, why, n)
 		return
 	}
 	if res.logic != nil {
@@ -375,17 +479,47 @@ func (l *loop) onResult(ctx context.Context, res jobResult) {
 	}
 }
 
-// load asks the running engine to load version n.
+// load asks the running engine to load version n, after checking that the
+// plugin and the engine were built alike: a mismatch would kill the engine
+// with a fatal error no recover catches.
 func (l *loop) load(ctx context.Context, n int) {
+	if err := builder.Compatible(l.engine.Path, l.so[n]); err != nil {
+		l.ev.Publish(event.LoadFail{Version: n, Error: err.Error(),
+			Explain: "hotrun did not ask the engine to load it: the engine and this plugin were built differently (Go version or flags), which would crash the engine. Rebuilding the engine."})
+		l.wantEngine = true
+		l.startJob(ctx, true)
+		return
+	}
 	lctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
-	if err := l.eng.Load(lctx, n, l.so[n]); err != nil {
-		// The engine reported load.fail itself; a dead engine is seen by run.
+	err := l.eng.Load(lctx, n, l.so[n])
+	var ce *CommandError
+	switch {
+	case err == nil:
+	case errors.Is(err, ErrEngineExited):
+		// The plugin took the engine down as it loaded (os.Exit or a fatal
+		// error in an init): never load it again.
+		l.bad[n] = "the engine died while loading it"
+		l.ev.Publish(event.LoadFail{Version: n, Error: "the engine exited while loading this version",
+			Explain: "Something in the new version's initialization ended the process (os.Exit, log.Fatal, a fatal runtime error); hotrun restarts the engine with the last good version."})
 		return
+	case errors.As(err, &ce) && strings.Contains(ce.Msg, "different version of package"):
+		// Go's own check found a package the engine holds changed under
+		// it: only a new engine can take this version.
+		l.warn("the engine holds an older copy of a package this version needs; rebuilding and restarting the engine")
+		l.wantEngine = true
+		l.startJob(ctx, true)
+		return
+	default:
+		return // the engine reported load.fail itself
 	}
 	l.loaded = append(l.loaded, n)
 	l.active = len(l.loaded) - 1
+	l.snapshot(ctx) // a crash from now on restores the state as of this swap
 	l.memory()
+	if l.cfg.MaxVersions > 0 && len(l.loaded) >= l.cfg.MaxVersions {
+		l.restart(ctx, fmt.Sprintf("memory: %d versions loaded, the limit (Go never unloads a plugin)", len(l.loaded)), n)
+	}
 }
 
 // current returns the version serving, or 0.
@@ -396,8 +530,9 @@ func (l *loop) current() int {
 	return l.loaded[l.active]
 }
 
-// restart stops the running engine, if any, starts the last good engine
-// build, and loads version n (none when n is 0).
+// restart stops the running engine, if any, with its state saved, starts
+// the last good engine build with the state restored and the app's sockets
+// inherited, and loads version n (none when n is 0).
 func (l *loop) restart(ctx context.Context, why string, n int) {
 	if l.engine == nil {
 		l.warn("no engine build to start; fix the build and save")
@@ -405,38 +540,89 @@ func (l *loop) restart(ctx context.Context, why string, n int) {
 	}
 	if l.eng != nil {
 		l.ev.Publish(event.EngineRestart{PID: l.eng.PID(), Reason: why})
-		l.eng.Stop(5 * time.Second)
-		l.ev.Publish(l.eng.ExitEvent("stopped by hotrun"))
+		if err := l.eng.Stop(10 * time.Second); err != nil {
+			l.warn("the engine could not save its state: " + err.Error())
+		}
+		l.ev.Publish(l.eng.ExitEvent("stopped by hotrun: " + why))
+		l.takeListeners(l.eng)
 		l.eng = nil
+	}
+	env := []string{host.EnvState + "=" + l.statePath}
+	if l.started {
+		env = append(env, host.EnvRestore+"="+l.statePath)
+	}
+	files, spec := l.inherit()
+	if spec != "" {
+		env = append(env, host.EnvListeners+"="+spec)
 	}
 	eng, err := StartEngine(ctx, EngineConfig{
 		Path:     l.engine.Path,
 		Args:     l.cfg.EngineArgs,
 		Dir:      l.dir,
 		BuildDir: l.b.BuildDir(),
+		Env:      env,
+		Files:    files,
 		Events:   l.ev,
 	})
 	if err != nil {
 		l.ev.Publish(event.Log{Source: event.SourceHotrun, Level: "error", Text: err.Error()})
+		if errors.Is(err, ErrEngineExited) {
+			l.started = true
+			l.onCrash(0)
+		}
 		return
 	}
 	l.eng = eng
+	l.started = true
 	l.loaded, l.active = nil, -1
-	if n > 0 {
+	if n > 0 && l.bad[n] == "" {
 		l.load(ctx, n)
 	}
 }
 
-func (l *loop) memory() {
-	if l.eng == nil {
-		return
-	}
-	if rss := l.eng.RSS(); rss > 0 {
-		l.ev.Publish(event.Memory{RSSBytes: rss, VersionsLoaded: len(l.loaded)})
+// takeListeners keeps the sockets a departing engine handed over.
+func (l *loop) takeListeners(e *Engine) {
+	for name, f := range e.Listeners() {
+		if old := l.listeners[name]; old != nil {
+			old.Close()
+		}
+		l.listeners[name] = f
 	}
 }
 
-// shutdown cancels the build under way, waits for it, and stops the engine.
+// inherit lists the held sockets for the next engine: its descriptors 3,
+// 4, … and the EnvListeners value that names them.
+func (l *loop) inherit() ([]*os.File, string) {
+	names := make([]string, 0, len(l.listeners))
+	for name := range l.listeners {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	var files []*os.File
+	var spec []string
+	for i, name := range names {
+		files = append(files, l.listeners[name])
+		spec = append(spec, fmt.Sprintf("%s=%d", name, 3+i))
+	}
+	return files, strings.Join(spec, ";")
+}
+
+func (l *loop) memory() int64 {
+	if l.eng == nil {
+		return 0
+	}
+	rss := l.eng.RSS()
+	// Report a change, not every tick: at least a MiB, or another version.
+	m := event.Memory{RSSBytes: rss, VersionsLoaded: len(l.loaded)}
+	if rss > 0 && (m.VersionsLoaded != l.lastMem.VersionsLoaded || abs(rss-l.lastMem.RSSBytes) >= 1<<20) {
+		l.ev.Publish(m)
+		l.lastMem = m
+	}
+	return rss
+}
+
+// shutdown cancels the build under way, waits for it, stops the engine and
+// closes the sockets it held.
 func (l *loop) shutdown() {
 	if l.job != nil {
 		l.job()
@@ -447,7 +633,11 @@ func (l *loop) shutdown() {
 	if l.eng != nil {
 		l.eng.Stop(5 * time.Second)
 		l.ev.Publish(l.eng.ExitEvent("hotrun stopped it"))
+		l.takeListeners(l.eng)
 		l.eng = nil
+	}
+	for _, f := range l.listeners {
+		f.Close()
 	}
 }
 
@@ -466,4 +656,11 @@ func (l *loop) rel(files []string) []string {
 		}
 	}
 	return out
+}
+
+func abs(n int64) int64 {
+	if n < 0 {
+		return -n
+	}
+	return n
 }

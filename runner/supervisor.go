@@ -38,6 +38,9 @@ type Engine struct {
 	pendMu  sync.Mutex                // guards pending
 	pending map[int64]chan host.Reply // replies awaited, by command ID
 
+	lnMu      sync.Mutex          // guards listeners
+	listeners map[string]*os.File // sockets the engine handed over, by "network:addr"
+
 	wg sync.WaitGroup // the output readers and the control reader
 }
 
@@ -85,11 +88,12 @@ func StartEngine(ctx context.Context, cfg EngineConfig) (*Engine, error) {
 		return nil, fmt.Errorf("runner: start engine %s: %w", cfg.Path, err)
 	}
 	e := &Engine{
-		cmd:     cmd,
-		dir:     dir,
-		events:  cfg.Events,
-		exited:  make(chan struct{}),
-		pending: make(map[int64]chan host.Reply),
+		cmd:       cmd,
+		dir:       dir,
+		events:    cfg.Events,
+		exited:    make(chan struct{}),
+		pending:   make(map[int64]chan host.Reply),
+		listeners: make(map[string]*os.File),
 	}
 	e.events.Publish(event.EngineStart{PID: cmd.Process.Pid})
 	e.wg.Add(2)
@@ -107,6 +111,9 @@ func StartEngine(ctx context.Context, cfg EngineConfig) (*Engine, error) {
 	if err := e.connect(ctx, sock); err != nil {
 		e.Kill()
 		<-e.exited
+		if errors.Is(err, ErrEngineExited) {
+			e.events.Publish(e.ExitEvent("exited as it started"))
+		}
 		return nil, err
 	}
 	return e, nil
@@ -149,7 +156,7 @@ func (e *Engine) connect(ctx context.Context, sock string) error {
 		c, err := net.Dial("unix", sock)
 		if err == nil {
 			e.conn = c
-			go e.readControl(c)
+			go e.readControl(c.(*net.UnixConn))
 			return nil
 		}
 		if time.Now().After(deadline) {
@@ -157,7 +164,7 @@ func (e *Engine) connect(ctx context.Context, sock string) error {
 		}
 		select {
 		case <-e.exited:
-			return fmt.Errorf("runner: the engine exited before it listened on its control socket (see its output above)")
+			return fmt.Errorf("runner: start: %w before it listened on its control socket (see its output)", ErrEngineExited)
 		case <-ctx.Done():
 			return ctx.Err()
 		case <-time.After(20 * time.Millisecond):
@@ -166,27 +173,85 @@ func (e *Engine) connect(ctx context.Context, sock string) error {
 }
 
 // readControl reads the engine's lines: replies go to the command waiting
-// for them, everything else is an event for the stream.
-func (e *Engine) readControl(c net.Conn) {
-	r := bufio.NewReaderSize(c, 64<<10)
+// for them, listening sockets are kept, everything else is an event for the
+// stream.
+func (e *Engine) readControl(c *net.UnixConn) {
+	fr := &fdReader{c: c}
+	r := bufio.NewReaderSize(fr, 64<<10)
 	for {
 		line, err := r.ReadBytes('\n')
 		if len(line) > 0 {
-			e.dispatch(line)
+			e.dispatch(line, fr)
 		}
 		if err != nil {
+			fr.closeAll()
 			e.failPending()
 			return
 		}
 	}
 }
 
-func (e *Engine) dispatch(line []byte) {
+// fdReader reads a Unix connection and keeps, in order, the file
+// descriptors that come with the bytes (SCM_RIGHTS): the engine sends each
+// with a host.Listener line.
+type fdReader struct {
+	c   *net.UnixConn
+	oob [256]byte
+	fds []*os.File // received and not yet claimed by a Listener line
+}
+
+func (r *fdReader) Read(p []byte) (int, error) {
+	n, oobn, _, _, err := r.c.ReadMsgUnix(p, r.oob[:])
+	if n < 0 {
+		n = 0 // recvmsg's -1 on error; io.Reader promises 0 <= n
+	}
+	if oobn > 0 {
+		if msgs, perr := syscall.ParseSocketControlMessage(r.oob[:oobn]); perr == nil {
+			for _, m := range msgs {
+				fds, _ := syscall.ParseUnixRights(&m)
+				for _, fd := range fds {
+					r.fds = append(r.fds, os.NewFile(uintptr(fd), "listener"))
+				}
+			}
+		}
+	}
+	return n, err
+}
+
+func (r *fdReader) next() *os.File {
+	if len(r.fds) == 0 {
+		return nil
+	}
+	f := r.fds[0]
+	r.fds = r.fds[1:]
+	return f
+}
+
+func (r *fdReader) closeAll() {
+	for _, f := range r.fds {
+		f.Close()
+	}
+	r.fds = nil
+}
+
+func (e *Engine) dispatch(line []byte, fr *fdReader) {
 	var head struct {
-		Reply *int64 `json:"reply"`
+		Reply    *int64 `json:"reply"`
+		Listener string `json:"listener"`
 	}
 	if err := json.Unmarshal(line, &head); err != nil {
 		e.events.Publish(event.Log{Source: event.SourceHotrun, Level: "warn", Text: "engine sent a malformed control line: " + err.Error()})
+		return
+	}
+	if head.Listener != "" {
+		if f := fr.next(); f != nil {
+			e.lnMu.Lock()
+			if old := e.listeners[head.Listener]; old != nil {
+				old.Close()
+			}
+			e.listeners[head.Listener] = f
+			e.lnMu.Unlock()
+		}
 		return
 	}
 	if head.Reply != nil {
@@ -228,6 +293,22 @@ func (e *Engine) Load(ctx context.Context, n int, path string) error {
 // Activate tells the engine to switch to version n, loaded before.
 func (e *Engine) Activate(ctx context.Context, n int) error {
 	return e.do(ctx, host.Command{Op: "activate", Version: n})
+}
+
+// Snapshot tells the engine to save its state to its state file.
+func (e *Engine) Snapshot(ctx context.Context) error {
+	return e.do(ctx, host.Command{Op: "snapshot"})
+}
+
+// Listeners returns the listening sockets the engine handed to hotrun, by
+// "network:addr", and forgets them: the caller owns them. They outlive the
+// engine, so the next engine can inherit them.
+func (e *Engine) Listeners() map[string]*os.File {
+	e.lnMu.Lock()
+	defer e.lnMu.Unlock()
+	out := e.listeners
+	e.listeners = make(map[string]*os.File)
+	return out
 }
 
 func (e *Engine) do(ctx context.Context, cmd host.Command) error {
@@ -273,9 +354,29 @@ func (e *CommandError) Error() string {
 	return fmt.Sprintf("runner: engine refused %s v%d: %s", e.Op, e.Version, e.Msg)
 }
 
-// Stop asks the engine to exit (SIGTERM to its process group), waits up to
-// grace, then kills it. It returns when the process is gone.
-func (e *Engine) Stop(grace time.Duration) {
+// Stop asks the engine to stop over the control socket: it stops accepting,
+// finishes the requests under way, saves its state and exits. An engine that
+// does not exit within grace gets SIGTERM, then SIGKILL. Stop returns when
+// the process is gone, with the error of the state save, if any.
+func (e *Engine) Stop(grace time.Duration) error {
+	ctx, cancel := context.WithTimeout(context.Background(), grace)
+	defer cancel()
+	err := e.do(ctx, host.Command{Op: "stop"})
+	if errors.Is(err, ErrEngineExited) || errors.Is(err, context.DeadlineExceeded) {
+		err = nil // gone, or deaf: nothing more to save
+	}
+	select {
+	case <-e.exited:
+		return err
+	case <-time.After(grace):
+	}
+	e.Terminate(grace)
+	return err
+}
+
+// Terminate sends SIGTERM to the engine's process group, waits up to grace,
+// then kills it. It returns when the process is gone.
+func (e *Engine) Terminate(grace time.Duration) {
 	if e.conn != nil {
 		e.conn.Close()
 	}

@@ -16,19 +16,22 @@ import (
 // config is everything hotrun.toml and the flags can set. A flag given on
 // the command line wins over the file.
 type config struct {
-	Dir        string   `toml:"dir"`         // the user's module root
-	Engine     string   `toml:"engine"`      // engine main package, relative to dir
-	Logic      string   `toml:"logic"`       // logic plugin main package, relative to dir
-	Headless   bool     `toml:"headless"`    // plain lines instead of the TUI
-	JSON       bool     `toml:"json"`        // JSON lines instead of the TUI
-	Verbose    bool     `toml:"verbose"`     // also say what the watcher ignored
-	Args       []string `toml:"args"`        // engine arguments (after -- on the command line)
-	BuildFlags []string `toml:"build_flags"` // go build flags for engine and plugins
-	Debounce   duration `toml:"debounce"`    // quiet time that ends a burst of saves
-	Poll       bool     `toml:"poll"`        // poll instead of fsnotify
-	Include    []string `toml:"include"`     // extra globs that count as changes
-	Exclude    []string `toml:"exclude"`     // globs that never count
-	configPath string
+	Dir           string   `toml:"dir"`            // the user's module root
+	Engine        string   `toml:"engine"`         // engine main package, relative to dir
+	Logic         string   `toml:"logic"`          // logic plugin main package, relative to dir
+	Headless      bool     `toml:"headless"`       // plain lines instead of the TUI
+	JSON          bool     `toml:"json"`           // JSON lines instead of the TUI
+	Verbose       bool     `toml:"verbose"`        // also say what the watcher ignored
+	Args          []string `toml:"args"`           // engine arguments (after -- on the command line)
+	BuildFlags    []string `toml:"build_flags"`    // go build flags for engine and plugins
+	Debounce      duration `toml:"debounce"`       // quiet time that ends a burst of saves
+	Poll          bool     `toml:"poll"`           // poll instead of fsnotify
+	Include       []string `toml:"include"`        // extra globs that count as changes
+	Exclude       []string `toml:"exclude"`        // globs that never count
+	MaxVersions   int      `toml:"max_versions"`   // recycle the engine after this many versions
+	MaxRSSMB      int64    `toml:"max_rss_mb"`     // recycle the engine past this much memory
+	SnapshotEvery duration `toml:"snapshot_every"` // how often the engine saves its state
+	configPath    string
 }
 
 // duration reads "50ms" from TOML.
@@ -60,6 +63,9 @@ func parseConfig(args []string, stderr io.Writer) (*config, error) {
 	fs.BoolVar(&f.Verbose, "verbose", false, "also report the paths the watcher ignores, and why")
 	fs.DurationVar(&f.Debounce.Duration, "debounce", 50*time.Millisecond, "quiet `time` that ends a burst of saves")
 	fs.BoolVar(&f.Poll, "poll", false, "poll for changes instead of using inotify (Docker volumes, network mounts)")
+	fs.IntVar(&f.MaxVersions, "max-versions", 100, "restart the engine, state kept, once it holds `n` plugin versions (Go never unloads one; -1: never)")
+	fs.Int64Var(&f.MaxRSSMB, "max-rss", 0, "restart the engine, state kept, once its memory passes `MB` (0: never)")
+	fs.DurationVar(&f.SnapshotEvery.Duration, "snapshot-every", 5*time.Second, "how often the engine saves its state for crash recovery")
 	var buildFlags, include, exclude string
 	fs.StringVar(&buildFlags, "buildflags", "", "go build `flags` for the engine and every plugin (space-separated)")
 	fs.StringVar(&include, "include", "", "comma-separated `globs` of extra files that count as changes")
@@ -74,29 +80,37 @@ func parseConfig(args []string, stderr io.Writer) (*config, error) {
 	fs.Visit(func(fl *flag.Flag) { set[fl.Name] = true })
 
 	// Defaults, then the file, then the flags given.
-	cfg := config{Dir: ".", Engine: "./engine", Logic: "./logic", Debounce: duration{50 * time.Millisecond}}
+	cfg := config{Dir: ".", Engine: "./engine", Logic: "./logic", Debounce: duration{50 * time.Millisecond},
+		MaxVersions: 100, SnapshotEvery: duration{5 * time.Second}}
 	if *cfgPath == "" {
 		// -config "": no file at all.
 	} else if _, err := os.Stat(*cfgPath); err == nil {
-		if _, err := toml.DecodeFile(*cfgPath, &cfg); err != nil {
+		md, err := toml.DecodeFile(*cfgPath, &cfg)
+		if err != nil {
 			return nil, fmt.Errorf("%w: %s: %v", errUsage, *cfgPath, err)
+		}
+		if un := md.Undecoded(); len(un) > 0 {
+			return nil, fmt.Errorf("%w: %s: unknown key %q (see docs/config.md)", errUsage, *cfgPath, un[0].String())
 		}
 		cfg.configPath = *cfgPath
 	} else if set["config"] {
 		return nil, fmt.Errorf("%w: config file %s: %v", errUsage, *cfgPath, err)
 	}
 	apply := map[string]func(){
-		"dir":        func() { cfg.Dir = f.Dir },
-		"engine":     func() { cfg.Engine = f.Engine },
-		"logic":      func() { cfg.Logic = f.Logic },
-		"headless":   func() { cfg.Headless = f.Headless },
-		"json":       func() { cfg.JSON = f.JSON },
-		"verbose":    func() { cfg.Verbose = f.Verbose },
-		"debounce":   func() { cfg.Debounce = f.Debounce },
-		"poll":       func() { cfg.Poll = f.Poll },
-		"buildflags": func() { cfg.BuildFlags = strings.Fields(buildFlags) },
-		"include":    func() { cfg.Include = splitList(include) },
-		"exclude":    func() { cfg.Exclude = splitList(exclude) },
+		"dir":            func() { cfg.Dir = f.Dir },
+		"engine":         func() { cfg.Engine = f.Engine },
+		"logic":          func() { cfg.Logic = f.Logic },
+		"headless":       func() { cfg.Headless = f.Headless },
+		"json":           func() { cfg.JSON = f.JSON },
+		"verbose":        func() { cfg.Verbose = f.Verbose },
+		"debounce":       func() { cfg.Debounce = f.Debounce },
+		"poll":           func() { cfg.Poll = f.Poll },
+		"buildflags":     func() { cfg.BuildFlags = strings.Fields(buildFlags) },
+		"include":        func() { cfg.Include = splitList(include) },
+		"exclude":        func() { cfg.Exclude = splitList(exclude) },
+		"max-versions":   func() { cfg.MaxVersions = f.MaxVersions },
+		"max-rss":        func() { cfg.MaxRSSMB = f.MaxRSSMB },
+		"snapshot-every": func() { cfg.SnapshotEvery = f.SnapshotEvery },
 	}
 	for name, fn := range apply {
 		if set[name] {
@@ -129,6 +143,8 @@ into the running engine, keeping the engine's state.
 
 Usage:
   hotrun [flags] [-- engine arguments]
+  hotrun init       write what is missing of a project into the Go module here
+  hotrun version    print hotrun's version and the Go it was built with
 
 Settings come from hotrun.toml in the current directory (same names as the
 flags), then from the flags.

@@ -9,6 +9,7 @@
 package main
 
 import (
+	"bufio"
 	"context"
 	"errors"
 	"flag"
@@ -17,6 +18,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"strings"
 	"syscall"
 
 	"golang.org/x/sync/errgroup"
@@ -80,7 +82,10 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 			Poll:     cfg.Poll,
 			Verbose:  cfg.Verbose,
 		},
-		Events: stream,
+		Events:        stream,
+		MaxVersions:   cfg.MaxVersions,
+		MaxRSS:        cfg.MaxRSSMB << 20,
+		SnapshotEvery: cfg.SnapshotEvery.Duration,
 	})
 
 	ctx, cancel := context.WithCancel(ctx)
@@ -114,6 +119,7 @@ func view(ctx context.Context, cfg *config, records <-chan event.Record, r *runn
 			Output:  stdout,
 		})
 	}
+	go readCommands(stdin, r)
 	var p event.Printer
 	if cfg.JSON {
 		p = event.NewJSON(stdout)
@@ -126,6 +132,25 @@ func view(ctx context.Context, cfg *config, records <-chan event.Record, r *runn
 		}
 	}
 	return nil
+}
+
+// readCommands reads the headless mode's commands, one a line: the TUI's
+// keys for editors, scripts and people at a plain terminal. It ends when
+// stdin does; hotrun's exit never waits for it.
+func readCommands(stdin io.Reader, r *runner.Runner) {
+	sc := bufio.NewScanner(stdin)
+	for sc.Scan() {
+		switch strings.TrimSpace(sc.Text()) {
+		case "r", "rebuild":
+			r.Rebuild()
+		case "R", "restart":
+			r.Restart()
+		case "b", "back", "rollback":
+			r.Rollback()
+		case "f", "forward":
+			r.Forward()
+		}
+	}
 }
 
 // isTerminal reports whether w is a terminal (a character device).

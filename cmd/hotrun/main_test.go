@@ -27,7 +27,8 @@ type session struct {
 	addr   string            // the engine's HTTP address
 	events chan event.Record // every event hotrun printed, in order
 	cancel context.CancelFunc
-	done   chan error // run's result
+	done   chan error     // run's result
+	stdin  io.WriteCloser // hotrun's standard input: headless commands
 	log    strings.Builder
 }
 
@@ -75,10 +76,12 @@ func startSession(t *testing.T, args ...string) *session {
 	ctx, cancel := context.WithCancel(context.Background())
 	s.cancel = cancel
 	pr, pw := io.Pipe()
+	inr, inw := io.Pipe()
+	s.stdin = inw
 	args = append([]string{"-json", "-config", "", "-dir", s.dir}, args...)
 	args = append(args, "--", "-addr", s.addr)
 	go func() {
-		err := run(ctx, args, strings.NewReader(""), pw, io.Discard)
+		err := run(ctx, args, inr, pw, io.Discard)
 		pw.Close()
 		s.done <- err
 	}()
@@ -107,6 +110,7 @@ func startSession(t *testing.T, args ...string) *session {
 // stop cancels hotrun and waits for it to return.
 func (s *session) stop() error {
 	s.cancel()
+	s.stdin.Close()
 	for range s.events {
 	}
 	select {
@@ -127,19 +131,25 @@ func waitFor[E event.Event](s *session, d time.Duration, ok func(E) bool) E {
 		select {
 		case rec, open := <-s.events:
 			if !open {
-				var zero E
 				err := <-s.done
 				s.done <- err
-				s.t.Fatalf("hotrun ended (%v) while waiting for %s", err, zero.Name())
+				s.t.Fatalf("hotrun ended (%v) while waiting for %T", err, *new(E))
 			}
-			fmt.Fprintf(&s.log, "%s\n", event.Format(rec.Event))
+			fmt.Fprintf(&s.log, "%s %s\n", rec.Time.Format("15:04:05.000"), event.Format(rec.Event))
 			if e, is := rec.Event.(E); is && (ok == nil || ok(e)) {
 				return e
 			}
 		case <-timeout:
-			var zero E
-			s.t.Fatalf("no %s event within %s", zero.Name(), d)
+			s.t.Fatalf("no %T event within %s", *new(E), d)
 		}
+	}
+}
+
+// command writes a headless command line to hotrun's stdin.
+func (s *session) command(c string) {
+	s.t.Helper()
+	if _, err := io.WriteString(s.stdin, c+"\n"); err != nil {
+		s.t.Fatal(err)
 	}
 }
 

@@ -24,6 +24,9 @@ func main() {
 
 	state := new(game.State)
 	h := host.New(host.Config[game.Logic]{
+		// hotrun carries the state across engine restarts (a change to
+		// package game, or a crash) by saving and restoring it as JSON.
+		State: state,
 		// The previous version's identity is state the engine keeps: the
 		// plugin that knew it is gone from the request path.
 		OnSwap: func(prev, next game.Logic) {
@@ -46,5 +49,9 @@ func main() {
 		log.Fatal(err)
 	}
 	log.Printf("engine: serving on http://%s/hello?name=test", ln.Addr())
-	log.Fatal(http.Serve(ln, mux))
+	// Serve returns nil when hotrun stops the engine to restart it, after
+	// the requests under way have finished and the state is saved.
+	if err := h.Serve(ln, mux); err != nil {
+		log.Fatal(err)
+	}
 }

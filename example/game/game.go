@@ -6,7 +6,10 @@
 // hotrun rebuilds and restarts the engine for it.
 package game
 
-import "sync"
+import (
+	"encoding/json"
+	"sync"
+)
 
 // State is the engine's in-memory state. It outlives every logic version.
 type State struct {
@@ -36,6 +39,27 @@ func (s *State) Swapped(oldVersion int, oldName string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.oldVersion, s.oldName = oldVersion, oldName
+}
+
+// MarshalJSON saves the state when hotrun restarts the engine (a change
+// to this package, or a crash): the new engine restores it, so visits keep
+// counting. JSON keeps every other value when a field is added or removed.
+func (s *State) MarshalJSON() ([]byte, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return json.Marshal(Snapshot{Visits: s.visits, OldVersion: s.oldVersion, OldName: s.oldName})
+}
+
+// UnmarshalJSON restores a state saved by MarshalJSON.
+func (s *State) UnmarshalJSON(b []byte) error {
+	var snap Snapshot
+	if err := json.Unmarshal(b, &snap); err != nil {
+		return err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.visits, s.oldVersion, s.oldName = snap.Visits, snap.OldVersion, snap.OldName
+	return nil
 }
 
 // Logic is what every logic version exports, as `var Logic game.Logic`.

@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/hotrun-dev/hotrun/event"
@@ -19,7 +20,7 @@ import (
 // Command is one line hotrun sends to the engine over the control socket.
 type Command struct {
 	ID      int64  `json:"id"`
-	Op      string `json:"op"` // "load", "activate" or "ping"
+	Op      string `json:"op"` // "load", "activate", "snapshot", "stop" or "ping"
 	Version int    `json:"version,omitempty"`
 	Path    string `json:"path,omitempty"`
 }
@@ -36,10 +37,20 @@ type Reply struct {
 // rejected without reading them into memory.
 const MaxLine = 64 << 10
 
+// Listener is the line that goes with a listening socket the engine hands
+// to hotrun (as SCM_RIGHTS on the same message), so that hotrun can keep the
+// socket open across engine restarts and pass it to the next engine.
+type Listener struct {
+	Listener string `json:"listener"` // "network:addr", as in EnvListeners
+}
+
 // commander is what the control server asks of a Host, whatever its T.
 type commander interface {
 	load(path string, n int) error
 	Activate(n int) error
+	snapshot() error
+	stop() error
+	markStopped()
 	emit(event.Event)
 }
 
@@ -52,6 +63,9 @@ type controlServer struct {
 	buildDir string
 	done     chan struct{} // closed by close; ends the accept loop and the writer
 	wg       sync.WaitGroup
+
+	connMu sync.Mutex // guards conn
+	conn   net.Conn   // the connection being served; closed by close to end serve
 }
 
 func listenControl[T any](path string, h *Host[T]) (*controlServer, error) {
@@ -74,9 +88,14 @@ func listenControl[T any](path string, h *Host[T]) (*controlServer, error) {
 }
 
 func (s *controlServer) close() error {
+	s.out.flush(time.Second)
 	close(s.done)
 	err := s.ln.Close()
-	s.out.setConn(nil)
+	s.connMu.Lock()
+	if s.conn != nil {
+		s.conn.Close()
+	}
+	s.connMu.Unlock()
 	s.wg.Wait()
 	return err
 }
@@ -102,8 +121,28 @@ func (s *controlServer) accept() {
 			continue
 		}
 		// One hotrun at a time: a new connection replaces the old one.
-		s.out.setConn(c)
+		if !s.setConn(c) {
+			c.Close()
+			return
+		}
 		s.serve(c)
+		if !s.setConn(nil) {
+			return
+		}
+	}
+}
+
+// setConn hands the writer its connection; false when the server is
+// closing and the writer gone.
+func (s *controlServer) setConn(c net.Conn) bool {
+	s.connMu.Lock()
+	s.conn = c
+	s.connMu.Unlock()
+	select {
+	case s.out.conns <- c:
+		return true
+	case <-s.done:
+		return false
 	}
 }
 
@@ -126,7 +165,9 @@ func (s *controlServer) serve(c net.Conn) {
 			s.out.reply(Reply{Error: "malformed command: " + err.Error()})
 			continue
 		}
-		s.out.reply(s.run(cmd))
+		if rep := s.run(cmd); rep.Reply != -1 {
+			s.out.reply(rep)
+		}
 	}
 }
 
@@ -142,6 +183,20 @@ func (s *controlServer) run(cmd Command) Reply {
 		}
 	case "activate":
 		err = s.h.Activate(cmd.Version)
+	case "snapshot":
+		err = s.h.snapshot()
+	case "stop":
+		// The reply must reach hotrun before Serve returns and the engine
+		// exits: stop, reply, flush, and only then let Serve go.
+		err = s.h.stop()
+		rep := Reply{Reply: cmd.ID}
+		if err != nil {
+			rep.Error = err.Error()
+		}
+		s.out.reply(rep)
+		s.out.flush(5 * time.Second)
+		s.h.markStopped()
+		return Reply{Reply: -1}
 	default:
 		err = fmt.Errorf("host: unknown command %q", cmd.Op)
 	}
@@ -204,19 +259,22 @@ func readLine(r *bufio.Reader, max int) ([]byte, error) {
 }
 
 // outbox queues the lines the engine sends to hotrun and writes them from
-// one goroutine, so a slow reader never blocks a request handler.
+// one goroutine, so a slow reader never blocks a request handler. Lines
+// queued before hotrun connects wait for it.
 type outbox struct {
-	lines chan []byte // queued lines; requests are dropped when it is full
-	mu    sync.Mutex  // guards conn
-	conn  net.Conn    // hotrun's connection; nil while none
+	msgs  chan outMsg   // queued messages; requests are dropped when it is full
+	conns chan net.Conn // a new connection for the writer (nil: the old one is gone)
 }
 
-func newOutbox() *outbox { return &outbox{lines: make(chan []byte, 8192)} }
+// outMsg is one line to send, or a flush marker.
+type outMsg struct {
+	line  []byte
+	file  *os.File      // sent with the line as SCM_RIGHTS, then closed
+	flush chan struct{} // closed by the writer when it reaches this message
+}
 
-func (o *outbox) setConn(c net.Conn) {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	o.conn = c
+func newOutbox() *outbox {
+	return &outbox{msgs: make(chan outMsg, 8192), conns: make(chan net.Conn)}
 }
 
 func (o *outbox) event(e event.Event) {
@@ -226,50 +284,101 @@ func (o *outbox) event(e event.Event) {
 	}
 	if _, ok := e.(event.Request); ok {
 		select {
-		case o.lines <- b:
+		case o.msgs <- outMsg{line: b}:
 		default: // hotrun is behind: drop a request line rather than slow the app
 		}
 		return
 	}
 	select {
-	case o.lines <- b:
-	case <-time.After(time.Second): // no hotrun reading: don't hang a load
+	case o.msgs <- outMsg{line: b}:
+	case <-time.After(time.Second): // the queue is stuck full: don't hang a load
 	}
 }
 
 func (o *outbox) reply(r Reply) {
 	b, _ := json.Marshal(r)
-	o.lines <- b
+	o.msgs <- outMsg{line: b}
+}
+
+// file queues f to be handed to hotrun with a Listener line.
+func (o *outbox) file(name string, f *os.File) {
+	b, _ := json.Marshal(Listener{Listener: name})
+	o.msgs <- outMsg{line: b, file: f}
+}
+
+// flush waits until everything queued so far is written, or d passes.
+func (o *outbox) flush(d time.Duration) {
+	done := make(chan struct{})
+	select {
+	case o.msgs <- outMsg{flush: done}:
+	case <-time.After(d):
+		return
+	}
+	select {
+	case <-done:
+	case <-time.After(d):
+	}
 }
 
 func (o *outbox) run(done <-chan struct{}, wg *sync.WaitGroup) {
 	defer wg.Done()
+	var conn net.Conn
 	w := bufio.NewWriterSize(nil, 64<<10)
 	for {
-		select {
-		case <-done:
-			return
-		case b := <-o.lines:
-			o.mu.Lock()
-			c := o.conn
-			o.mu.Unlock()
-			if c == nil {
-				continue // nobody listening: the line is lost, as it would be on a closed pipe
+		if conn == nil {
+			// Hold the queue until hotrun is there to read it.
+			select {
+			case conn = <-o.conns:
+				w.Reset(conn)
+			case <-done:
+				return
 			}
+			continue
+		}
+		select {
+		case c := <-o.conns:
+			conn = c
 			w.Reset(c)
-			w.Write(b)
-			w.WriteByte('\n')
+		case <-done:
+			w.Flush()
+			return
+		case m := <-o.msgs:
+			o.write(w, conn, m)
 			// Batch whatever else is queued into the same write.
 			for more := true; more; {
 				select {
-				case b := <-o.lines:
-					w.Write(b)
-					w.WriteByte('\n')
+				case m := <-o.msgs:
+					o.write(w, conn, m)
 				default:
 					more = false
 				}
 			}
 			w.Flush()
 		}
+	}
+}
+
+func (o *outbox) write(w *bufio.Writer, conn net.Conn, m outMsg) {
+	switch {
+	case m.flush != nil:
+		w.Flush()
+		close(m.flush)
+	case m.file != nil:
+		w.Flush()
+		// Not m.file.Fd(): it would switch the socket, which the engine's own
+		// listener shares, to blocking mode, and a blocked accept(2) is
+		// not woken by Close, so the engine would take one more connection
+		// after shutting down and drop it.
+		if uc, ok := conn.(*net.UnixConn); ok {
+			if rc, err := m.file.SyscallConn(); err == nil {
+				rc.Control(func(fd uintptr) {
+					uc.WriteMsgUnix(append(m.line, '\n'), syscall.UnixRights(int(fd)), nil)
+				})
+			}
+		}
+		m.file.Close()
+	default:
+		w.Write(m.line)
+		w.WriteByte('\n')
 	}
 }

@@ -34,6 +34,7 @@ package host
 import (
 	"errors"
 	"fmt"
+	"io"
 	"log"
 	"os"
 	"plugin"
@@ -55,6 +56,11 @@ const (
 	// EnvListeners names the listening sockets hotrun hands to the engine
 	// as inherited file descriptors (see [Host.Listen]).
 	EnvListeners = "HOTRUN_LISTENERS"
+	// EnvState is the file the engine writes its state snapshots to.
+	EnvState = "HOTRUN_STATE"
+	// EnvRestore, set when hotrun restarts the engine, is the snapshot to
+	// restore before anything loads.
+	EnvRestore = "HOTRUN_RESTORE"
 )
 
 // Config configures a Host. The zero value works: symbol "Logic", no hooks.
@@ -73,6 +79,16 @@ type Config[T any] struct {
 	// engine moves state from one version to the next, in the spirit of
 	// Erlang's code_change. A panic rejects next.
 	OnSwap func(prev, next T)
+
+	// State, when set, is the engine's state (a pointer): hotrun carries it
+	// across engine restarts, which a change to a package the engine holds
+	// needs, and restores the last snapshot after a crash. It is saved with
+	// encoding/json, so it may implement json.Marshaler and
+	// json.Unmarshaler; JSON keeps every other value when a field is added
+	// or removed. Save and Restore, when set, replace encoding/json.
+	State   any
+	Save    func(w io.Writer) error
+	Restore func(r io.Reader) error
 
 	// Logger receives the engine-side messages when no hotrun is attached;
 	// nil means the standard logger.
@@ -95,9 +111,25 @@ type Host[T any] struct {
 	mu     sync.Mutex          // serializes Load and Activate, and guards loaded
 	loaded map[int]*version[T] // every version opened in this process, by number
 
-	out      *outbox // events and replies to hotrun; nil when run alone
-	buildDir string  // where plugins may come from under hotrun
-	ctl      *controlServer
+	out       *outbox // events and replies to hotrun; nil when run alone
+	buildDir  string  // where plugins may come from under hotrun
+	statePath string  // where snapshots go under hotrun; "" for none
+	ctl       *controlServer
+
+	conns    connCount  // connections accepted by Serve and not yet closed
+	srvMu    sync.Mutex // guards servers
+	servers  []*server  // started by Serve; shut down by a stop
+	stopOnce sync.Once
+	stopping chan struct{} // closed when hotrun asks the engine to stop
+	stopped  chan struct{} // closed when the stop is done: state saved, reply sent
+
+	// lastSnap is the hash of the last snapshot written. Snapshots run
+	// only on the control goroutine, one command at a time, so it needs
+	// no lock.
+	lastSnap [32]byte
+
+	firstLoad     chan struct{} // closed when the first version becomes current
+	firstLoadOnce sync.Once
 }
 
 // New returns a Host for logic of type T.
@@ -111,7 +143,13 @@ func New[T any](cfg Config[T]) *Host[T] {
 	if cfg.Logger == nil {
 		cfg.Logger = log.Default()
 	}
-	return &Host[T]{cfg: cfg, loaded: make(map[int]*version[T])}
+	return &Host[T]{
+		cfg:       cfg,
+		loaded:    make(map[int]*version[T]),
+		stopping:  make(chan struct{}),
+		stopped:   make(chan struct{}),
+		firstLoad: make(chan struct{}),
+	}
 }
 
 // Start attaches the host to hotrun when the environment names a control
@@ -123,12 +161,16 @@ func (h *Host[T]) Start(pluginPath string) error {
 		if h.buildDir == "" {
 			return fmt.Errorf("host: %s is set but %s is not: the engine must be started by hotrun", EnvControl, EnvBuildDir)
 		}
+		h.statePath = os.Getenv(EnvState)
 		h.out = newOutbox()
 		ctl, err := listenControl(sock, h)
 		if err != nil {
 			return err
 		}
 		h.ctl = ctl
+		if p := os.Getenv(EnvRestore); p != "" {
+			h.restore(p)
+		}
 		return nil
 	}
 	if pluginPath == "" {
@@ -202,7 +244,7 @@ func (h *Host[T]) open(path string, n int) error {
 	if err != nil {
 		return fmt.Errorf("host: load v%d: %w", n, err)
 	}
-	if err := h.check(value); err != nil {
+	if err := h.hooks(p, value); err != nil {
 		return fmt.Errorf("host: load v%d: %w", n, err)
 	}
 	v := &version[T]{n: n, path: path, value: value}
@@ -251,31 +293,79 @@ func (h *Host[T]) swap(v *version[T]) (err error) {
 		h.cfg.OnSwap(prev, v.value)
 	}
 	h.cur.Store(v)
+	h.firstLoadOnce.Do(func() { close(h.firstLoad) })
 	return nil
 }
 
-// check runs Config.Check with a timeout, turning a panic into an error.
+// Names of the optional hooks a plugin may export.
+const (
+	// CheckSymbol, a func() error, runs before the version takes traffic;
+	// an error, a panic or a timeout rejects the version.
+	CheckSymbol = "Check"
+	// MigrateSymbol, a func(state any) error, runs after the check with
+	// Config.State, to bring the state to what the new version expects
+	// (Erlang's code_change). An error or a panic rejects the version; the
+	// hook must then leave the state as it found it.
+	MigrateSymbol = "Migrate"
+)
+
+// hooks runs the engine's and the plugin's checks, then the plugin's
+// migrate hook, each with a timeout and panics turned into errors.
+func (h *Host[T]) hooks(p *plugin.Plugin, value T) error {
+	check, err := lookupOptional[func() error](p, CheckSymbol)
+	if err != nil {
+		return err
+	}
+	migrate, err := lookupOptional[func(any) error](p, MigrateSymbol)
+	if err != nil {
+		return err
+	}
+	if h.cfg.Check != nil {
+		if err := h.guard("check", func() error { return h.cfg.Check(value) }); err != nil {
+			return fmt.Errorf("%w: %w", errCheckFailed, err)
+		}
+	}
+	if check != nil {
+		if err := h.guard("check", check); err != nil {
+			return fmt.Errorf("%w: %w", errCheckFailed, err)
+		}
+	}
+	if migrate != nil {
+		if err := h.guard("migrate", func() error { return migrate(h.cfg.State) }); err != nil {
+			return fmt.Errorf("%w: %w", errMigrateFailed, err)
+		}
+	}
+	return nil
+}
+
+// check runs Config.Check alone; tests use it.
 func (h *Host[T]) check(value T) error {
 	if h.cfg.Check == nil {
 		return nil
 	}
-	done := make(chan error, 1) // buffered: a check that times out must not block forever
+	if err := h.guard("check", func() error { return h.cfg.Check(value) }); err != nil {
+		return fmt.Errorf("%w: %w", errCheckFailed, err)
+	}
+	return nil
+}
+
+// guard runs fn with CheckTimeout, turning a panic into an error. A hook
+// that times out is abandoned, still running: Go can't stop a goroutine.
+func (h *Host[T]) guard(what string, fn func() error) error {
+	done := make(chan error, 1) // buffered: an abandoned hook must not block forever
 	go func() {
 		defer func() {
 			if r := recover(); r != nil {
-				done <- fmt.Errorf("check panicked: %v", r)
+				done <- fmt.Errorf("%s panicked: %v", what, r)
 			}
 		}()
-		done <- h.cfg.Check(value)
+		done <- fn()
 	}()
 	select {
 	case err := <-done:
-		if err != nil {
-			return fmt.Errorf("%w: %w", errCheckFailed, err)
-		}
-		return nil
+		return err
 	case <-time.After(h.cfg.CheckTimeout):
-		return fmt.Errorf("%w: no answer within %s", errCheckFailed, h.cfg.CheckTimeout)
+		return fmt.Errorf("%s gave no answer within %s", what, h.cfg.CheckTimeout)
 	}
 }
 

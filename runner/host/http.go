@@ -14,11 +14,21 @@ import (
 // version is read once per request, so a request runs start to end on one
 // version even while another is swapped in. A panic in fn is recovered,
 // reported as an event and answered with 500; the engine keeps serving.
-// Before the first version loads, requests get 503.
+// Before the first version loads, a request waits for it up to
+// FirstLoadWait (a restarted engine gets the connections that queued while
+// it started), then gets 503.
 func (h *Host[T]) Handler(fn func(w http.ResponseWriter, r *http.Request, logic T)) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		v := h.cur.Load()
+		if v == nil && h.out != nil {
+			select {
+			case <-h.firstLoad:
+			case <-r.Context().Done():
+			case <-time.After(FirstLoadWait):
+			}
+			v = h.cur.Load()
+		}
 		rec := &statusRecorder{ResponseWriter: w}
 		n := 0
 		if v == nil {
@@ -76,6 +86,10 @@ func panicSite(stack []byte) string {
 	}
 	return "unknown"
 }
+
+// FirstLoadWait is how long a request to an engine under hotrun waits for
+// the first version to load before it is answered 503.
+const FirstLoadWait = 30 * time.Second
 
 // statusRecorder remembers the status a handler wrote.
 type statusRecorder struct {

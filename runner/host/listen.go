@@ -33,5 +33,18 @@ func (h *Host[T]) Listen(network, addr string) (net.Listener, error) {
 		}
 		return ln, nil
 	}
-	return net.Listen(network, addr)
+	ln, err := net.Listen(network, addr)
+	if err != nil {
+		return nil, err
+	}
+	if h.out != nil {
+		// Hand hotrun a duplicate of the socket: it keeps the socket open
+		// while the engine restarts and passes it to the next engine.
+		if fl, ok := ln.(interface{ File() (*os.File, error) }); ok {
+			if f, err := fl.File(); err == nil {
+				h.out.file(network+":"+addr, f)
+			}
+		}
+	}
+	return ln, nil
 }

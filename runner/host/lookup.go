@@ -9,12 +9,13 @@ import (
 )
 
 var (
-	errLoadedTwice  = errors.New("version already loaded")
-	errInitPanic    = errors.New("plugin init panicked")
-	errCheckFailed  = errors.New("check rejected the version")
-	errNoSymbol     = errors.New("symbol not found")
-	errWrongType    = errors.New("symbol has the wrong type")
-	errOutsideBuild = errors.New("plugin path outside hotrun's build directory")
+	errLoadedTwice   = errors.New("version already loaded")
+	errInitPanic     = errors.New("plugin init panicked")
+	errCheckFailed   = errors.New("check rejected the version")
+	errMigrateFailed = errors.New("migrate hook failed")
+	errNoSymbol      = errors.New("symbol not found")
+	errWrongType     = errors.New("symbol has the wrong type")
+	errOutsideBuild  = errors.New("plugin path outside hotrun's build directory")
 )
 
 // Lookup finds the exported symbol name in p as a T. The plugin may export
@@ -35,6 +36,16 @@ func Lookup[T any](p *plugin.Plugin, name string) (T, error) {
 		return v, nil
 	}
 	return zero, fmt.Errorf("%w: %s is a %T, the engine expects a %s", errWrongType, name, s, typeName[T]())
+}
+
+// lookupOptional is Lookup for a symbol the plugin may leave out: absent
+// is no error, present with another type is.
+func lookupOptional[T any](p *plugin.Plugin, name string) (T, error) {
+	var zero T
+	if _, err := p.Lookup(name); err != nil {
+		return zero, nil
+	}
+	return Lookup[T](p, name)
 }
 
 func typeName[T any]() string {
@@ -58,6 +69,8 @@ func Explain(err error) string {
 		return "The new version panicked while initializing (a package init or a global's initializer); the old version keeps serving. Fix the panic and save again."
 	case errors.Is(err, errCheckFailed):
 		return "The new version failed its check before taking traffic; the old version keeps serving."
+	case errors.Is(err, errMigrateFailed):
+		return "The new version's Migrate hook failed, so it never took traffic; the old version keeps serving with the state as it was."
 	case errors.Is(err, errLoadedTwice):
 		return "This version number was loaded before; Go can't load a plugin twice. hotrun gives each build a new number, so this is a hotrun bug or a manual load."
 	case errors.Is(err, errOutsideBuild):

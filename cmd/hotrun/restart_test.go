@@ -1,0 +1,262 @@
+package main
+
+import (
+	"fmt"
+	"net/http"
+	"regexp"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/hotrun-dev/hotrun/event"
+)
+
+// visits returns the visit count in an answer of the example.
+func visits(t *testing.T, body string) int {
+	t.Helper()
+	m := regexp.MustCompile(`visits=(\d+)`).FindStringSubmatch(body)
+	if m == nil {
+		t.Fatalf("no visits in %q", body)
+	}
+	n, _ := strconv.Atoi(m[1])
+	return n
+}
+
+// client is a steady client of the engine: one request at a time, each on
+// a new connection (so a refused connection would show), until stopped.
+type client struct {
+	sent, failed atomic.Int64
+	mu           sync.Mutex // guards errs
+	errs         []string   // the first failures, for the report
+	stop         chan struct{}
+	done         chan struct{}
+	longest      atomic.Int64 // the longest wait for one answer, in ns
+}
+
+func steadyClient(url string) *client {
+	c := &client{stop: make(chan struct{}), done: make(chan struct{})}
+	hc := &http.Client{Transport: &http.Transport{DisableKeepAlives: true}, Timeout: 60 * time.Second}
+	go func() {
+		defer close(c.done)
+		// Bounded: at most 100 000 requests, and never past the test.
+		for i := 0; i < 100000; i++ {
+			select {
+			case <-c.stop:
+				return
+			default:
+			}
+			start := time.Now()
+			resp, err := hc.Get(url)
+			if d := int64(time.Since(start)); d > c.longest.Load() {
+				c.longest.Store(d)
+			}
+			c.sent.Add(1)
+			if err == nil {
+				resp.Body.Close()
+				if resp.StatusCode != 200 {
+					err = fmt.Errorf("status %d", resp.StatusCode)
+				}
+			}
+			if err != nil {
+				c.failed.Add(1)
+				c.mu.Lock()
+				if len(c.errs) < 5 {
+					c.errs = append(c.errs, time.Now().Format("15:04:05.000 ")+err.Error())
+				}
+				c.mu.Unlock()
+			}
+			time.Sleep(2 * time.Millisecond)
+		}
+	}()
+	return c
+}
+
+func (c *client) finish(t *testing.T) {
+	t.Helper()
+	close(c.stop)
+	<-c.done
+	t.Logf("steady client: %d requests, %d failed, longest wait %s", c.sent.Load(), c.failed.Load(), time.Duration(c.longest.Load()))
+	if c.failed.Load() > 0 {
+		t.Errorf("%d of %d requests failed: %v", c.failed.Load(), c.sent.Load(), c.errs)
+	}
+}
+
+// TestStructChangeRestartsWithState adds a field to the shared state struct:
+// hotrun can't hot-swap that, so it rebuilds the engine and restarts it with
+// its state carried over, while a steady client sees no failed request.
+// Then it does the same again, for the 5 restarts the issue asks about, and
+// swaps logic versions in between.
+func TestStructChangeRestartsWithState(t *testing.T) {
+	s := startSession(t)
+	first := waitFor[event.EngineStart](s, buildWait, nil)
+	waitFor(s, loadWait, func(e event.LoadOK) bool { return true })
+	for range 3 {
+		s.get("/hello?name=test")
+	}
+	c := steadyClient("http://" + s.addr + "/hello?name=test")
+	pid := first.PID
+	const restarts, swaps = 5, 4
+	for i := range restarts {
+		s.edit("game/game.go", replace("type State struct {", fmt.Sprintf("type State struct {\n\tadded%d int // a field added while hotrun runs", i)))
+		waitFor(s, buildWait, func(e event.Change) bool { return e.Kind == event.KindHost })
+		waitFor(s, buildWait, func(e event.EngineRestart) bool { return e.PID == pid })
+		next := waitFor(s, loadWait, func(e event.EngineStart) bool { return true })
+		if next.PID == pid {
+			t.Fatalf("restart %d: same pid %d", i, pid)
+		}
+		pid = next.PID
+		rest := waitFor(s, loadWait, func(e event.StateRestored) bool { return true })
+		if rest.Error != "" {
+			t.Fatalf("restart %d: state not restored: %s", i, rest.Error)
+		}
+		waitFor(s, loadWait, func(e event.LoadOK) bool { return true })
+		if i < swaps {
+			s.edit("logic/greet/greet.go", replace("golang plugin test!", "golang plugin test!!"))
+			waitFor(s, buildWait, func(e event.LoadOK) bool { return true })
+		}
+	}
+	c.finish(t)
+	_, body := s.get("/hello?name=test")
+	if got, min := visits(t, body), 4+int(c.sent.Load()); got != min {
+		t.Errorf("visits = %d after %d restarts; want %d: every request counted once", got, restarts, min)
+	}
+}
+
+// TestCrashRecovery kills the engine: hotrun restarts it with the last good
+// version and the last snapshot of its state.
+func TestCrashRecovery(t *testing.T) {
+	s := startSession(t, "-snapshot-every", "100ms")
+	start := waitFor[event.EngineStart](s, buildWait, nil)
+	waitFor(s, loadWait, func(e event.LoadOK) bool { return true })
+	s.edit("logic/main.go", replace("1001", "1002"))
+	waitFor(s, buildWait, func(e event.LoadOK) bool { return e.Version == 2 })
+	// hotrun snapshots after every swap; the visits come after that one,
+	// and the next (periodic) snapshot holds them.
+	waitFor(s, loadWait, func(e event.StateSaved) bool { return true })
+	for range 3 {
+		s.get("/hello?name=test")
+	}
+	waitFor(s, loadWait, func(e event.StateSaved) bool { return true })
+	if err := syscall.Kill(start.PID, syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	exit := waitFor(s, loadWait, func(e event.EngineExit) bool { return e.PID == start.PID })
+	if exit.Signal != "killed" {
+		t.Errorf("exit = %+v, want signal killed", exit)
+	}
+	waitFor(s, loadWait, func(e event.EngineStart) bool { return e.PID != start.PID })
+	waitFor(s, loadWait, func(e event.StateRestored) bool { return e.Error == "" })
+	waitFor(s, loadWait, func(e event.LoadOK) bool { return e.Version == 2 })
+	_, body := s.get("/hello?name=test")
+	if !strings.Contains(body, "version=1002") || visits(t, body) != 4 {
+		t.Errorf("after the crash: %q, want version=1002 and visits=4", body)
+	}
+}
+
+// TestBadVersions: a check hook that panics, an init that panics, a handler
+// that panics, and an init that exits the process. Each time the last good
+// version keeps serving; then rollback and forward switch between loaded
+// versions with no build.
+func TestBadVersions(t *testing.T) {
+	s := startSession(t)
+	waitFor(s, buildWait, func(e event.LoadOK) bool { return e.Version == 1 })
+	s.get("/hello?name=test")
+
+	add := func(code string) { s.edit("logic/main.go", func(src string) string { return src + code }) }
+	undo := func(code string) { s.edit("logic/main.go", replace(code, "")) }
+
+	const check = "\nfunc Check() error { panic(\"check boom\") }\n"
+	add(check)
+	fail := waitFor(s, buildWait, func(e event.LoadFail) bool { return true })
+	if !strings.Contains(fail.Error, "check boom") || fail.Explain == "" {
+		t.Errorf("panicking check: %+v", fail)
+	}
+	undo(check)
+
+	const initPanic = "\nfunc init() { panic(\"init boom\") }\n"
+	add(initPanic)
+	fail = waitFor(s, buildWait, func(e event.LoadFail) bool { return e.Version > fail.Version })
+	if !strings.Contains(fail.Error, "init boom") || fail.Explain == "" {
+		t.Errorf("panicking init: %+v", fail)
+	}
+	undo(initPanic)
+	if _, body := s.get("/hello?name=test"); visits(t, body) != 2 {
+		t.Errorf("after two rejected versions: %q", body)
+	}
+
+	s.edit("logic/greet/greet.go", replace("func Hello(name string, version int, model string, s game.Snapshot) string {",
+		"func Hello(name string, version int, model string, s game.Snapshot) string {\n\tif name == \"boom\" {\n\t\tpanic(\"handler boom\")\n\t}"))
+	v := waitFor(s, buildWait, func(e event.LoadOK) bool { return true }).Version
+	if code, _ := s.get("/hello?name=boom"); code != 500 {
+		t.Errorf("a panicking handler answered %d, want 500", code)
+	}
+	p := waitFor(s, loadWait, func(e event.Panic) bool { return true })
+	if p.Version != v || p.Value != "handler boom" || !strings.Contains(p.Where, "greet") {
+		t.Errorf("panic event %+v", p)
+	}
+	if code, _ := s.get("/hello?name=test"); code != 200 {
+		t.Errorf("after a handler panic: %d", code)
+	}
+
+	s.command("b")
+	rb := waitFor(s, loadWait, func(e event.Rollback) bool { return true })
+	if rb.From != v || rb.To != 1 {
+		t.Errorf("rollback %+v, want %d -> 1", rb, v)
+	}
+	if code, _ := s.get("/hello?name=boom"); code != 200 {
+		t.Errorf("after rollback to v1, boom answered %d", code)
+	}
+	s.command("f")
+	if fw := waitFor(s, loadWait, func(e event.Rollback) bool { return true }); fw.To != v {
+		t.Errorf("forward %+v, want -> %d", fw, v)
+	}
+
+	const exit = "\nfunc init() { os.Exit(3) }\n"
+	s.edit("logic/main.go", func(src string) string {
+		return strings.Replace(src, "import (", "import (\n\t\"os\"", 1) + exit
+	})
+	dead := waitFor(s, buildWait, func(e event.LoadFail) bool { return true })
+	if !strings.Contains(dead.Error, "exited") {
+		t.Errorf("an init that exits: %+v", dead)
+	}
+	waitFor(s, loadWait, func(e event.EngineStart) bool { return true })
+	waitFor(s, loadWait, func(e event.LoadOK) bool { return e.Version == v })
+	if _, body := s.get("/hello?name=test"); !strings.Contains(body, "version=1001") {
+		t.Errorf("after a version that kills the engine: %q", body)
+	}
+}
+
+// TestCrashLoop makes the engine exit as it starts: hotrun restarts it a
+// few times, then stops trying and says so.
+func TestCrashLoop(t *testing.T) {
+	s := startSession(t)
+	waitFor(s, buildWait, func(e event.LoadOK) bool { return true })
+	s.edit("engine/main.go", replace("flag.Parse()", "flag.Parse()\n\tos.Exit(7)"))
+	s.edit("engine/main.go", replace("import (", "import (\n\t\"os\""))
+	var exits int
+	for {
+		e := waitFor(s, buildWait, func(e event.Event) bool {
+			switch e := e.(type) {
+			case event.EngineExit:
+				return e.Code == 7
+			case event.Log:
+				return strings.Contains(e.Text, "crashed")
+			}
+			return false
+		})
+		if l, ok := e.(event.Log); ok {
+			if exits < 2 {
+				t.Errorf("gave up after %d exits: %s", exits, l.Text)
+			}
+			break
+		}
+		exits++
+		if exits > 10 {
+			t.Fatal("no crash-loop limit after 10 exits")
+		}
+	}
+}
