@@ -66,6 +66,9 @@ type Config struct {
 	Env []string
 	// Go is the go command; "" means "go" from PATH.
 	Go string
+	// Symbol is the name the logic exports ("" means "Logic"); restart
+	// mode hands it to the engine.
+	Symbol string
 }
 
 // Builder builds an engine and versions of its logic plugin.
@@ -121,6 +124,9 @@ const OutDir = ".hotrun"
 func New(ctx context.Context, cfg Config) (*Builder, error) {
 	if cfg.Go == "" {
 		cfg.Go = "go"
+	}
+	if cfg.Symbol == "" {
+		cfg.Symbol = "Logic"
 	}
 	abs, err := filepath.Abs(cfg.Dir)
 	if err != nil {
@@ -382,12 +388,21 @@ func (b *Builder) goList(ctx context.Context, args ...string) (string, error) {
 	return out, nil
 }
 
-// run runs the go command in dir and returns its combined output.
+// run runs the go command in dir, with cgo on (plugins need it), and
+// returns its combined output.
 func (b *Builder) run(ctx context.Context, dir string, args ...string) (string, error) {
+	return b.runEnv(ctx, dir, true, args...)
+}
+
+// runEnv is run, with cgo forced on only when cgo is true: restart mode
+// builds wherever the user's environment says.
+func (b *Builder) runEnv(ctx context.Context, dir string, cgo bool, args ...string) (string, error) {
 	cmd := exec.CommandContext(ctx, b.cfg.Go, args...)
 	cmd.Dir = dir
 	cmd.Env = append(os.Environ(), b.cfg.Env...)
-	cmd.Env = append(cmd.Env, "CGO_ENABLED=1")
+	if cgo {
+		cmd.Env = append(cmd.Env, "CGO_ENABLED=1")
+	}
 	var out bytes.Buffer
 	cmd.Stdout = &out
 	cmd.Stderr = &out

@@ -14,6 +14,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -51,7 +52,22 @@ type Config struct {
 	// SnapshotEvery is how often the engine saves its state, for crash
 	// recovery (a save that changed nothing writes nothing); 0 means 5s.
 	SnapshotEvery time.Duration
+
+	// Mode is ModeHotSwap or ModeRestart; "" chooses hot swap where Go
+	// plugins work and restart mode elsewhere, and says so.
+	Mode string
 }
+
+// Modes.
+const (
+	// ModeHotSwap builds each version as a plugin and swaps it into the
+	// running engine.
+	ModeHotSwap = "hotswap"
+	// ModeRestart builds each version into the engine executable and
+	// restarts it, state and sockets carried over: for systems and builds
+	// without Go plugins.
+	ModeRestart = "restart"
+)
 
 // Runner is the hot-reload loop. Create it with New, run it with Run; its
 // Rebuild, Restart, Rollback and Forward methods may be called from any
@@ -115,6 +131,11 @@ func (r *Runner) Run(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("runner: %w", err)
 	}
+	mode, why := chooseMode(ctx, r.cfg.Mode)
+	if why != "" {
+		r.cfg.Events.Publish(event.Log{Source: event.SourceHotrun, Level: "warn", Text: why})
+	}
+	r.cfg.Mode = mode
 	b, err := builder.New(ctx, builder.Config{
 		Dir:           dir,
 		Engine:        r.cfg.Engine,
@@ -186,6 +207,7 @@ type loop struct {
 	so         map[int]string      // every version built, by number: its .so
 	bad        map[int]string      // versions that took the engine down, and how
 	loaded     []int               // versions loaded into the running engine, in load order
+	history    []int               // versions that went live, in order, across engines
 	active     int                 // index into loaded of the version serving; -1 for none
 	wantEngine bool                // an engine build is owed (a host change not yet built)
 
@@ -302,14 +324,14 @@ func (l *loop) onCrash(v int) {
 	l.retry = time.After(restartBackoff * time.Duration(len(l.crashes)-1))
 }
 
-// lastGood returns the newest version that loaded and did not take the
+// lastGood returns the newest version that went live and did not take the
 // engine down, preferring the one that was serving.
 func (l *loop) lastGood() int {
 	if v := l.current(); v != 0 && l.bad[v] == "" {
 		return v
 	}
-	for i := len(l.loaded) - 1; i >= 0; i-- {
-		if v := l.loaded[i]; l.bad[v] == "" {
+	for i := len(l.history) - 1; i >= 0; i-- {
+		if v := l.history[i]; l.bad[v] == "" {
 			return v
 		}
 	}
@@ -366,6 +388,10 @@ func (l *loop) onRequest(ctx context.Context, q request) {
 		if q == reqForward {
 			to = l.active + 1
 		}
+		if l.cfg.Mode == ModeRestart {
+			l.warn("restart mode keeps no other version in the engine to switch to; edit and save instead")
+			return
+		}
 		if l.eng == nil || to < 0 || to >= len(l.loaded) {
 			l.warn("no version to switch to")
 			return
@@ -403,6 +429,21 @@ func (l *loop) startJob(ctx context.Context, withEngine bool) {
 // build runs in the job goroutine and publishes the build events.
 func (l *loop) build(ctx context.Context, n int, withEngine bool) jobResult {
 	res := jobResult{version: n}
+	if l.cfg.Mode == ModeRestart {
+		// One build makes the whole app: the engine with this version in.
+		l.ev.Publish(event.BuildStart{Version: n, Target: event.TargetLogic})
+		r, err := l.b.BuildStatic(ctx, n)
+		if err != nil {
+			if ctx.Err() == nil {
+				l.ev.Publish(failEvent(n, event.TargetLogic, r.Duration, err))
+			}
+			res.err = err
+			return res
+		}
+		l.ev.Publish(event.BuildOK{Version: n, Target: event.TargetLogic, Duration: event.Duration(r.Duration), Path: r.Path})
+		res.engine, res.logic = &r, &r
+		return res
+	}
 	if withEngine {
 		l.ev.Publish(event.BuildStart{Target: event.TargetEngine})
 		r, err := l.b.BuildEngine(ctx)
@@ -468,8 +509,11 @@ func (l *loop) onResult(ctx context.Context, res jobResult) {
 			n = res.version
 		}
 		why := "a package the engine holds changed"
-		if !l.started {
+		switch {
+		case !l.started:
 			why = ""
+		case l.cfg.Mode == ModeRestart:
+			why = fmt.Sprintf("restart mode: v%d is a new engine", n)
 		}
 		l.restart(ctx, why, n)
 		return
@@ -515,6 +559,7 @@ func (l *loop) load(ctx context.Context, n int) {
 	}
 	l.loaded = append(l.loaded, n)
 	l.active = len(l.loaded) - 1
+	l.good(n)
 	l.snapshot(ctx) // a crash from now on restores the state as of this swap
 	l.memory()
 	if l.cfg.MaxVersions > 0 && len(l.loaded) >= l.cfg.MaxVersions {
@@ -555,8 +600,16 @@ func (l *loop) restart(ctx context.Context, why string, n int) {
 	if spec != "" {
 		env = append(env, host.EnvListeners+"="+spec)
 	}
+	path := l.engine.Path
+	if l.cfg.Mode == ModeRestart {
+		// Each version is its own engine executable.
+		if p, ok := l.so[n]; ok {
+			path = p
+		}
+		env = append(env, fmt.Sprintf("%s=%d", host.EnvStaticVersion, n))
+	}
 	eng, err := StartEngine(ctx, EngineConfig{
-		Path:     l.engine.Path,
+		Path:     path,
 		Args:     l.cfg.EngineArgs,
 		Dir:      l.dir,
 		BuildDir: l.b.BuildDir(),
@@ -575,8 +628,29 @@ func (l *loop) restart(ctx context.Context, why string, n int) {
 	l.eng = eng
 	l.started = true
 	l.loaded, l.active = nil, -1
+	if l.cfg.Mode == ModeRestart {
+		// The engine loaded its version as it started; ask which it serves.
+		cctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+		v, err := eng.Current(cctx)
+		cancel()
+		if err == nil && v > 0 {
+			l.loaded, l.active = []int{v}, 0
+			l.good(v)
+		} else if n > 0 {
+			l.bad[n] = "it failed to start"
+		}
+		return
+	}
 	if n > 0 && l.bad[n] == "" {
 		l.load(ctx, n)
+	}
+}
+
+// good records that version n went live.
+func (l *loop) good(n int) {
+	l.history = append(l.history, n)
+	if len(l.history) > 100 {
+		l.history = l.history[1:]
 	}
 }
 
@@ -663,4 +737,39 @@ func abs(n int64) int64 {
 		return -n
 	}
 	return n
+}
+
+// chooseMode settles the mode: the one asked for, or hot swap where Go
+// plugins work (Linux, macOS, FreeBSD, with cgo and a C compiler) and
+// restart mode elsewhere. why says what was chosen for the user, if not
+// what they asked.
+func chooseMode(ctx context.Context, asked string) (mode, why string) {
+	if asked != "" {
+		return asked, ""
+	}
+	if reason := noPlugins(ctx); reason != "" {
+		return ModeRestart, "Go plugins can't be used here (" + reason + "): running in restart mode, which rebuilds and restarts the engine on every change, state kept"
+	}
+	return ModeHotSwap, ""
+}
+
+// noPlugins says why the go command here can't build plugins, or "".
+func noPlugins(ctx context.Context) string {
+	out, err := exec.CommandContext(ctx, "go", "env", "GOOS", "CC").Output()
+	if err != nil {
+		return "go env failed: " + err.Error()
+	}
+	f := strings.Fields(string(out))
+	if len(f) < 2 {
+		return "no C compiler configured"
+	}
+	switch f[0] {
+	case "linux", "darwin", "freebsd":
+	default:
+		return "GOOS=" + f[0] + " has no plugin support"
+	}
+	if _, err := exec.LookPath(f[1]); err != nil {
+		return "no C compiler (" + f[1] + ") for cgo"
+	}
+	return ""
 }

@@ -295,6 +295,12 @@ func (e *Engine) Activate(ctx context.Context, n int) error {
 	return e.do(ctx, host.Command{Op: "activate", Version: n})
 }
 
+// Current asks the engine which version it serves (0 for none).
+func (e *Engine) Current(ctx context.Context) (int, error) {
+	rep, err := e.doReply(ctx, host.Command{Op: "current"})
+	return rep.Version, err
+}
+
 // Snapshot tells the engine to save its state to its state file.
 func (e *Engine) Snapshot(ctx context.Context) error {
 	return e.do(ctx, host.Command{Op: "snapshot"})
@@ -312,6 +318,11 @@ func (e *Engine) Listeners() map[string]*os.File {
 }
 
 func (e *Engine) do(ctx context.Context, cmd host.Command) error {
+	_, err := e.doReply(ctx, cmd)
+	return err
+}
+
+func (e *Engine) doReply(ctx context.Context, cmd host.Command) (host.Reply, error) {
 	ch := make(chan host.Reply, 1) // buffered: the reader never waits on us
 	e.connMu.Lock()
 	e.nextID++
@@ -326,19 +337,19 @@ func (e *Engine) do(ctx context.Context, cmd host.Command) error {
 		e.pendMu.Lock()
 		delete(e.pending, cmd.ID)
 		e.pendMu.Unlock()
-		return fmt.Errorf("runner: %s v%d: %w", cmd.Op, cmd.Version, ErrEngineExited)
+		return host.Reply{}, fmt.Errorf("runner: %s v%d: %w", cmd.Op, cmd.Version, ErrEngineExited)
 	}
 	select {
 	case rep := <-ch:
 		if rep.Error != "" {
 			if rep.Error == ErrEngineExited.Error() {
-				return fmt.Errorf("runner: %s v%d: %w", cmd.Op, cmd.Version, ErrEngineExited)
+				return rep, fmt.Errorf("runner: %s v%d: %w", cmd.Op, cmd.Version, ErrEngineExited)
 			}
-			return &CommandError{Op: cmd.Op, Version: cmd.Version, Msg: rep.Error, Explain: rep.Explain}
+			return rep, &CommandError{Op: cmd.Op, Version: cmd.Version, Msg: rep.Error, Explain: rep.Explain}
 		}
-		return nil
+		return rep, nil
 	case <-ctx.Done():
-		return ctx.Err()
+		return host.Reply{}, ctx.Err()
 	}
 }
 

@@ -31,6 +31,7 @@ type config struct {
 	MaxVersions   int      `toml:"max_versions"`   // recycle the engine after this many versions
 	MaxRSSMB      int64    `toml:"max_rss_mb"`     // recycle the engine past this much memory
 	SnapshotEvery duration `toml:"snapshot_every"` // how often the engine saves its state
+	Mode          string   `toml:"mode"`           // "hotswap" or "restart"; "" picks
 	configPath    string
 }
 
@@ -66,6 +67,7 @@ func parseConfig(args []string, stderr io.Writer) (*config, error) {
 	fs.IntVar(&f.MaxVersions, "max-versions", 100, "restart the engine, state kept, once it holds `n` plugin versions (Go never unloads one; -1: never)")
 	fs.Int64Var(&f.MaxRSSMB, "max-rss", 0, "restart the engine, state kept, once its memory passes `MB` (0: never)")
 	fs.DurationVar(&f.SnapshotEvery.Duration, "snapshot-every", 5*time.Second, "how often the engine saves its state for crash recovery")
+	fs.StringVar(&f.Mode, "mode", "", "`hotswap` (plugins swapped into the running engine) or `restart` (rebuild and restart, state kept; where plugins can't go); default: hotswap where Go plugins work")
 	var buildFlags, include, exclude string
 	fs.StringVar(&buildFlags, "buildflags", "", "go build `flags` for the engine and every plugin (space-separated)")
 	fs.StringVar(&include, "include", "", "comma-separated `globs` of extra files that count as changes")
@@ -111,6 +113,7 @@ func parseConfig(args []string, stderr io.Writer) (*config, error) {
 		"max-versions":   func() { cfg.MaxVersions = f.MaxVersions },
 		"max-rss":        func() { cfg.MaxRSSMB = f.MaxRSSMB },
 		"snapshot-every": func() { cfg.SnapshotEvery = f.SnapshotEvery },
+		"mode":           func() { cfg.Mode = f.Mode },
 	}
 	for name, fn := range apply {
 		if set[name] {
@@ -122,6 +125,11 @@ func parseConfig(args []string, stderr io.Writer) (*config, error) {
 	}
 	if cfg.JSON {
 		cfg.Headless = true
+	}
+	switch cfg.Mode {
+	case "", "hotswap", "restart":
+	default:
+		return nil, fmt.Errorf("%w: mode %q: want hotswap or restart", errUsage, cfg.Mode)
 	}
 	return &cfg, nil
 }

@@ -86,6 +86,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		MaxVersions:   cfg.MaxVersions,
 		MaxRSS:        cfg.MaxRSSMB << 20,
 		SnapshotEvery: cfg.SnapshotEvery.Duration,
+		Mode:          cfg.Mode,
 	})
 
 	ctx, cancel := context.WithCancel(ctx)

@@ -260,3 +260,41 @@ func TestCrashLoop(t *testing.T) {
 		}
 	}
 }
+
+// TestRestartMode runs the example in restart mode: every edit is a new
+// engine executable with the logic compiled in, started with the state and
+// the listening socket of the one before, and a steady client sees no
+// failed request.
+func TestRestartMode(t *testing.T) {
+	s := startSession(t, "-mode", "restart")
+	first := waitFor[event.EngineStart](s, buildWait, nil)
+	waitFor(s, loadWait, func(e event.LoadOK) bool { return e.Version == 1 })
+	s.get("/hello?name=test")
+	c := steadyClient("http://" + s.addr + "/hello?name=test")
+	pid := first.PID
+	for i, v := range []string{"1002", "1003", "1004"} {
+		s.edit("logic/main.go", replace(fmt.Sprint(1001+i), v))
+		next := waitFor(s, buildWait, func(e event.EngineStart) bool { return true })
+		if next.PID == pid {
+			t.Fatalf("edit %d: no new engine", i)
+		}
+		pid = next.PID
+		waitFor(s, loadWait, func(e event.LoadOK) bool { return e.Version == i+2 })
+	}
+	c.finish(t)
+	_, body := s.get("/hello?name=test")
+	if !strings.Contains(body, "version=1004, name=game1, oldversion=1003") {
+		t.Errorf("after three edits: %q", body)
+	}
+	if got, want := visits(t, body), 2+int(c.sent.Load()); got != want {
+		t.Errorf("visits = %d, want %d: state lost across restarts", got, want)
+	}
+	s.edit("logic/main.go", func(src string) string { return src + "\nfunc broken( {\n" })
+	fail := waitFor(s, buildWait, func(e event.BuildFail) bool { return true })
+	if len(fail.Diagnostics) == 0 || !strings.HasSuffix(fail.Diagnostics[0].File, "main.go") || strings.Contains(fail.Error, "hotrunlogic") {
+		t.Errorf("compile error in restart mode: %+v", fail)
+	}
+	if _, body := s.get("/hello?name=test"); !strings.Contains(body, "version=1004") {
+		t.Errorf("a compile error took the app down: %q", body)
+	}
+}

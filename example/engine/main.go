@@ -27,12 +27,11 @@ func main() {
 		// hotrun carries the state across engine restarts (a change to
 		// package game, or a crash) by saving and restoring it as JSON.
 		State: state,
-		// The previous version's identity is state the engine keeps: the
-		// plugin that knew it is gone from the request path.
+		// Which model served before is state the engine keeps: the plugin
+		// that knew it is gone from the request path, and after a restart
+		// so is the process.
 		OnSwap: func(prev, next game.Logic) {
-			if prev != nil {
-				state.Swapped(prev.Version(), prev.Name())
-			}
+			state.Swapped(next.Version(), next.Name())
 		},
 	})
 	if err := h.Start(*plugin); err != nil {

@@ -15,6 +15,8 @@ import (
 type State struct {
 	mu         sync.Mutex
 	visits     int    // requests served, across every version
+	version    int    // the model version serving
+	name       string // the model name serving
 	oldVersion int    // the model version before the current one
 	oldName    string // the model name before the current one
 }
@@ -22,6 +24,8 @@ type State struct {
 // Snapshot is the state as plain data, for reading it in one piece.
 type Snapshot struct {
 	Visits     int
+	Version    int
+	Name       string
 	OldVersion int
 	OldName    string
 }
@@ -31,14 +35,24 @@ func (s *State) Visit() Snapshot {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.visits++
-	return Snapshot{Visits: s.visits, OldVersion: s.oldVersion, OldName: s.oldName}
+	return s.snapshot()
 }
 
-// Swapped records the version that was current before a swap.
-func (s *State) Swapped(oldVersion int, oldName string) {
+func (s *State) snapshot() Snapshot {
+	return Snapshot{Visits: s.visits, Version: s.version, Name: s.name, OldVersion: s.oldVersion, OldName: s.oldName}
+}
+
+// Swapped records that the model version serving is now version/name. The
+// one before becomes the old one, unless it is the same model coming back
+// (a restarted engine loading the version it served).
+func (s *State) Swapped(version int, name string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.oldVersion, s.oldName = oldVersion, oldName
+	if version == s.version && name == s.name {
+		return
+	}
+	s.oldVersion, s.oldName = s.version, s.name
+	s.version, s.name = version, name
 }
 
 // MarshalJSON saves the state when hotrun restarts the engine (a change
@@ -47,7 +61,7 @@ func (s *State) Swapped(oldVersion int, oldName string) {
 func (s *State) MarshalJSON() ([]byte, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return json.Marshal(Snapshot{Visits: s.visits, OldVersion: s.oldVersion, OldName: s.oldName})
+	return json.Marshal(s.snapshot())
 }
 
 // UnmarshalJSON restores a state saved by MarshalJSON.
@@ -58,7 +72,8 @@ func (s *State) UnmarshalJSON(b []byte) error {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.visits, s.oldVersion, s.oldName = snap.Visits, snap.OldVersion, snap.OldName
+	s.visits, s.version, s.name = snap.Visits, snap.Version, snap.Name
+	s.oldVersion, s.oldName = snap.OldVersion, snap.OldName
 	return nil
 }
 

@@ -20,7 +20,7 @@ import (
 // Command is one line hotrun sends to the engine over the control socket.
 type Command struct {
 	ID      int64  `json:"id"`
-	Op      string `json:"op"` // "load", "activate", "snapshot", "stop" or "ping"
+	Op      string `json:"op"` // "load", "activate", "current", "snapshot", "stop" or "ping"
 	Version int    `json:"version,omitempty"`
 	Path    string `json:"path,omitempty"`
 }
@@ -31,6 +31,7 @@ type Reply struct {
 	Reply   int64  `json:"reply"`
 	Error   string `json:"error,omitempty"`
 	Explain string `json:"explain,omitempty"`
+	Version int    `json:"version,omitempty"` // the version serving, for "current"
 }
 
 // MaxLine is the longest control line either side accepts; longer lines are
@@ -50,6 +51,7 @@ type commander interface {
 	Activate(n int) error
 	snapshot() error
 	stop() error
+	current() int
 	markStopped()
 	emit(event.Event)
 }
@@ -185,6 +187,8 @@ func (s *controlServer) run(cmd Command) Reply {
 		err = s.h.Activate(cmd.Version)
 	case "snapshot":
 		err = s.h.snapshot()
+	case "current":
+		return Reply{Reply: cmd.ID, Version: s.h.current()}
 	case "stop":
 		// The reply must reach hotrun before Serve returns and the engine
 		// exits: stop, reply, flush, and only then let Serve go.

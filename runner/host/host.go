@@ -128,6 +128,7 @@ type Host[T any] struct {
 	// no lock.
 	lastSnap [32]byte
 
+	started       chan struct{} // closed when Start has done its loading
 	firstLoad     chan struct{} // closed when the first version becomes current
 	firstLoadOnce sync.Once
 }
@@ -149,6 +150,7 @@ func New[T any](cfg Config[T]) *Host[T] {
 		stopping:  make(chan struct{}),
 		stopped:   make(chan struct{}),
 		firstLoad: make(chan struct{}),
+		started:   make(chan struct{}),
 	}
 }
 
@@ -156,28 +158,54 @@ func New[T any](cfg Config[T]) *Host[T] {
 // socket; hotrun then says what to load. Run alone, it loads pluginPath as
 // version 1, and an empty pluginPath is an error that says what to do.
 func (h *Host[T]) Start(pluginPath string) error {
-	if sock := os.Getenv(EnvControl); sock != "" {
-		h.buildDir = os.Getenv(EnvBuildDir)
-		if h.buildDir == "" {
-			return fmt.Errorf("host: %s is set but %s is not: the engine must be started by hotrun", EnvControl, EnvBuildDir)
+	defer close(h.started)
+	if syms, n := staticSymbols(); syms != nil {
+		// Restart mode: the logic was compiled into this engine; there is
+		// nothing to open, and no other version will come to this process.
+		if sock := os.Getenv(EnvControl); sock != "" {
+			if err := h.attach(sock); err != nil {
+				return err
+			}
 		}
-		h.statePath = os.Getenv(EnvState)
-		h.out = newOutbox()
-		ctl, err := listenControl(sock, h)
-		if err != nil {
+		start := time.Now()
+		if err := h.open("", n, syms); err != nil {
+			h.emit(event.LoadFail{Version: n, Error: err.Error(), Explain: Explain(err)})
+			if h.out != nil {
+				h.out.flush(5 * time.Second) // the engine is about to exit: let hotrun hear why
+			}
 			return err
 		}
-		h.ctl = ctl
-		if p := os.Getenv(EnvRestore); p != "" {
-			h.restore(p)
-		}
+		h.emit(event.LoadOK{Version: n, Duration: event.Duration(time.Since(start))})
 		return nil
+	}
+	if sock := os.Getenv(EnvControl); sock != "" {
+		return h.attach(sock)
 	}
 	if pluginPath == "" {
 		return errors.New("host: no logic plugin to load: run the engine under hotrun, or build the logic with `go build -buildmode=plugin -o logic.so ./logic` and pass its path")
 	}
 	if err := h.load(pluginPath, 1); err != nil {
 		return err
+	}
+	return nil
+}
+
+// attach listens on hotrun's control socket and restores the state hotrun
+// saved from the engine before this one, if any.
+func (h *Host[T]) attach(sock string) error {
+	h.buildDir = os.Getenv(EnvBuildDir)
+	if h.buildDir == "" {
+		return fmt.Errorf("host: %s is set but %s is not: the engine must be started by hotrun", EnvControl, EnvBuildDir)
+	}
+	h.statePath = os.Getenv(EnvState)
+	h.out = newOutbox()
+	ctl, err := listenControl(sock, h)
+	if err != nil {
+		return err
+	}
+	h.ctl = ctl
+	if p := os.Getenv(EnvRestore); p != "" {
+		h.restore(p)
 	}
 	return nil
 }
@@ -202,6 +230,19 @@ func (h *Host[T]) Current() (T, int, bool) {
 	return v.value, v.n, true
 }
 
+// current returns the number of the version serving, 0 for none, after
+// any load under way: hotrun asks it of an engine in restart mode, which
+// loads its one version as it starts.
+func (h *Host[T]) current() int {
+	<-h.started
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if v := h.cur.Load(); v != nil {
+		return v.n
+	}
+	return 0
+}
+
 // Versions returns the numbers of the versions loaded so far, in no order.
 func (h *Host[T]) Versions() []int {
 	h.mu.Lock()
@@ -221,7 +262,7 @@ func (h *Host[T]) Load(path string, n int) error {
 
 func (h *Host[T]) load(path string, n int) error {
 	start := time.Now()
-	err := h.open(path, n)
+	err := h.open(path, n, nil)
 	if err != nil {
 		h.emit(event.LoadFail{Version: n, Error: err.Error(), Explain: Explain(err)})
 		return err
@@ -230,15 +271,21 @@ func (h *Host[T]) load(path string, n int) error {
 	return nil
 }
 
-func (h *Host[T]) open(path string, n int) error {
+// open opens version n from the plugin at path, or from syms when they are
+// given (restart mode: the logic is compiled into the engine).
+func (h *Host[T]) open(path string, n int, syms Symbols) error {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	if _, ok := h.loaded[n]; ok {
 		return fmt.Errorf("host: load v%d: %w", n, errLoadedTwice)
 	}
-	p, err := openPlugin(path)
-	if err != nil {
-		return fmt.Errorf("host: load v%d: %w", n, err)
+	p := syms
+	if p == nil {
+		pl, err := openPlugin(path)
+		if err != nil {
+			return fmt.Errorf("host: load v%d: %w", n, err)
+		}
+		p = pl
 	}
 	value, err := Lookup[T](p, h.cfg.Symbol)
 	if err != nil {
@@ -311,7 +358,7 @@ const (
 
 // hooks runs the engine's and the plugin's checks, then the plugin's
 // migrate hook, each with a timeout and panics turned into errors.
-func (h *Host[T]) hooks(p *plugin.Plugin, value T) error {
+func (h *Host[T]) hooks(p Symbols, value T) error {
 	check, err := lookupOptional[func() error](p, CheckSymbol)
 	if err != nil {
 		return err

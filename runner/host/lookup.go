@@ -18,12 +18,18 @@ var (
 	errOutsideBuild  = errors.New("plugin path outside hotrun's build directory")
 )
 
+// Symbols is where Lookup finds a version's exported names: a
+// *plugin.Plugin, or the symbols of a logic compiled into the engine.
+type Symbols interface {
+	Lookup(name string) (plugin.Symbol, error)
+}
+
 // Lookup finds the exported symbol name in p as a T. The plugin may export
 // a variable of type T (`var Logic game.Logic = …`, which Go hands over as a
 // *T) or a value whose type is, or implements, T (a function, or a pointer to
 // a variable of a type that implements interface T). A missing symbol or one
 // of another type is an error that names both types, never a panic.
-func Lookup[T any](p *plugin.Plugin, name string) (T, error) {
+func Lookup[T any](p Symbols, name string) (T, error) {
 	var zero T
 	s, err := p.Lookup(name)
 	if err != nil {
@@ -40,7 +46,7 @@ func Lookup[T any](p *plugin.Plugin, name string) (T, error) {
 
 // lookupOptional is Lookup for a symbol the plugin may leave out: absent
 // is no error, present with another type is.
-func lookupOptional[T any](p *plugin.Plugin, name string) (T, error) {
+func lookupOptional[T any](p Symbols, name string) (T, error) {
 	var zero T
 	if _, err := p.Lookup(name); err != nil {
 		return zero, nil
