@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"sync"
@@ -271,7 +272,7 @@ func (e *Engine) dispatch(line []byte, fr *fdReader) {
 		e.events.Publish(event.Log{Source: event.SourceHotrun, Level: "warn", Text: "engine sent an unknown event: " + err.Error()})
 		return
 	}
-	e.events.Publish(rec.Event)
+	e.events.Publish(unstageEvent(rec.Event))
 }
 
 // failPending answers every waiting command with ErrEngineExited.
@@ -419,4 +420,23 @@ func (e *Engine) RSS() int64 {
 	}
 	pages, _ := strconv.ParseInt(f[1], 10, 64)
 	return pages * int64(os.Getpagesize())
+}
+
+// stagedPath matches the part of a path that hotrun's staging adds to the
+// user's logic tree: .hotrun/stage/v7/logic/x.go is logic/x.go to the user.
+var stagedPath = regexp.MustCompile(`\.hotrun/stage/(?:v\d+|static)/`)
+
+// unstageEvent names the user's files, not hotrun's staging copies, in
+// what the engine reports: where a panic happened, why a load failed.
+func unstageEvent(e event.Event) event.Event {
+	switch ev := e.(type) {
+	case event.Panic:
+		ev.Where = stagedPath.ReplaceAllString(ev.Where, "")
+		ev.Value = stagedPath.ReplaceAllString(ev.Value, "")
+		return ev
+	case event.LoadFail:
+		ev.Error = stagedPath.ReplaceAllString(ev.Error, "")
+		return ev
+	}
+	return e
 }
