@@ -176,6 +176,7 @@ func (r *Runner) Run(ctx context.Context) error {
 		b:         b,
 		ev:        r.cfg.Events,
 		changes:   w.Changes(),
+		activity:  w.Activity(),
 		reqs:      r.requests,
 		results:   make(chan jobResult, 1),
 	}
@@ -195,6 +196,7 @@ type loop struct {
 	b         *builder.Builder
 	ev        event.Publisher
 	changes   <-chan watcher.Change
+	activity  <-chan string // the watcher's early hints
 	reqs      <-chan request
 	results   chan jobResult // from the build job to the loop; the loop always drains it
 
@@ -211,9 +213,12 @@ type loop struct {
 	active     int                 // index into loaded of the version serving; -1 for none
 	wantEngine bool                // an engine build is owed (a host change not yet built)
 
-	job    context.CancelFunc // cancels the build job under way; nil while none
-	jobVer int                // its logic version
-	jobs   int                // build jobs started and not yet reported
+	job     context.CancelFunc // cancels the build job under way; nil while none
+	jobVer  int                // its logic version
+	jobHash string             // the content hash of the logic tree it builds
+	jobSpec bool               // it started early, on the watcher's hint, and no Change has confirmed it yet
+	held    *jobResult         // a speculative job's result, waiting for its Change
+	jobs    int                // build jobs started and not yet reported
 
 	crashes []crash          // recent unexpected exits, for the crash-loop limit
 	retry   <-chan time.Time // when to restart a crashed engine; nil for not now
@@ -227,6 +232,8 @@ type crash struct {
 
 type jobResult struct {
 	version int
+	spec    bool            // started speculatively: its events were not published
+	final   event.Event     // the logic build's BuildOK or BuildFail, nil if canceled
 	engine  *builder.Result // set when the job built the engine
 	logic   *builder.Result // set when the logic build succeeded
 	err     error
@@ -246,7 +253,7 @@ func (l *loop) run(ctx context.Context) error {
 	l.listeners = make(map[string]*os.File)
 	l.active = -1
 	l.wantEngine = true
-	l.startJob(ctx, true)
+	l.startJob(ctx, true, false)
 	defer l.shutdown()
 
 	tick := time.NewTicker(l.cfg.SnapshotEvery)
@@ -265,6 +272,9 @@ func (l *loop) run(ctx context.Context) error {
 				return nil
 			}
 			l.onChange(ctx, c)
+
+		case p := <-l.activity:
+			l.onActivity(ctx, p)
 
 		case res := <-l.results:
 			l.jobs--
@@ -367,19 +377,57 @@ func (l *loop) onChange(ctx context.Context, c watcher.Change) {
 	if kind == event.KindHost {
 		l.wantEngine = true
 	} else if !l.wantEngine {
+		h, err := l.b.LogicHash()
+		if err == nil && l.confirm(ctx, h) {
+			return
+		}
 		// A save that changed no byte of the logic tree (the watcher saw a
 		// rename or a revert) builds nothing.
-		if h, err := l.b.LogicHash(); err == nil && h == l.lastLogic && l.job == nil {
+		if err == nil && h == l.lastLogic && l.job == nil {
 			return
 		}
 	}
-	l.startJob(ctx, l.wantEngine)
+	l.startJob(ctx, l.wantEngine, false)
+}
+
+// onActivity starts a logic build as soon as the watcher sees the first
+// event of a burst, instead of after its quiet period: the build then runs
+// while the debounce waits. It stays unpublished until the Change confirms
+// that it built the content the burst ended with (confirm); otherwise it is
+// canceled without a word.
+func (l *loop) onActivity(ctx context.Context, path string) {
+	if l.cfg.Mode != ModeHotSwap || l.wantEngine || l.job != nil || l.eng == nil {
+		return
+	}
+	if _, kind := l.b.Classify([]string{path}); kind != event.KindLogic {
+		return
+	}
+	l.startJob(ctx, false, true)
+}
+
+// confirm reports whether the speculative build, running or finished,
+// built exactly the logic tree whose hash is h; then it publishes it as the
+// build of this change.
+func (l *loop) confirm(ctx context.Context, h string) bool {
+	switch {
+	case l.job != nil && l.jobSpec && l.jobHash == h:
+		l.jobSpec = false
+		l.ev.Publish(event.BuildStart{Version: l.jobVer, Target: event.TargetLogic})
+		return true
+	case l.held != nil && l.held.hash == h:
+		res := *l.held
+		l.held, l.jobSpec = nil, false
+		l.ev.Publish(event.BuildStart{Version: res.version, Target: event.TargetLogic})
+		l.onResult(ctx, res)
+		return true
+	}
+	return false
 }
 
 func (l *loop) onRequest(ctx context.Context, q request) {
 	switch q {
 	case reqRebuild:
-		l.startJob(ctx, l.wantEngine)
+		l.startJob(ctx, l.wantEngine, false)
 	case reqRestart:
 		l.crashes = nil
 		l.restart(ctx, "restart asked for", l.lastGood())
@@ -406,28 +454,35 @@ func (l *loop) onRequest(ctx context.Context, q request) {
 
 // startJob cancels the build under way, if any, and starts one for a new
 // version: the engine first when withEngine, then the logic.
-func (l *loop) startJob(ctx context.Context, withEngine bool) {
+func (l *loop) startJob(ctx context.Context, withEngine, spec bool) {
 	if l.job != nil {
 		l.job()
-		l.ev.Publish(event.BuildCanceled{Version: l.jobVer, Target: event.TargetLogic})
+		if !l.jobSpec {
+			l.ev.Publish(event.BuildCanceled{Version: l.jobVer, Target: event.TargetLogic})
+		}
 	}
+	l.held = nil
 	l.next++
 	n := l.next
 	jctx, cancel := context.WithCancel(ctx)
-	l.job, l.jobVer = cancel, n
-	l.jobs++
 	// Hash before building: a save during the build must not be mistaken
 	// for content this build already has.
 	hash, _ := l.b.LogicHash()
+	l.job, l.jobVer, l.jobHash, l.jobSpec = cancel, n, hash, spec
+	l.jobs++
+	pub := l.ev
+	if spec {
+		pub = event.Discard // published on confirmation, if it comes
+	}
 	go func() {
-		res := l.build(jctx, n, withEngine)
-		res.hash = hash
+		res := l.build(jctx, n, withEngine, pub)
+		res.hash, res.spec = hash, spec
 		l.results <- res
 	}()
 }
 
-// build runs in the job goroutine and publishes the build events.
-func (l *loop) build(ctx context.Context, n int, withEngine bool) jobResult {
+// build runs in the job goroutine and publishes the build events to pub.
+func (l *loop) build(ctx context.Context, n int, withEngine bool, pub event.Publisher) jobResult {
 	res := jobResult{version: n}
 	if l.cfg.Mode == ModeRestart {
 		// One build makes the whole app: the engine with this version in.
@@ -459,16 +514,18 @@ func (l *loop) build(ctx context.Context, n int, withEngine bool) jobResult {
 		l.ev.Publish(event.BuildOK{Target: event.TargetEngine, Duration: event.Duration(r.Duration), Path: r.Path})
 		res.engine = &r
 	}
-	l.ev.Publish(event.BuildStart{Version: n, Target: event.TargetLogic})
+	pub.Publish(event.BuildStart{Version: n, Target: event.TargetLogic})
 	r, err := l.b.BuildLogic(ctx, n)
 	if err != nil {
 		if ctx.Err() == nil {
-			l.ev.Publish(failEvent(n, event.TargetLogic, r.Duration, err))
+			res.final = failEvent(n, event.TargetLogic, r.Duration, err)
+			pub.Publish(res.final)
 		}
 		res.err = err
 		return res
 	}
-	l.ev.Publish(event.BuildOK{Version: n, Target: event.TargetLogic, Duration: event.Duration(r.Duration), Path: r.Path})
+	res.final = event.BuildOK{Version: n, Target: event.TargetLogic, Duration: event.Duration(r.Duration), Path: r.Path}
+	pub.Publish(res.final)
 	res.logic = &r
 	return res
 }
@@ -486,6 +543,15 @@ func failEvent(n int, target string, d time.Duration, err error) event.BuildFail
 func (l *loop) onResult(ctx context.Context, res jobResult) {
 	if res.version == l.jobVer {
 		l.job = nil
+	}
+	if res.spec && res.version == l.jobVer {
+		if l.jobSpec {
+			l.held = &res // no Change yet: wait for it
+			return
+		}
+		if res.final != nil {
+			l.ev.Publish(res.final) // confirmed while it ran
+		}
 	}
 	if res.engine != nil {
 		l.engine = res.engine
@@ -531,7 +597,7 @@ func (l *loop) load(ctx context.Context, n int) {
 		l.ev.Publish(event.LoadFail{Version: n, Error: err.Error(),
 			Explain: "hotrun did not ask the engine to load it: the engine and this plugin were built differently (Go version or flags), which would crash the engine. Rebuilding the engine."})
 		l.wantEngine = true
-		l.startJob(ctx, true)
+		l.startJob(ctx, true, false)
 		return
 	}
 	lctx, cancel := context.WithTimeout(ctx, 30*time.Second)
@@ -552,7 +618,7 @@ func (l *loop) load(ctx context.Context, n int) {
 		// it: only a new engine can take this version.
 		l.warn("the engine holds an older copy of a package this version needs; rebuilding and restarting the engine")
 		l.wantEngine = true
-		l.startJob(ctx, true)
+		l.startJob(ctx, true, false)
 		return
 	default:
 		return // the engine reported load.fail itself

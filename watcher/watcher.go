@@ -110,6 +110,11 @@ type Watcher struct {
 	// a queue of stale ones.
 	changes chan Change
 
+	// activity carries early hints (see Activity); Run is its only sender.
+	// Buffered by one and sent without blocking: a hint is worth nothing
+	// late.
+	activity chan string
+
 	running atomic.Bool // set by the first Run; a second Run is an error
 
 	// mu guards fsw: Close may be called from any goroutine while Run's
@@ -192,6 +197,7 @@ func newWatcher(cfg Config, addWatch func(fsw *fsnotify.Watcher, dir string) err
 		interval: cfg.PollInterval,
 		seed:     maphash.MakeSeed(),
 		changes:  make(chan Change),
+		activity: make(chan string, 1),
 		polling:  cfg.Poll,
 		files:    map[string]fileState{},
 		dirs:     map[string]string{},
@@ -245,6 +251,14 @@ func newWatcher(cfg Config, addWatch func(fsw *fsnotify.Watcher, dir string) err
 // Run closes it when it returns.
 func (w *Watcher) Changes() <-chan Change { return w.changes }
 
+// Activity receives the path of the first event of each burst that may
+// count, as soon as it happens, before the debounce ends and before the
+// content is compared: a hint that a Change may follow, so that a consumer
+// can start work early and check it against the Change. It is never closed
+// and never blocks the watcher (a hint not taken is dropped). Polling sends
+// no hints.
+func (w *Watcher) Activity() <-chan string { return w.activity }
+
 // Close releases the inotify watches. Run calls it on return; call it
 // yourself only for a Watcher that is never Run. Close is safe to call more
 // than once and from any goroutine.
@@ -297,6 +311,7 @@ func (w *Watcher) Run(ctx context.Context) error {
 	}()
 
 	var pending *Change // a burst the consumer has not taken yet
+	burst := false      // an inotify burst is under way: Activity has been told
 	for {
 		if w.polling && ticker == nil {
 			// Polling from the start, or inotify ran out of watches while
@@ -327,6 +342,13 @@ func (w *Watcher) Run(ctx context.Context) error {
 				return ErrClosed
 			}
 			if w.handle(ev) {
+				if !burst {
+					burst = true
+					select {
+					case w.activity <- ev.Name:
+					default: // the consumer has not taken the last one: it knows
+					}
+				}
 				timer.Reset(w.debounce)
 			}
 		case err, ok := <-errs:
@@ -356,6 +378,7 @@ func (w *Watcher) Run(ctx context.Context) error {
 				timer.Reset(w.debounce)
 				continue
 			}
+			burst = false
 			c := w.flush()
 			if len(c.Files) > 0 {
 				pending = merge(pending, c)
