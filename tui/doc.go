@@ -1,9 +1,10 @@
 // Package tui is hotrun's interactive screen: one view of the event stream.
 //
 // It owns the terminal while it runs: the header (project, engine state,
-// live version, versions loaded, engine memory), the build panel with the
-// compiler's diagnostics and the offending source lines, the request log and
-// the timeline of everything else that happened. Its keys ask a [Controller]
+// live version, versions loaded, engine memory, when the engine last saved
+// its state), the build panel with the compiler's diagnostics and the
+// offending source lines, the request log and the timeline of everything
+// else that happened. Its keys ask a [Controller]
 // to rebuild, restart, roll back or go forward; the answers come back later
 // as events, like everything else.
 //

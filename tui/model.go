@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"fmt"
 	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -98,6 +99,9 @@ type Model struct {
 		rss      int64
 		haveRSS  bool
 		switched bool // live through a rollback or forward switch
+		// savedAt is when the engine last wrote its state snapshot; zero
+		// until it has. The snapshot outlives the engine that wrote it.
+		savedAt time.Time
 	}
 	build struct {
 		phase   int
@@ -501,13 +505,19 @@ func (m *Model) apply(r event.Record) {
 	case event.EngineStart:
 		en := &m.engine
 		en.state, en.pid, en.reason = engineRunning, e.PID, ""
-		// A new process holds no plugins yet and its memory is its own.
+		// A new process holds no plugins yet and its memory is its own:
+		// nothing is live until it loads a version (load.ok follows).
+		m.live.version, m.live.switched = 0, false
 		m.live.loaded, m.live.rss, m.live.haveRSS = 0, 0, false
 		m.addNote(t, noteInfo, fmt.Sprintf("engine started, pid %d", e.PID))
 	case event.EngineExit:
 		en := &m.engine
 		if en.state == engineRestarting && en.pid == e.PID {
-			// The exit a restart asked for: stay "restarting".
+			// The exit a restart asked for: stay "restarting". The restart
+			// line above already gave the reason.
+			if strings.Contains(e.Reason, en.reason) {
+				e.Reason = ""
+			}
 			m.addNote(t, noteMuted, "engine "+exitText(e))
 			return
 		}
@@ -521,6 +531,19 @@ func (m *Model) apply(r event.Record) {
 		en := &m.engine
 		en.state, en.pid, en.reason = engineRestarting, e.PID, e.Reason
 		m.addNote(t, noteWarn, fmt.Sprintf("engine restarting (pid %d): %s", e.PID, e.Reason))
+	case event.StateSaved:
+		// Saved every few seconds and after each swap: the header says
+		// when, the timeline stays for what changed.
+		m.live.savedAt = t
+	case event.StateRestored:
+		if e.Error == "" {
+			m.addNote(t, noteGood, fmt.Sprintf("state restored (%s)", plural(e.Bytes, "byte")))
+			return
+		}
+		m.addNote(t, noteWarn, "state not restored (fresh state): "+firstLine(e.Error))
+		if e.Kept != "" {
+			m.addNote(t, noteMuted, "  snapshot kept at "+relPath(e.Kept))
+		}
 	case event.Panic:
 		m.addNote(t, noteBad, fmt.Sprintf("panic in v%d recovered at %s: %s", e.Version, e.Where, e.Value))
 	case event.Log:
@@ -617,6 +640,23 @@ func clean(s string) string {
 		}
 		return r
 	}, s)
+}
+
+// relPath returns path relative to the current directory when it lies
+// inside it, as the builder reports the user's files: the timeline is
+// narrow, and the end of a path is the part that names the file.
+func relPath(path string) string {
+	if !filepath.IsAbs(path) {
+		return path
+	}
+	wd, err := os.Getwd()
+	if err != nil {
+		return path
+	}
+	if rel, err := filepath.Rel(wd, path); err == nil && filepath.IsLocal(rel) {
+		return rel
+	}
+	return path
 }
 
 func target(t string, v int) string {

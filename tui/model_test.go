@@ -75,6 +75,74 @@ func TestModel(t *testing.T) {
 			notWant: []string{"1024.0 MB", "9 versions"},
 		},
 		{
+			// R, as the runner reports it: restart, the old engine's exit,
+			// the new engine, its restored state and its reload.
+			name: "restart asked for, seen through",
+			msgs: []tea.Msg{RecordsMsg(session()), press("R"), RecordsMsg{
+				at(50, event.EngineRestart{PID: 4242, Reason: "restart asked for"}),
+				at(50.1, event.StateSaved{Bytes: 49, Duration: ms(1)}),
+				at(50.2, event.EngineExit{PID: 4242, Code: 0, Reason: "stopped by hotrun: restart asked for"}),
+				at(50.3, event.EngineStart{PID: 4343}),
+				at(50.4, event.StateRestored{Bytes: 49}),
+				at(50.5, event.LoadOK{Version: 2, Duration: ms(4.4)}),
+			}},
+			calls: "restart",
+			want: []string{
+				"engine running · pid 4343", "v2 live 9s ago · 1 version loaded", "state saved 9s ago",
+				"engine restart requested", "! engine restarting (pid 4242): restart asked for",
+				"engine pid 4242 exited (code 0)\n", "• engine started, pid 4343", "✓ state restored (49 bytes)",
+				"✓ v2 live (loaded in 4.4ms)",
+			},
+			notWant: []string{"pid 4242 exited (code 0): stopped by hotrun", "(switched)", "state    saved", "48.0 MB"},
+		},
+		{
+			name: "while the engine restarts nothing is live",
+			msgs: []tea.Msg{RecordsMsg(session()), RecordsMsg{
+				at(50, event.EngineRestart{PID: 4242, Reason: "memory: 20 versions loaded, the limit"}),
+				at(50.2, event.EngineExit{PID: 4242, Code: 0, Reason: "stopped by hotrun: memory: 20 versions loaded, the limit"}),
+			}},
+			want:    []string{"engine restarting…", "v2 was live · memory: 20 versions loaded, the limit"},
+			notWant: []string{"\n v2 live", "48.0 MB RSS", "engine exited"},
+		},
+		{
+			name: "a new engine has nothing live until it loads",
+			msgs: []tea.Msg{RecordsMsg(session()), RecordsMsg{
+				at(50, event.EngineExit{PID: 4242, Code: 2, Reason: "fatal error: concurrent map writes"}),
+				at(51, event.EngineStart{PID: 4343}),
+			}},
+			want:    []string{"engine running · pid 4343", "no version live yet · 0 versions loaded"},
+			notWant: []string{"\n v2 live", "concurrent map writes ·"},
+		},
+		{
+			name:    "state saved: a note in the header, not in the timeline",
+			msgs:    []tea.Msg{RecordsMsg{at(0, event.EngineStart{PID: 7}), at(1, event.LoadOK{Version: 1}), at(48, event.StateSaved{Bytes: 41}), at(53, event.StateSaved{Bytes: 49})}},
+			want:    []string{"v1 live 59s ago · 1 version loaded · state saved 7s ago"},
+			notWant: []string{"saved (", "49 bytes", "state saved 12s ago"},
+		},
+		{
+			name: "state not restored: a warning and the kept file",
+			msgs: []tea.Msg{RecordsMsg{at(0, event.EngineStart{PID: 7}), at(0.1, event.StateRestored{Bytes: 1200,
+				Error: "gob: type mismatch: no fields matched compiling decoder for State",
+				Kept:  ".hotrun/state/state.rejected"})}},
+			want: []string{
+				"! state not restored (fresh state): gob: type mismatch: no fields",
+				"  snapshot kept at .hotrun/state/state.rejected",
+			},
+			notWant: []string{"state restored"},
+		},
+		{
+			name:    "state not restored, no file kept",
+			msgs:    []tea.Msg{RecordsMsg{at(0.1, event.StateRestored{Error: "read .hotrun/state/state: permission denied"})}},
+			want:    []string{"! state not restored (fresh state): read .hotrun/state/state: permissi"},
+			notWant: []string{"snapshot kept"},
+		},
+		{
+			// The engine's durations come rounded to 0.1 ms: zero is fast.
+			name: "a request too fast to time",
+			msgs: []tea.Msg{RecordsMsg{at(1, event.Request{Method: "GET", Path: "/hello", Status: 200, Version: 1})}},
+			want: []string{"/hello", "200   <0.1ms v1"},
+		},
+		{
 			name: "building",
 			msgs: []tea.Msg{RecordsMsg{at(58.5, event.BuildStart{Version: 3, Target: event.TargetLogic})}},
 			want: []string{"building v3 · 1.5s"},

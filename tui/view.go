@@ -8,6 +8,8 @@ import (
 
 	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/x/ansi"
+
+	"github.com/hotrun-dev/hotrun/event"
 )
 
 // layout is where each part of the screen goes, in rows. View draws with it
@@ -124,23 +126,33 @@ func (m *Model) engineText() string {
 }
 
 func (m *Model) liveLine() string {
-	st, l := m.st, &m.live
+	st, l, e := m.st, &m.live, &m.engine
+	// While the engine is down nothing serves, and what it held is gone.
+	down := e.state == engineExited || e.state == engineRestarting
 	var parts []string
-	if l.version == 0 {
+	switch {
+	case l.version == 0:
 		parts = append(parts, st.muted.Render("no version live yet"))
-	} else {
+	case down:
+		parts = append(parts, st.muted.Render(fmt.Sprintf("v%d was live", l.version)))
+	default:
 		s := st.value.Render(fmt.Sprintf("v%d", l.version)) + " live " + ago(m.now().Sub(l.since))
 		if l.switched {
 			s += st.warn.Render(" (switched)")
 		}
 		parts = append(parts, s)
 	}
-	parts = append(parts, plural(l.loaded, "version")+" loaded")
-	if l.haveRSS {
-		parts = append(parts, fmt.Sprintf("%.1f MB RSS", float64(l.rss)/(1<<20)))
+	if !down {
+		parts = append(parts, plural(l.loaded, "version")+" loaded")
+		if l.haveRSS {
+			parts = append(parts, fmt.Sprintf("%.1f MB RSS", float64(l.rss)/(1<<20)))
+		}
 	}
-	if e := &m.engine; e.state != engineRunning && e.reason != "" {
+	if down && e.reason != "" {
 		parts = append(parts, st.warn.Render(e.reason))
+	}
+	if !l.savedAt.IsZero() {
+		parts = append(parts, st.label.Render("state saved "+ago(m.now().Sub(l.savedAt))))
 	}
 	return " " + strings.Join(parts, st.label.Render(" · "))
 }
@@ -310,7 +322,7 @@ func (m *Model) reqLines(out []string, w, h int) []string {
 		}
 		line += pad(r.Method, 7) + " " + pad(clean(path), pathW) + " " +
 			st.status(r.Status).Render(strconv.Itoa(r.Status)) + " " +
-			st.label.Render(padLeft(r.Duration.String(), 8)) + " " +
+			st.label.Render(padLeft(took(r.Duration), 8)) + " " +
 			st.muted.Render("v"+strconv.Itoa(r.Version))
 		out = append(out, line)
 	}
@@ -361,6 +373,16 @@ func (m *Model) footer() string {
 		return m.help.FullHelpView(m.keys.FullHelp())
 	}
 	return " " + m.help.ShortHelpView(m.keys.ShortHelp())
+}
+
+// took formats a request's duration. The engine reports durations over its
+// control socket in JSON, rounded to 0.1 ms, so a fast request arrives as
+// zero: "<0.1ms" says that better than "0s".
+func took(d event.Duration) string {
+	if d < event.Duration(50*time.Microsecond) {
+		return "<0.1ms"
+	}
+	return d.String()
 }
 
 // ago says how long ago something happened, as people round it.

@@ -1,0 +1,220 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// tmuxScreen is the real hotrun binary running in a real terminal: a tmux
+// pane of 100×30 on a tmux server of its own, so parallel tests and the
+// user's own tmux never meet.
+type tmuxScreen struct {
+	t      *testing.T
+	tmux   string // the tmux executable
+	socket string // the private server's socket (tmux -S), in a temporary directory
+	last   string // the screen as last captured, for failure messages
+}
+
+// do runs a tmux command on the private server.
+func (s *tmuxScreen) do(args ...string) (string, error) {
+	out, err := exec.Command(s.tmux, append([]string{"-S", s.socket}, args...)...).CombinedOutput()
+	if err != nil {
+		return string(out), fmt.Errorf("tmux %s: %v: %s", strings.Join(args, " "), err, out)
+	}
+	return string(out), nil
+}
+
+// capture returns the text on the screen, one line per row, no escapes.
+func (s *tmuxScreen) capture() string {
+	s.t.Helper()
+	out, err := s.do("capture-pane", "-p", "-t", "hotrun")
+	if err != nil {
+		s.t.Fatalf("%v\nlast screen:\n%s", err, s.last)
+	}
+	s.last = out
+	return out
+}
+
+// waitFor polls the screen every 100 ms until re matches it, and returns
+// the submatches; after d it fails the test and shows the screen.
+func (s *tmuxScreen) waitFor(d time.Duration, what string, re *regexp.Regexp) []string {
+	s.t.Helper()
+	var m []string
+	s.waitUntil(d, what+" (want /"+re.String()+"/)", func(screen string) bool {
+		m = re.FindStringSubmatch(screen)
+		return m != nil
+	})
+	return m
+}
+
+// waitUntil polls the screen every 100 ms until ok accepts it; after d it
+// fails the test and shows the screen.
+func (s *tmuxScreen) waitUntil(d time.Duration, what string, ok func(screen string) bool) {
+	s.t.Helper()
+	deadline := time.Now().Add(d)
+	for !ok(s.capture()) {
+		if time.Now().After(deadline) {
+			s.t.Fatalf("no %s on the screen within %s; the screen:\n%s", what, d, s.last)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+func (s *tmuxScreen) press(key string) {
+	s.t.Helper()
+	if _, err := s.do("send-keys", "-t", "hotrun", key); err != nil {
+		s.t.Fatal(err)
+	}
+}
+
+// dead reports whether hotrun has exited, and its exit status.
+func (s *tmuxScreen) dead() (bool, string) {
+	s.t.Helper()
+	out, err := s.do("display-message", "-p", "-t", "hotrun", "#{pane_dead} #{pane_dead_status}")
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	dead, status, _ := strings.Cut(strings.TrimSpace(out), " ")
+	return dead == "1", status
+}
+
+// shellQuote quotes s for the sh -c that tmux runs the command with.
+func shellQuote(s string) string { return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'" }
+
+// TestTUI drives the real binary in a real terminal, as a user would: start
+// it, see v1 live and serving, save an edit and see v2 live and serving,
+// press b and see v1 active again, press R and see a new engine with the
+// state restored, press q and find nothing left running.
+// It looks only at the text on the screen and at the engine's answers.
+func TestTUI(t *testing.T) {
+	if testing.Short() {
+		t.Skip("end to end: builds hotrun and the example and runs them in tmux; skipped with -short")
+	}
+	tmux, err := exec.LookPath("tmux")
+	if err != nil {
+		t.Skip("the TUI test runs hotrun in a tmux terminal, and tmux is not installed: ", err)
+	}
+	bin := filepath.Join(t.TempDir(), "hotrun")
+	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	dir, addr := exampleCopy(t), freeAddr(t)
+
+	// A socket path of the test's own (tmux -S rather than -L, whose
+	// sockets outlive their server in /tmp/tmux-UID): removed with the
+	// test's temporary directory.
+	s := &tmuxScreen{t: t, tmux: tmux, socket: filepath.Join(t.TempDir(), "tmux")}
+	cmd := strings.Join([]string{shellQuote(bin), "-config", "''", "-dir", shellQuote(dir), "--", "-addr", shellQuote(addr)}, " ")
+	// -f /dev/null: none of the user's settings. remain-on-exit keeps the
+	// pane after hotrun exits, so the test can see how it ended; it is set
+	// in the same tmux call, long before the first build is done.
+	if _, err := s.do("-f", "/dev/null", "new-session", "-d", "-s", "hotrun", "-x", "100", "-y", "30", "-c", dir, cmd,
+		";", "set-option", "-t", "hotrun", "remain-on-exit", "on"); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("last screen:\n%s", s.last)
+		}
+		s.do("kill-server")
+	})
+
+	get := func(want string) {
+		t.Helper()
+		resp, err := http.Get("http://" + addr + "/hello?name=test")
+		if err != nil {
+			t.Fatalf("GET /hello: %v", err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != 200 || !strings.Contains(string(b), want) {
+			t.Fatalf("GET /hello = %d %q, want %s", resp.StatusCode, b, want)
+		}
+	}
+	// logged matches the n-th request of the log (counting from 1) served by
+	// version v: the request pane's title counts them.
+	logged := func(n, v int) *regexp.Regexp {
+		return regexp.MustCompile(fmt.Sprintf(`(?s)requests · %d .*GET +/hello +200 +\S+ v%d\n`, n, v))
+	}
+
+	m := s.waitFor(buildWait, "v1 live under a running engine",
+		regexp.MustCompile(`engine running · pid (\d+)\n v1 live `))
+	pid, _ := strconv.Atoi(m[1])
+	get("version=1001, name=game1")
+	s.waitFor(10*time.Second, "the request served by v1", logged(1, 1))
+
+	p := filepath.Join(dir, "logic", "main.go")
+	src, err := os.ReadFile(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	src = []byte(strings.NewReplacer("1001", "1002", `"game1"`, `"game2"`).Replace(string(src)))
+	if err := os.WriteFile(p, src, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	s.waitFor(buildWait, "v2 live", regexp.MustCompile(`\n v2 live `))
+	s.waitFor(5*time.Second, "the change and v2's load in the timeline",
+		regexp.MustCompile(`(?s)change: logic/main\.go.*✓ v2 live \(loaded in`))
+	get("version=1002, name=game2")
+	s.waitFor(10*time.Second, "the request served by v2", logged(2, 2))
+
+	s.press("b")
+	s.waitFor(loadWait, "v1 active again", regexp.MustCompile(`\n v1 live [^\n]*\(switched\)`))
+	s.waitFor(5*time.Second, "the rollback in the timeline", regexp.MustCompile(`! rolled back v2 → v1`))
+	get("version=1001, name=game1")
+	s.waitFor(10*time.Second, "the request served by v1 after the rollback", logged(3, 1))
+	if !strings.Contains(s.last, "engine running · pid "+strconv.Itoa(pid)) {
+		t.Errorf("the engine changed under a logic edit and a rollback, want pid %d still", pid)
+	}
+
+	// R: a new engine, with the state and the version that was serving.
+	s.press("R")
+	running := regexp.MustCompile(`engine running · pid (\d+)\n v1 live `)
+	old := pid
+	s.waitUntil(loadWait, "a new engine with v1 live", func(screen string) bool {
+		m := running.FindStringSubmatch(screen)
+		if m == nil {
+			return false
+		}
+		pid, _ = strconv.Atoi(m[1])
+		return pid != old
+	})
+	s.waitFor(5*time.Second, "the restart, its reason and the restored state in the timeline",
+		regexp.MustCompile(fmt.Sprintf(`(?s)! engine restarting \(pid %d\): restart asked for\n.*`+
+			`engine pid %d exited \(code 0\)\n.*• engine started, pid %d\n.*✓ state restored \(\d+ bytes\)`, old, old, pid)))
+	get("version=1001, name=game1, oldversion=1002, oldName=game2, visits=4")
+
+	s.press("q")
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		dead, status := s.dead()
+		if dead {
+			if status != "0" {
+				t.Errorf("hotrun exited with status %s, want 0; the screen:\n%s", status, s.capture())
+			}
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("hotrun still running 30s after q; the screen:\n%s", s.capture())
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	// hotrun stops the engine before it returns: nothing may be left.
+	if err := syscall.Kill(pid, 0); err == nil {
+		t.Errorf("engine pid %d still running after hotrun exited", pid)
+	}
+	engine := filepath.Join(dir, ".hotrun", "bin", "engine")
+	if out, err := exec.Command("pgrep", "-f", engine).Output(); err == nil {
+		t.Errorf("engine processes left after hotrun exited: %s", out)
+	}
+}
