@@ -39,10 +39,11 @@ type Record struct {
 // JSON form stays readable and language-neutral.
 type Duration time.Duration
 
-// MarshalJSON writes d as a number of milliseconds, rounded to 0.1 ms.
+// MarshalJSON writes d as a number of milliseconds, rounded to the
+// microsecond: a fast request takes less than 0.1 ms.
 func (d Duration) MarshalJSON() ([]byte, error) {
 	ms := float64(d) / float64(time.Millisecond)
-	return json.Marshal(math.Round(ms*10) / 10)
+	return json.Marshal(math.Round(ms*1000) / 1000)
 }
 
 // UnmarshalJSON reads a number of milliseconds.

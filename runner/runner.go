@@ -693,6 +693,7 @@ func (l *loop) restart(ctx context.Context, why string, n int) {
 	}
 	l.eng = eng
 	l.started = true
+	l.lastMem = event.Memory{} // a new process: report its memory afresh
 	l.loaded, l.active = nil, -1
 	if l.cfg.Mode == ModeRestart {
 		// The engine loaded its version as it started; ask which it serves.

@@ -86,7 +86,9 @@ func StartEngine(ctx context.Context, cfg EngineConfig) (*Engine, error) {
 	}
 	if err := cmd.Start(); err != nil {
 		os.RemoveAll(dir)
-		return nil, fmt.Errorf("runner: start engine %s: %w", cfg.Path, err)
+		err = fmt.Errorf("runner: start engine %s: %w", cfg.Path, err)
+		cfg.Events.Publish(event.EngineExit{Code: -1, Reason: err.Error()})
+		return nil, err
 	}
 	e := &Engine{
 		cmd:       cmd,
@@ -112,9 +114,11 @@ func StartEngine(ctx context.Context, cfg EngineConfig) (*Engine, error) {
 	if err := e.connect(ctx, sock); err != nil {
 		e.Kill()
 		<-e.exited
-		if errors.Is(err, ErrEngineExited) {
-			e.events.Publish(e.ExitEvent("exited as it started"))
+		reason := "exited as it started"
+		if !errors.Is(err, ErrEngineExited) {
+			reason = "killed: " + err.Error()
 		}
+		e.events.Publish(e.ExitEvent(reason))
 		return nil, err
 	}
 	return e, nil
