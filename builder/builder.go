@@ -8,7 +8,7 @@
 // package it loaded: a later plugin that carries an edited copy of a package
 // fails with "plugin was built with a different version of package". So each
 // logic version is built from a copy of the whole logic tree, staged under
-// .hotrun/stage/vN inside the user's module, with the tree's own imports
+// .hotrun/stage/bN inside the user's module, with the tree's own imports
 // rewritten to the staged paths. Every package of the logic tree then has a
 // new import path per version, and the plugin's main package, whose import
 // path is its plugin path, has one too. Packages outside the logic tree (the
@@ -39,6 +39,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/hotrun-dev/hotrun/event"
@@ -80,6 +81,8 @@ type Builder struct {
 	logicRel   string // logicDir relative to cfg.Dir, slash-separated
 	out        string // cfg.Dir/.hotrun
 	enginePath string // the engine executable
+
+	seq atomic.Int64 // numbers the builds, for unique staging directories
 
 	mu       sync.Mutex      // guards hostDirs
 	hostDirs map[string]bool // directories of the packages the engine holds
@@ -265,20 +268,24 @@ func (b *Builder) BuildEngine(ctx context.Context) (Result, error) {
 // plugin path. Cancelling ctx stops the build at once.
 func (b *Builder) BuildLogic(ctx context.Context, n int) (Result, error) {
 	start := time.Now()
-	stageRoot := filepath.Join(b.out, "stage", fmt.Sprintf("v%d", n))
+	// Every build gets its own staging directory, and so its own import
+	// paths and plugin path, even two builds of one version number (a
+	// build canceled by a newer save and the build that replaced it).
+	stage := fmt.Sprintf("b%d", b.seq.Add(1))
+	stageRoot := filepath.Join(b.out, "stage", stage)
 	defer os.RemoveAll(stageRoot)
 	stageDir := filepath.Join(stageRoot, filepath.FromSlash(b.logicRel))
-	m := b.mapping(n)
+	m := b.mapping(stage)
 	if err := b.stage(stageDir, m); err != nil {
 		return Result{Duration: time.Since(start)}, err
 	}
-	so := filepath.Join(b.BuildDir(), fmt.Sprintf("%s.%d.so", filepath.Base(b.logicDir), n))
+	so := filepath.Join(b.BuildDir(), fmt.Sprintf("%s.v%d.%s.so", filepath.Base(b.logicDir), n, stage))
 	args := []string{"build", "-buildmode=plugin", "-o", so}
 	args = append(args, b.cfg.Flags...)
 	if b.cfg.PluginLDFlags != "" {
 		args = append(args, "-ldflags="+b.cfg.PluginLDFlags)
 	}
-	args = append(args, "./"+filepath.ToSlash(filepath.Join(OutDir, "stage", fmt.Sprintf("v%d", n), b.logicRel)))
+	args = append(args, "./"+filepath.ToSlash(filepath.Join(OutDir, "stage", stage, b.logicRel)))
 	out, err := b.run(ctx, b.cfg.Dir, args...)
 	d := time.Since(start)
 	if err != nil {
@@ -290,15 +297,15 @@ func (b *Builder) BuildLogic(ctx context.Context, n int) (Result, error) {
 	return Result{Path: so, Duration: d}, nil
 }
 
-// mapping is how version n renames the logic tree.
+// mapping is how one build's staging renames the logic tree.
 type mapping struct {
 	fromImport, toImport string // logic import path → staged import path
 	fromDir, toDir       string // logic directory → staged directory
 	fromRel, toRel       string // the same, relative to the module root
 }
 
-func (b *Builder) mapping(n int) mapping {
-	stagedRel := filepath.ToSlash(filepath.Join(OutDir, "stage", fmt.Sprintf("v%d", n), b.logicRel))
+func (b *Builder) mapping(stage string) mapping {
+	stagedRel := filepath.ToSlash(filepath.Join(OutDir, "stage", stage, b.logicRel))
 	return mapping{
 		fromImport: b.logicPath,
 		toImport:   b.modPath + "/" + stagedRel,

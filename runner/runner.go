@@ -214,7 +214,8 @@ type loop struct {
 	wantEngine bool                // an engine build is owed (a host change not yet built)
 
 	job     context.CancelFunc // cancels the build job under way; nil while none
-	jobVer  int                // its logic version
+	jobID   int                // numbers the jobs: a result of another is stale
+	jobVer  int                // the version the job builds (a speculative job's is not claimed yet)
 	jobHash string             // the content hash of the logic tree it builds
 	jobSpec bool               // it started early, on the watcher's hint, and no Change has confirmed it yet
 	held    *jobResult         // a speculative job's result, waiting for its Change
@@ -231,6 +232,7 @@ type crash struct {
 }
 
 type jobResult struct {
+	id      int // the job's jobID
 	version int
 	spec    bool            // started speculatively: its events were not published
 	final   event.Event     // the logic build's BuildOK or BuildFail, nil if canceled
@@ -412,11 +414,13 @@ func (l *loop) confirm(ctx context.Context, h string) bool {
 	switch {
 	case l.job != nil && l.jobSpec && l.jobHash == h:
 		l.jobSpec = false
+		l.next = l.jobVer // claimed: versions count what users see built
 		l.ev.Publish(event.BuildStart{Version: l.jobVer, Target: event.TargetLogic})
 		return true
 	case l.held != nil && l.held.hash == h:
 		res := *l.held
 		l.held, l.jobSpec = nil, false
+		l.next = res.version
 		l.ev.Publish(event.BuildStart{Version: res.version, Target: event.TargetLogic})
 		l.onResult(ctx, res)
 		return true
@@ -462,8 +466,14 @@ func (l *loop) startJob(ctx context.Context, withEngine, spec bool) {
 		}
 	}
 	l.held = nil
-	l.next++
-	n := l.next
+	// A speculative job claims its number only when confirmed, so that a
+	// canceled one leaves no gap in the versions.
+	n := l.next + 1
+	if !spec {
+		l.next = n
+	}
+	l.jobID++
+	id := l.jobID
 	jctx, cancel := context.WithCancel(ctx)
 	// Hash before building: a save during the build must not be mistaken
 	// for content this build already has.
@@ -476,7 +486,7 @@ func (l *loop) startJob(ctx context.Context, withEngine, spec bool) {
 	}
 	go func() {
 		res := l.build(jctx, n, withEngine, pub)
-		res.hash, res.spec = hash, spec
+		res.id, res.hash, res.spec = id, hash, spec
 		l.results <- res
 	}()
 }
@@ -541,10 +551,10 @@ func failEvent(n int, target string, d time.Duration, err error) event.BuildFail
 }
 
 func (l *loop) onResult(ctx context.Context, res jobResult) {
-	if res.version == l.jobVer {
+	if res.id == l.jobID {
 		l.job = nil
 	}
-	if res.spec && res.version == l.jobVer {
+	if res.spec && res.id == l.jobID {
 		if l.jobSpec {
 			l.held = &res // no Change yet: wait for it
 			return
@@ -557,7 +567,7 @@ func (l *loop) onResult(ctx context.Context, res jobResult) {
 		l.engine = res.engine
 		l.wantEngine = false
 	}
-	if res.version != l.jobVer {
+	if res.id != l.jobID {
 		return // a stale job, canceled for a newer one
 	}
 	if res.err != nil && res.engine == nil && l.engine == nil {

@@ -427,8 +427,8 @@ func (e *Engine) RSS() int64 {
 }
 
 // stagedPath matches the part of a path that hotrun's staging adds to the
-// user's logic tree: .hotrun/stage/v7/logic/x.go is logic/x.go to the user.
-var stagedPath = regexp.MustCompile(`\.hotrun/stage/(?:v\d+|static)/`)
+// user's logic tree: .hotrun/stage/b7/logic/x.go is logic/x.go to the user.
+var stagedPath = regexp.MustCompile(`\.hotrun/stage/(?:b\d+|static)/`)
 
 // unstageEvent names the user's files, not hotrun's staging copies, in
 // what the engine reports: where a panic happened, why a load failed.

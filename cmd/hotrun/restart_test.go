@@ -88,8 +88,8 @@ func (c *client) finish(t *testing.T) {
 // TestStructChangeRestartsWithState adds a field to the shared state struct:
 // hotrun can't hot-swap that, so it rebuilds the engine and restarts it with
 // its state carried over, while a steady client sees no failed request.
-// Then it does the same again, for the 5 restarts the issue asks about, and
-// swaps logic versions in between.
+// It does so 5 times, with 20 hot swaps of the logic in between: the
+// figures the issue asks for.
 func TestStructChangeRestartsWithState(t *testing.T) {
 	s := startSession(t)
 	first := waitFor[event.EngineStart](s, buildWait, nil)
@@ -99,7 +99,8 @@ func TestStructChangeRestartsWithState(t *testing.T) {
 	}
 	c := steadyClient("http://" + s.addr + "/hello?name=test")
 	pid := first.PID
-	const restarts, swaps = 5, 4
+	const restarts, swaps = 5, 20
+	swapped := 0
 	for i := range restarts {
 		s.edit("game/game.go", replace("type State struct {", fmt.Sprintf("type State struct {\n\tadded%d int // a field added while hotrun runs", i)))
 		waitFor(s, buildWait, func(e event.Change) bool { return e.Kind == event.KindHost })
@@ -114,12 +115,14 @@ func TestStructChangeRestartsWithState(t *testing.T) {
 			t.Fatalf("restart %d: state not restored: %s", i, rest.Error)
 		}
 		waitFor(s, loadWait, func(e event.LoadOK) bool { return true })
-		if i < swaps {
+		for range swaps / restarts {
 			s.edit("logic/greet/greet.go", replace("golang plugin test!", "golang plugin test!!"))
 			waitFor(s, buildWait, func(e event.LoadOK) bool { return true })
+			swapped++
 		}
 	}
 	c.finish(t)
+	t.Logf("%d state-carrying restarts and %d hot swaps under the steady client", restarts, swapped)
 	_, body := s.get("/hello?name=test")
 	if got, min := visits(t, body), 4+int(c.sent.Load()); got != min {
 		t.Errorf("visits = %d after %d restarts; want %d: every request counted once", got, restarts, min)
