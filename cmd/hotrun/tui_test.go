@@ -80,7 +80,7 @@ func (s *tmuxScreen) press(key string) {
 // dead reports whether hotrun has exited, and its exit status.
 func (s *tmuxScreen) dead() (bool, string) {
 	s.t.Helper()
-	out, err := s.do("display-message", "-p", "-t", "hotrun", "#{pane_dead} #{pane_dead_status}")
+	out, err := s.do("display-message", "-p", "-t", "hotrun", "#{pane_dead} #{pane_dead_status}#{pane_dead_signal}")
 	if err != nil {
 		s.t.Fatal(err)
 	}
@@ -198,7 +198,9 @@ func TestTUI(t *testing.T) {
 	deadline := time.Now().Add(30 * time.Second)
 	for {
 		dead, status := s.dead()
-		if dead {
+		// tmux may see the pane's terminal close before it has reaped
+		// the process: no status yet. Ask again.
+		if dead && status != "" {
 			if status != "0" {
 				t.Errorf("hotrun exited with status %s, want 0; the screen:\n%s", status, s.capture())
 			}
