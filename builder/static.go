@@ -35,7 +35,7 @@ func (b *Builder) BuildStatic(ctx context.Context, n int) (Result, error) {
 		return Result{}, fmt.Errorf("builder: %w", err)
 	}
 	stageDir := filepath.Join(stageRoot, filepath.FromSlash(b.logicRel))
-	m := b.staticMapping()
+	m := b.mapping("static")
 	if err := b.stage(stageDir, m); err != nil {
 		return Result{Duration: time.Since(start)}, err
 	}
@@ -80,18 +80,6 @@ func (b *Builder) BuildStatic(ctx context.Context, n int) (Result, error) {
 		}
 	}
 	return Result{Path: exe, Duration: d}, nil
-}
-
-func (b *Builder) staticMapping() mapping {
-	stagedRel := filepath.ToSlash(filepath.Join(OutDir, "stage", "static", b.logicRel))
-	return mapping{
-		fromImport: b.logicPath,
-		toImport:   b.modPath + "/" + stagedRel,
-		fromDir:    b.logicDir,
-		toDir:      filepath.Join(b.cfg.Dir, filepath.FromSlash(stagedRel)),
-		fromRel:    b.logicRel,
-		toRel:      stagedRel,
-	}
 }
 
 // symbols are the names restart mode hands to the engine: the main symbol

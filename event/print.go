@@ -73,18 +73,18 @@ func (p *plainPrinter) Print(r Record) error {
 func Format(e Event) string {
 	switch e := e.(type) {
 	case Change:
-		return fmt.Sprintf("change   %s: %s", e.Kind, summarize(e.Files, 3))
+		return fmt.Sprintf("change   %s: %s", e.Kind, Summarize(e.Files, 3))
 	case Ignored:
 		return fmt.Sprintf("ignored  %s (%s)", e.Path, e.Reason)
 	case BuildStart:
-		return "build    " + target(e.Target, e.Version) + " started"
+		return "build    " + TargetLabel(e.Target, e.Version) + " started"
 	case BuildOK:
-		return fmt.Sprintf("build    %s ok in %s", target(e.Target, e.Version), e.Duration)
+		return fmt.Sprintf("build    %s ok in %s", TargetLabel(e.Target, e.Version), e.Duration)
 	case BuildCanceled:
-		return "build    " + target(e.Target, e.Version) + " canceled: a newer change made it stale"
+		return "build    " + TargetLabel(e.Target, e.Version) + " canceled: a newer change made it stale"
 	case BuildFail:
 		var b strings.Builder
-		fmt.Fprintf(&b, "build    %s FAILED in %s", target(e.Target, e.Version), e.Duration)
+		fmt.Fprintf(&b, "build    %s FAILED in %s", TargetLabel(e.Target, e.Version), e.Duration)
 		if len(e.Diagnostics) == 0 {
 			b.WriteString(": " + e.Error)
 		}
@@ -142,14 +142,16 @@ func Format(e Event) string {
 	return e.Name() + " " + string(b)
 }
 
-func target(t string, v int) string {
+// TargetLabel names what a build built, for people: "engine" or "v3".
+func TargetLabel(t string, v int) string {
 	if t == TargetEngine {
 		return "engine"
 	}
 	return fmt.Sprintf("v%d", v)
 }
 
-func summarize(files []string, n int) string {
+// Summarize lists up to n files, then says how many more there are.
+func Summarize(files []string, n int) string {
 	if len(files) <= n {
 		return strings.Join(files, ", ")
 	}

@@ -457,7 +457,7 @@ func (m *Model) apply(r event.Record) {
 		if e.Kind == event.KindHost {
 			kind = " (engine: restart needed)"
 		}
-		m.addNote(t, noteInfo, "change: "+summarize(e.Files, 3)+kind)
+		m.addNote(t, noteInfo, "change: "+event.Summarize(e.Files, 3)+kind)
 	case event.Ignored:
 		m.addNote(t, noteMuted, fmt.Sprintf("ignored %s: %s", e.Path, e.Reason))
 	case event.BuildStart:
@@ -467,7 +467,7 @@ func (m *Model) apply(r event.Record) {
 		b := &m.build
 		b.phase, b.version, b.target, b.took = buildOK, e.Version, e.Target, e.Duration
 		b.diags, b.err = nil, ""
-		m.addNote(t, noteGood, fmt.Sprintf("build %s ok in %s", target(e.Target, e.Version), e.Duration))
+		m.addNote(t, noteGood, fmt.Sprintf("build %s ok in %s", event.TargetLabel(e.Target, e.Version), e.Duration))
 	case event.BuildFail:
 		b := &m.build
 		b.phase, b.version, b.target, b.took = buildFailed, e.Version, e.Target, e.Duration
@@ -476,12 +476,12 @@ func (m *Model) apply(r event.Record) {
 		if n := len(e.Diagnostics); n > 0 {
 			why = plural(n, "error") + ": " + e.Diagnostics[0].String()
 		}
-		m.addNote(t, noteBad, fmt.Sprintf("build %s failed: %s", target(e.Target, e.Version), why))
+		m.addNote(t, noteBad, fmt.Sprintf("build %s failed: %s", event.TargetLabel(e.Target, e.Version), why))
 	case event.BuildCanceled:
 		if m.build.phase == buildRunning && m.build.version == e.Version && m.build.target == e.Target {
 			m.build.phase = buildCanceled
 		}
-		m.addNote(t, noteMuted, fmt.Sprintf("build %s canceled: a newer change made it stale", target(e.Target, e.Version)))
+		m.addNote(t, noteMuted, fmt.Sprintf("build %s canceled: a newer change made it stale", event.TargetLabel(e.Target, e.Version)))
 	case event.LoadOK:
 		m.live.version, m.live.since, m.live.switched = e.Version, t, false
 		if !m.live.haveRSS {
@@ -657,20 +657,6 @@ func relPath(path string) string {
 		return rel
 	}
 	return path
-}
-
-func target(t string, v int) string {
-	if t == event.TargetEngine {
-		return "engine"
-	}
-	return fmt.Sprintf("v%d", v)
-}
-
-func summarize(files []string, n int) string {
-	if len(files) <= n {
-		return strings.Join(files, ", ")
-	}
-	return fmt.Sprintf("%s and %d more", strings.Join(files[:n], ", "), len(files)-n)
 }
 
 func firstLine(s string) string {

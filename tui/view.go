@@ -160,7 +160,7 @@ func (m *Model) liveLine() string {
 func (m *Model) buildLine() string {
 	st, b := m.st, &m.build
 	s := " " + st.label.Render("build ") + " "
-	what := target(b.target, b.version)
+	what := event.TargetLabel(b.target, b.version)
 	switch b.phase {
 	case buildIdle:
 		return s + st.muted.Render("idle · waiting for changes")
