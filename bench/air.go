@@ -1,0 +1,179 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+)
+
+// airConfig is air's configuration for the plain app: the same 50 ms
+// delay as hotrun's debounce, the same app, the same address.
+const airConfig = `root = "."
+tmp_dir = "tmp"
+
+[build]
+cmd = "go build -o ./tmp/main ."
+entrypoint = ["./tmp/main"]
+args_bin = ["-addr", %q]
+delay = 50
+include_ext = ["go"]
+exclude_dir = ["tmp"]
+
+[log]
+time = true
+
+[misc]
+clean_on_exit = true
+`
+
+// installAir installs air into a temporary GOBIN: e.o.airVer, or the
+// newest v1.6x the module proxy serves when that one is not.
+func (e *env) installAir(ctx context.Context) (bin, version string, err error) {
+	gobin := filepath.Join(e.tmp, "bin")
+	install := func(v string) error {
+		cmd := exec.CommandContext(ctx, "go", "install", "github.com/air-verse/air@"+v)
+		cmd.Dir = e.tmp
+		cmd.Env = append(os.Environ(), "GOBIN="+gobin)
+		if out, err := cmd.CombinedOutput(); err != nil {
+			return fmt.Errorf("go install air@%s: %v\n%s", v, err, out)
+		}
+		return nil
+	}
+	version = e.o.airVer
+	if err = install(version); err != nil {
+		cmd := exec.CommandContext(ctx, "go", "list", "-m", "-versions", "github.com/air-verse/air")
+		cmd.Dir = e.tmp
+		out, lerr := cmd.Output()
+		if lerr != nil {
+			return "", "", err
+		}
+		version = newestV16(strings.Fields(string(out)))
+		if version == "" {
+			return "", "", err
+		}
+		if err = install(version); err != nil {
+			return "", "", err
+		}
+	}
+	return filepath.Join(gobin, "air"), version, nil
+}
+
+// runAir measures air on the plain app: save-to-live of the same one-line
+// edit, and the steady client during the same number of edits.
+func (e *env) runAir(ctx context.Context) (*modeResult, error) {
+	e.progress("air: installing %s", e.o.airVer)
+	bin, version, err := e.installAir(ctx)
+	if err != nil {
+		return nil, err
+	}
+	dir, err := e.plainCopy("air")
+	if err != nil {
+		return nil, err
+	}
+	addr, err := freeAddr()
+	if err != nil {
+		return nil, err
+	}
+	if err := os.WriteFile(filepath.Join(dir, ".air.toml"), fmt.Appendf(nil, airConfig, addr), 0o644); err != nil {
+		return nil, err
+	}
+	logf, err := os.Create(dir + ".air.log")
+	if err != nil {
+		return nil, err
+	}
+	defer logf.Close()
+	cmd := exec.Command(bin, "-c", ".air.toml")
+	cmd.Dir = dir
+	cmd.Stdout, cmd.Stderr = logf, logf
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	e.progress("air %s: starting", version)
+	if err := cmd.Start(); err != nil {
+		return nil, err
+	}
+	defer stopAir(cmd)
+
+	url := "http://" + addr + "/hello?name=test"
+	if _, err := untilVersion(ctx, url, 1001, buildWait); err != nil {
+		return nil, fmt.Errorf("%w; air's log ends:\n%s", err, tail(logf.Name(), 15))
+	}
+	res := &modeResult{version: version}
+	file := filepath.Join(dir, "main.go")
+	v := 1001
+	e.progress("air: save-to-live, %d runs", e.o.n)
+	for range e.o.n {
+		v++
+		wrote, err := setVersion(file, v)
+		if err != nil {
+			return nil, err
+		}
+		live, missed, err := res.untilLive(ctx, url, file, v)
+		if err != nil {
+			return nil, fmt.Errorf("%w; air's log ends:\n%s", err, tail(logf.Name(), 15))
+		}
+		if missed {
+			continue
+		}
+		res.live = append(res.live, live.Sub(wrote))
+		time.Sleep(200 * time.Millisecond)
+	}
+	e.progress("air: steady client during %d edits", e.o.edits)
+	if err := e.steadyEdits(ctx, res, url, file, &v); err != nil {
+		return nil, fmt.Errorf("%w; air's log ends:\n%s", err, tail(logf.Name(), 15))
+	}
+	if b, err := os.ReadFile(logf.Name()); err == nil {
+		res.bindFails = strings.Count(string(b), "address already in use")
+	}
+	return res, nil
+}
+
+// stopAir interrupts air, which stops the app it runs; past 10 s it kills
+// air's process group and the app's (air starts the app in a group of its
+// own).
+func stopAir(cmd *exec.Cmd) {
+	cmd.Process.Signal(os.Interrupt)
+	done := make(chan struct{})
+	go func() { cmd.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(10 * time.Second):
+		syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+		<-done
+	}
+}
+
+// newestV16 is the newest release v1.6x.y in vs, or "".
+func newestV16(vs []string) string {
+	best, bestMinor, bestPatch := "", -1, -1
+	for _, v := range vs {
+		p := strings.Split(strings.TrimPrefix(v, "v"), ".")
+		if len(p) != 3 || p[0] != "1" {
+			continue
+		}
+		minor, err1 := strconv.Atoi(p[1])
+		patch, err2 := strconv.Atoi(p[2])
+		if err1 != nil || err2 != nil || minor < 60 || minor > 69 {
+			continue
+		}
+		if minor > bestMinor || minor == bestMinor && patch > bestPatch {
+			best, bestMinor, bestPatch = v, minor, patch
+		}
+	}
+	return best
+}
+
+// tail is the last n lines of the file at path, for a failure's report:
+// the scratch directory that holds it is gone when the bench ends.
+func tail(path string, n int) string {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return err.Error()
+	}
+	lines := strings.Split(strings.TrimRight(string(b), "\n"), "\n")
+	return strings.Join(lines[max(0, len(lines)-n):], "\n")
+}

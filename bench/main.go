@@ -1,0 +1,256 @@
+// Command bench measures hotrun against the build itself and against a
+// restart runner (air), on the example, and prints a Markdown table.
+//
+// It builds the hotrun binary, runs it as `hotrun -json` on scratch copies
+// of example/, edits the logic the way a person saves a file, and reads the
+// figures from hotrun's events and from HTTP answers on 127.0.0.1:
+//
+//   - save-to-live of a one-line logic edit, in hot-swap mode and (when the
+//     binary has it) -mode restart, beside the bare go build of the same
+//     edit, which is the floor no reload tool can beat;
+//   - failed requests and the longest gap with no answer for a steady client
+//     during a series of edits;
+//   - the same for air (installed into a temporary GOBIN) on an equivalent
+//     plain app, bench/testdata/plainapp;
+//   - engine memory as versions pile up, without and with recycling;
+//   - builds started by one burst of 1000 file writes;
+//   - how many request-log lines a second the TUI absorbs, and hotrun's CPU
+//     while a real TUI shows ~10 000 requests a second.
+//
+// Each timed figure is the median (and min–max) of -n runs within one run
+// of the bench. Everything is bounded in count and time and stays on
+// loopback. Usage:
+//
+//	go run ./bench [-n 10] [-short] [-air] [-modes hotswap,restart]
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"os/signal"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	err := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	stop()
+	if err != nil && !errors.Is(err, flag.ErrHelp) {
+		fmt.Fprintln(os.Stderr, "bench:", err)
+		os.Exit(1)
+	}
+}
+
+// options are the bench's flags.
+type options struct {
+	n        int      // runs per timed figure
+	edits    int      // edits under the steady client
+	short    bool     // CI: few runs, small counts
+	air      bool     // measure air
+	airVer   string   // air version to install
+	modes    []string // hotrun modes to measure
+	versions []int    // memory checkpoints: versions loaded
+	recycle  int      // -max-versions for the recycling row
+	burst    int      // files in the watcher burst
+	tuiLive  bool     // drive the real TUI in tmux
+	keep     bool     // keep the scratch directory
+}
+
+func parseOptions(args []string, stderr io.Writer) (*options, error) {
+	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	o := &options{}
+	fs.IntVar(&o.n, "n", 10, "runs per timed figure")
+	fs.IntVar(&o.edits, "edits", 20, "edits under the steady client, per tool")
+	fs.BoolVar(&o.short, "short", false, "few runs and small counts (CI); no air unless -air, no live TUI unless -tui")
+	air := fs.Bool("air", false, "measure air even with -short")
+	noAir := fs.Bool("no-air", false, "skip air")
+	fs.StringVar(&o.airVer, "air-version", "v1.67.4", "air `version` to install (the newest v1.6x if this one is not served)")
+	modes := fs.String("modes", "hotswap,restart", "hotrun `modes` to measure")
+	versions := fs.String("versions", "1,50,200", "memory checkpoints: `versions` loaded (-short: 1,5,10)")
+	fs.IntVar(&o.recycle, "recycle", 20, "-max-versions for the recycling row (-short: 4)")
+	fs.IntVar(&o.burst, "burst", 1000, "file writes in the watcher burst")
+	tuiLive := fs.Bool("tui", false, "drive the real TUI in tmux even with -short")
+	fs.BoolVar(&o.keep, "keep", false, "keep the scratch directory")
+	if err := fs.Parse(args); err != nil {
+		return nil, err
+	}
+	set := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	if o.short {
+		if !set["n"] {
+			o.n = 2
+		}
+		if !set["edits"] {
+			o.edits = 5
+		}
+		if !set["versions"] {
+			*versions = "1,5,10"
+		}
+		if !set["recycle"] {
+			o.recycle = 4
+		}
+	}
+	o.air = (!o.short || *air) && !*noAir
+	o.tuiLive = !o.short || *tuiLive
+	o.modes = strings.Split(*modes, ",")
+	for _, v := range strings.Split(*versions, ",") {
+		n, err := strconv.Atoi(strings.TrimSpace(v))
+		if err != nil || n < 1 {
+			return nil, fmt.Errorf("-versions: %q is not a count", v)
+		}
+		o.versions = append(o.versions, n)
+	}
+	if o.n < 1 || o.edits < 1 {
+		return nil, fmt.Errorf("-n and -edits must be at least 1")
+	}
+	return o, nil
+}
+
+// noRestart fills the restart column when the binary has no -mode restart.
+const noRestart = "n/a (no -mode restart yet)"
+
+// env is what every phase shares: the repository, the scratch directory
+// and the hotrun binary built from the repository.
+type env struct {
+	o       *options
+	repo    string // the hotrun repository
+	tmp     string // scratch; removed at the end unless -keep
+	bin     string // the hotrun binary
+	restart bool   // the binary has -mode restart
+	log     io.Writer
+}
+
+// run is the bench: it measures, then prints the table to stdout.
+// Progress goes to stderr.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	o, err := parseOptions(args, stderr)
+	if err != nil {
+		return err
+	}
+	gomod, err := exec.Command("go", "env", "GOMOD").Output()
+	if err != nil || strings.TrimSpace(string(gomod)) == "" || strings.TrimSpace(string(gomod)) == os.DevNull {
+		return fmt.Errorf("run the bench inside the hotrun module: go env GOMOD: %v", err)
+	}
+	e := &env{o: o, repo: filepath.Dir(strings.TrimSpace(string(gomod))), log: stderr}
+	if e.tmp, err = os.MkdirTemp("", "hotrun-bench-"); err != nil {
+		return err
+	}
+	if o.keep {
+		fmt.Fprintln(stderr, "bench: scratch kept in", e.tmp)
+	} else {
+		defer os.RemoveAll(e.tmp)
+	}
+	e.bin = filepath.Join(e.tmp, "hotrun")
+	e.progress("building hotrun")
+	if err := e.goCmd(ctx, e.repo, "build", "-o", e.bin, "./cmd/hotrun"); err != nil {
+		return err
+	}
+	help, _ := exec.Command(e.bin, "-h").CombinedOutput()
+	e.restart = regexp.MustCompile(`(?m)^\s+-mode\b`).Match(help)
+
+	r := &results{o: o, started: time.Now(), load: "?"}
+	// Other work on the machine slows every figure: the table says how busy it was.
+	if b, err := os.ReadFile("/proc/loadavg"); err == nil {
+		r.load = strings.Fields(string(b))[0]
+	}
+	if err := e.floors(ctx, r); err != nil {
+		return fmt.Errorf("floors: %w", err)
+	}
+	for _, m := range o.modes {
+		switch m {
+		case "", "none":
+		case "hotswap":
+			r.hot, err = e.mode(ctx, "hotswap")
+		case "restart":
+			if !e.restart {
+				r.restart = &modeResult{skipped: noRestart}
+				continue
+			}
+			r.restart, err = e.mode(ctx, "restart")
+		default:
+			return fmt.Errorf("-modes: unknown mode %q (hotswap, restart)", m)
+		}
+		if err != nil {
+			return fmt.Errorf("%s: %w", m, err)
+		}
+	}
+	if o.air {
+		if r.air, err = e.runAir(ctx); err != nil {
+			// air is a peer, not the product: say why its column is
+			// empty and go on.
+			e.progress("air: %v", err)
+			r.air = &modeResult{skipped: "n/a: " + firstLine(err.Error())}
+		}
+	}
+	if r.mem, err = e.memory(ctx, -1); err != nil {
+		return fmt.Errorf("memory: %w", err)
+	}
+	if r.memRecycle, err = e.memory(ctx, o.recycle); err != nil {
+		return fmt.Errorf("memory with recycling: %w", err)
+	}
+	if r.tui, err = e.tuiFigures(ctx); err != nil {
+		return fmt.Errorf("tui: %w", err)
+	}
+	r.print(stdout, args)
+	return nil
+}
+
+func (e *env) progress(format string, args ...any) {
+	fmt.Fprintf(e.log, "bench: %s %s\n", time.Now().Format("15:04:05"), fmt.Sprintf(format, args...))
+}
+
+// goCmd runs the go command in dir and returns its output in the error.
+func (e *env) goCmd(ctx context.Context, dir string, args ...string) error {
+	cmd := exec.CommandContext(ctx, "go", args...)
+	cmd.Dir = dir
+	if out, err := cmd.CombinedOutput(); err != nil {
+		return fmt.Errorf("go %s: %v\n%s", strings.Join(args, " "), err, out)
+	}
+	return nil
+}
+
+// timeGo times one go command in dir.
+func (e *env) timeGo(ctx context.Context, dir string, args ...string) (time.Duration, error) {
+	start := time.Now()
+	err := e.goCmd(ctx, dir, args...)
+	return time.Since(start), err
+}
+
+// exampleCopy copies the repository's example/ to the scratch directory
+// under name and points its replace directive at the repository.
+func (e *env) exampleCopy(name string) (string, error) {
+	dir := filepath.Join(e.tmp, name)
+	if err := os.CopyFS(dir, os.DirFS(filepath.Join(e.repo, "example"))); err != nil {
+		return "", err
+	}
+	os.RemoveAll(filepath.Join(dir, ".hotrun"))
+	mod := filepath.Join(dir, "go.mod")
+	b, err := os.ReadFile(mod)
+	if err != nil {
+		return "", err
+	}
+	b = regexp.MustCompile(`(?m)^replace (\S+) => .*$`).ReplaceAll(b, []byte("replace $1 => "+e.repo))
+	return dir, os.WriteFile(mod, b, 0o644)
+}
+
+// plainCopy copies bench/testdata/plainapp to the scratch directory.
+func (e *env) plainCopy(name string) (string, error) {
+	dir := filepath.Join(e.tmp, name)
+	return dir, os.CopyFS(dir, os.DirFS(filepath.Join(e.repo, "bench", "testdata", "plainapp")))
+}
+
+func firstLine(s string) string {
+	s, _, _ = strings.Cut(s, "\n")
+	return s
+}

@@ -1,0 +1,3 @@
+module example.com/plainapp
+
+go 1.26

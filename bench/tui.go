@@ -1,0 +1,179 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os/exec"
+	"regexp"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// tuiResult is the TUI's figures.
+type tuiResult struct {
+	benchLines float64 // BenchmarkRequestFlood's lines/s: Update+View alone
+
+	live     string  // why there is no live figure, or ""
+	rate     float64 // requests/s the engine answered under the load
+	cpu      float64 // hotrun's CPU meanwhile, % of one core
+	after    float64 // hotrun's CPU in the second after the load: catching up
+	lag      time.Duration
+	rssStart int64 // hotrun's RSS before and after the load
+	rssEnd   int64
+}
+
+var linesRE = regexp.MustCompile(`\s([0-9.e+]+) lines/s`)
+
+// tuiFigures runs the tui package's BenchmarkRequestFlood and, unless
+// -short, the real TUI in tmux under ~10 000 requests a second.
+func (e *env) tuiFigures(ctx context.Context) (*tuiResult, error) {
+	e.progress("tui: BenchmarkRequestFlood")
+	benchtime := "5x"
+	if e.o.short {
+		benchtime = "1x"
+	}
+	cmd := exec.CommandContext(ctx, "go", "test", "-run", "^$", "-bench", "RequestFlood", "-benchtime", benchtime, "./tui")
+	cmd.Dir = e.repo
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		return nil, fmt.Errorf("go test -bench RequestFlood ./tui: %v\n%s", err, out)
+	}
+	m := linesRE.FindSubmatch(out)
+	if m == nil {
+		return nil, fmt.Errorf("BenchmarkRequestFlood printed no lines/s:\n%s", out)
+	}
+	r := &tuiResult{}
+	r.benchLines, _ = strconv.ParseFloat(string(m[1]), 64)
+	if !e.o.tuiLive {
+		r.live = "skipped (-short)"
+		return r, nil
+	}
+	if _, err := exec.LookPath("tmux"); err != nil {
+		r.live = "skipped (no tmux)"
+		return r, nil
+	}
+	if err := e.tuiLive(ctx, r); err != nil {
+		return nil, err
+	}
+	return r, nil
+}
+
+var screenTimeRE = regexp.MustCompile(`(?m)^\s*(\d\d:\d\d:\d\d\.\d\d\d) +GET`)
+
+// tuiLive runs hotrun with its TUI in a tmux session of its own and sends
+// the engine ~10 000 requests a second for 5 s.
+func (e *env) tuiLive(ctx context.Context, r *tuiResult) error {
+	dir, err := e.exampleCopy("tui")
+	if err != nil {
+		return err
+	}
+	addr, err := freeAddr()
+	if err != nil {
+		return err
+	}
+	name := fmt.Sprintf("hotrun-bench-%d", time.Now().UnixNano())
+	shell := fmt.Sprintf("cd %q && exec %q -config '' -dir %q -- -addr %s 2>%q", e.tmp, e.bin, dir, addr, dir+".hotrun.log")
+	e.progress("tui: hotrun in tmux session %s", name)
+	if out, err := exec.Command("tmux", "new-session", "-d", "-s", name, "-x", "120", "-y", "40", shell).CombinedOutput(); err != nil {
+		return fmt.Errorf("tmux new-session: %v: %s", err, out)
+	}
+	defer func() {
+		// q quits hotrun, which stops its engine; then the session goes.
+		exec.Command("tmux", "send-keys", "-t", name, "q").Run()
+		for range 50 {
+			if exec.Command("tmux", "has-session", "-t", name).Run() != nil {
+				return
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+		exec.Command("tmux", "kill-session", "-t", name).Run()
+	}()
+	out, err := exec.Command("tmux", "list-panes", "-t", name, "-F", "#{pane_pid}").Output()
+	if err != nil {
+		return fmt.Errorf("tmux list-panes: %v", err)
+	}
+	pid, _ := strconv.Atoi(strings.TrimSpace(string(out)))
+	url := "http://" + addr + "/hello?name=test"
+	if _, err := untilVersion(ctx, url, 1001, buildWait); err != nil {
+		return err
+	}
+	time.Sleep(time.Second)
+
+	const rate, secs, workers = 10_000, 5, 8
+	r.rssStart = rss(pid)
+	c0, t0 := cpuTicks(pid), time.Now()
+	var ok atomic.Int64
+	var wg sync.WaitGroup
+	stop := t0.Add(secs * time.Second)
+	for w := range workers {
+		wg.Go(func() {
+			// Each worker paces itself to rate/workers requests a second,
+			// one request at a time on one kept-alive connection, written
+			// and read by hand: net/http's client costs more CPU than the
+			// engine does, and the machine has few cores to share.
+			conn, err := net.Dial("tcp", addr)
+			if err != nil {
+				return
+			}
+			defer conn.Close()
+			br := bufio.NewReader(conn)
+			req := []byte("GET /hello?name=test HTTP/1.1\r\nHost: " + addr + "\r\n\r\n")
+			every := time.Second * workers / rate
+			next := t0.Add(time.Duration(w) * every / workers)
+			for i := 0; i < rate*secs/workers && time.Now().Before(stop); i++ {
+				if d := time.Until(next); d > 0 {
+					time.Sleep(d)
+				}
+				next = next.Add(every)
+				conn.SetDeadline(time.Now().Add(5 * time.Second))
+				if _, err := conn.Write(req); err != nil {
+					return
+				}
+				resp, err := http.ReadResponse(br, nil)
+				if err != nil {
+					return
+				}
+				_, err = io.Copy(io.Discard, resp.Body)
+				resp.Body.Close()
+				if err != nil {
+					return
+				}
+				if resp.StatusCode == 200 {
+					ok.Add(1)
+				}
+			}
+		})
+	}
+	wg.Wait()
+	end := time.Now()
+	c1 := cpuTicks(pid)
+	r.rate = float64(ok.Load()) / end.Sub(t0).Seconds()
+	r.cpu = float64(c1-c0) / clockTick / end.Sub(t0).Seconds() * 100
+	// The newest request line on screen, against the end of the load:
+	// how far the screen is behind.
+	screen, _ := exec.Command("tmux", "capture-pane", "-p", "-t", name).Output()
+	if ms := screenTimeRE.FindAllSubmatch(screen, -1); len(ms) > 0 {
+		newest := ""
+		for _, m := range ms {
+			newest = max(newest, string(m[1]))
+		}
+		if t, err := time.ParseInLocation("15:04:05.000", newest, time.Local); err == nil {
+			y, mo, d := end.Date()
+			t = time.Date(y, mo, d, t.Hour(), t.Minute(), t.Second(), t.Nanosecond(), time.Local)
+			r.lag = end.Sub(t)
+		}
+	} else {
+		r.lag = -1
+	}
+	time.Sleep(time.Second)
+	r.after = float64(cpuTicks(pid)-c1) / clockTick / time.Since(end).Seconds() * 100
+	r.rssEnd = rss(pid)
+	return nil
+}
