@@ -219,6 +219,7 @@ type loop struct {
 	jobHash string             // the content hash of the logic tree it builds
 	jobSpec bool               // it started early, on the watcher's hint, and no Change has confirmed it yet
 	held    *jobResult         // a speculative job's result, waiting for its Change
+	specAt  <-chan time.Time   // when to start a speculative job; nil for none
 	jobs    int                // build jobs started and not yet reported
 
 	crashes []crash          // recent unexpected exits, for the crash-loop limit
@@ -277,6 +278,12 @@ func (l *loop) run(ctx context.Context) error {
 
 		case p := <-l.activity:
 			l.onActivity(ctx, p)
+
+		case <-l.specAt:
+			l.specAt = nil
+			if l.job == nil && !l.wantEngine && l.eng != nil {
+				l.startJob(ctx, false, true)
+			}
 
 		case res := <-l.results:
 			l.jobs--
@@ -398,14 +405,21 @@ func (l *loop) onChange(ctx context.Context, c watcher.Change) {
 // that it built the content the burst ended with (confirm); otherwise it is
 // canceled without a word.
 func (l *loop) onActivity(ctx context.Context, path string) {
-	if l.cfg.Mode != ModeHotSwap || l.wantEngine || l.job != nil || l.eng == nil {
+	if l.cfg.Mode != ModeHotSwap || l.wantEngine || l.job != nil || l.eng == nil || l.specAt != nil {
 		return
 	}
 	if _, kind := l.b.Classify([]string{path}); kind != event.KindLogic {
 		return
 	}
-	l.startJob(ctx, false, true)
+	// Not at once: an editor that truncates and then writes sends its
+	// first event before the content is there. A few milliseconds catch
+	// the write that follows and still save most of the debounce.
+	l.specAt = time.After(specDelay)
 }
+
+// specDelay is how long after the first event of a burst a speculative
+// build starts.
+const specDelay = 5 * time.Millisecond
 
 // confirm reports whether the speculative build, running or finished,
 // built exactly the logic tree whose hash is h; then it publishes it as the
@@ -465,7 +479,7 @@ func (l *loop) startJob(ctx context.Context, withEngine, spec bool) {
 			l.ev.Publish(event.BuildCanceled{Version: l.jobVer, Target: event.TargetLogic})
 		}
 	}
-	l.held = nil
+	l.held, l.specAt = nil, nil
 	// A speculative job claims its number only when confirmed, so that a
 	// canceled one leaves no gap in the versions.
 	n := l.next + 1
