@@ -84,8 +84,9 @@ type Builder struct {
 
 	seq atomic.Int64 // numbers the builds, for unique staging directories
 
-	mu       sync.Mutex      // guards hostDirs
-	hostDirs map[string]bool // directories of the packages the engine holds
+	mu       sync.Mutex        // guards hostDirs and staged
+	hostDirs map[string]bool   // directories of the packages the engine holds
+	staged   map[string]string // logic package hash → the stage holding a copy of it
 }
 
 // Result is one finished build.
@@ -181,6 +182,9 @@ func (b *Builder) BuildDir() string { return filepath.Join(b.out, "build") }
 
 // Clean removes the output of earlier runs. Call it before the first build.
 func (b *Builder) Clean() error {
+	b.mu.Lock()
+	b.staged = nil
+	b.mu.Unlock()
 	for _, d := range []string{"stage", "build"} {
 		if err := os.RemoveAll(filepath.Join(b.out, d)); err != nil {
 			return fmt.Errorf("builder: clean: %w", err)
@@ -255,7 +259,7 @@ func (b *Builder) BuildEngine(ctx context.Context) (Result, error) {
 	args := append([]string{"build", "-o", b.enginePath}, b.cfg.Flags...)
 	args = append(args, b.cfg.Engine)
 	if out, err := b.run(ctx, b.cfg.Dir, args...); err != nil {
-		return Result{Duration: time.Since(start)}, b.buildError(out, err, nil)
+		return Result{Duration: time.Since(start)}, b.buildError(out, err)
 	}
 	d := time.Since(start)
 	if err := b.refreshHostDirs(ctx); err != nil {
@@ -268,15 +272,13 @@ func (b *Builder) BuildEngine(ctx context.Context) (Result, error) {
 // plugin path. Cancelling ctx stops the build at once.
 func (b *Builder) BuildLogic(ctx context.Context, n int) (Result, error) {
 	start := time.Now()
-	// Every build gets its own staging directory, and so its own import
-	// paths and plugin path, even two builds of one version number (a
-	// build canceled by a newer save and the build that replaced it).
+	// Every build gets its own staging directory, and so its own plugin
+	// path, even two builds of one version number (a build canceled by a
+	// newer save and the build that replaced it). Staged copies stay for
+	// the session: later builds import the unchanged packages from them.
 	stage := fmt.Sprintf("b%d", b.seq.Add(1))
-	stageRoot := filepath.Join(b.out, "stage", stage)
-	defer os.RemoveAll(stageRoot)
-	stageDir := filepath.Join(stageRoot, filepath.FromSlash(b.logicRel))
-	m := b.mapping(stage)
-	if err := b.stage(stageDir, m); err != nil {
+	mainPath, err := b.stageIncremental(stage)
+	if err != nil {
 		return Result{Duration: time.Since(start)}, err
 	}
 	so := filepath.Join(b.BuildDir(), fmt.Sprintf("%s.v%d.%s.so", filepath.Base(b.logicDir), n, stage))
@@ -285,14 +287,14 @@ func (b *Builder) BuildLogic(ctx context.Context, n int) (Result, error) {
 	if b.cfg.PluginLDFlags != "" {
 		args = append(args, "-ldflags="+b.cfg.PluginLDFlags)
 	}
-	args = append(args, "./"+filepath.ToSlash(filepath.Join(OutDir, "stage", stage, b.logicRel)))
+	args = append(args, mainPath)
 	out, err := b.run(ctx, b.cfg.Dir, args...)
 	d := time.Since(start)
 	if err != nil {
 		if ctx.Err() != nil {
 			return Result{Duration: d}, fmt.Errorf("builder: v%d: %w", n, context.Cause(ctx))
 		}
-		return Result{Duration: d}, b.buildError(out, err, &m)
+		return Result{Duration: d}, b.buildError(out, err)
 	}
 	return Result{Path: so, Duration: d}, nil
 }
@@ -418,23 +420,11 @@ func (b *Builder) runEnv(ctx context.Context, dir string, cgo bool, args ...stri
 	return out.String(), err
 }
 
-func (b *Builder) buildError(out string, err error, m *mapping) error {
-	if m != nil {
-		out = m.unstage(out)
-	}
+func (b *Builder) buildError(out string, err error) error {
+	out = Unstage(out)
 	var ee *exec.ExitError
 	if !errors.As(err, &ee) {
 		return &BuildError{Output: out, Err: fmt.Errorf("run %s: %w", b.cfg.Go, err)}
 	}
 	return &BuildError{Output: out, Diagnostics: parseDiagnostics(out, b.cfg.Dir, b.cfg.Root), Err: err}
-}
-
-// unstage replaces the staged directory and import path in text with the
-// user's, so a message names the file the user edits.
-func (m mapping) unstage(s string) string {
-	s = strings.ReplaceAll(s, m.toDir, m.fromDir)
-	s = strings.ReplaceAll(s, m.toImport, m.fromImport)
-	// The go command prints paths relative to its directory when shorter.
-	s = strings.ReplaceAll(s, m.toRel, m.fromRel)
-	return s
 }

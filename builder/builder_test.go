@@ -220,3 +220,57 @@ func TestNewErrors(t *testing.T) {
 		}
 	}
 }
+
+// TestIncrementalStaging: a sub-package that did not change keeps the
+// staged path of the build that first staged it, and is not staged again;
+// one that changed gets a new one. Every version still loads into one
+// engine process beside the others.
+func TestIncrementalStaging(t *testing.T) {
+	b, dir := newApp(t)
+	ctx := context.Background()
+	eng, err := b.BuildEngine(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	edits := []struct {
+		file, content string
+		utilStaged    bool // util gets a new staged copy in this build
+	}{
+		{"", "", true},
+		{"logic/main.go", strings.Replace(mainSrc(t, dir), "\"hello \"", "\"hi \"", 1), false},
+		{"logic/util/util.go", "package util\n\nfunc Word() string { return \"two\" }\n", true},
+		{"logic/main.go", mainSrc(t, dir), false},
+	}
+	var sos []string
+	for i, e := range edits {
+		if e.file != "" {
+			write(t, filepath.Join(dir, e.file), e.content)
+		}
+		r, err := b.BuildLogic(ctx, i+1)
+		if err != nil {
+			t.Fatalf("v%d: %v", i+1, err)
+		}
+		sos = append(sos, r.Path)
+		stage := strings.TrimSuffix(filepath.Ext(strings.TrimSuffix(r.Path, ".so")), "")[1:]
+		_, statErr := os.Stat(filepath.Join(dir, OutDir, "stage", stage, "logic", "util"))
+		if got := statErr == nil; got != e.utilStaged {
+			t.Errorf("v%d: util staged anew = %v, want %v", i+1, got, e.utilStaged)
+		}
+	}
+	out, err := exec.Command(eng.Path, sos...).CombinedOutput()
+	if err != nil {
+		t.Fatalf("engine: %v\n%s", err, out)
+	}
+	if got, want := string(out), "hello one\nhi one\nhi two\nhello two\n"; got != want {
+		t.Errorf("one engine loaded the versions as\n%s\nwant\n%s", got, want)
+	}
+}
+
+func mainSrc(t *testing.T, dir string) string {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join("testdata/app/logic/main.go"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}

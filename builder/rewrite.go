@@ -12,6 +12,21 @@ import (
 // change, so line and column numbers stay those of the user's file. A file
 // that doesn't parse is returned as it is: the compiler will report it.
 func rewriteImports(src []byte, from, to string) []byte {
+	return rewriteImportsFunc(src, func(p string) (string, bool) {
+		switch {
+		case p == from:
+			return to, true
+		case strings.HasPrefix(p, from+"/"):
+			return to + p[len(from):], true
+		}
+		return "", false
+	})
+}
+
+// rewriteImportsFunc returns src with each import path p for which
+// rename(p) reports true replaced by what it returns, byte for byte in
+// place.
+func rewriteImportsFunc(src []byte, rename func(string) (string, bool)) []byte {
 	fset := token.NewFileSet()
 	f, err := parser.ParseFile(fset, "", src, parser.ImportsOnly)
 	if err != nil {
@@ -24,13 +39,8 @@ func rewriteImports(src []byte, from, to string) []byte {
 		if err != nil {
 			continue
 		}
-		var np string
-		switch {
-		case p == from:
-			np = to
-		case strings.HasPrefix(p, from+"/"):
-			np = to + p[len(from):]
-		default:
+		np, ok := rename(p)
+		if !ok {
 			continue
 		}
 		start := fset.Position(spec.Path.Pos()).Offset

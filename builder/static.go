@@ -67,7 +67,7 @@ func (b *Builder) BuildStatic(ctx context.Context, n int) (Result, error) {
 		if ctx.Err() != nil {
 			return Result{Duration: d}, fmt.Errorf("builder: v%d: %w", n, context.Cause(ctx))
 		}
-		return Result{Duration: d}, b.buildError(out, err, &m)
+		return Result{Duration: d}, b.buildError(out, err)
 	}
 	// The engine before this one may still be running until this one takes
 	// over, and a crash falls back to an older good one: keep the last ten.

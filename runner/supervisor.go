@@ -11,13 +11,13 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"regexp"
 	"strconv"
 	"strings"
 	"sync"
 	"syscall"
 	"time"
 
+	"github.com/hotrun-dev/hotrun/builder"
 	"github.com/hotrun-dev/hotrun/event"
 	"github.com/hotrun-dev/hotrun/runner/host"
 )
@@ -426,20 +426,16 @@ func (e *Engine) RSS() int64 {
 	return pages * int64(os.Getpagesize())
 }
 
-// stagedPath matches the part of a path that hotrun's staging adds to the
-// user's logic tree: .hotrun/stage/b7/logic/x.go is logic/x.go to the user.
-var stagedPath = regexp.MustCompile(`\.hotrun/stage/(?:b\d+|static)/`)
-
 // unstageEvent names the user's files, not hotrun's staging copies, in
 // what the engine reports: where a panic happened, why a load failed.
 func unstageEvent(e event.Event) event.Event {
 	switch ev := e.(type) {
 	case event.Panic:
-		ev.Where = stagedPath.ReplaceAllString(ev.Where, "")
-		ev.Value = stagedPath.ReplaceAllString(ev.Value, "")
+		ev.Where = builder.Unstage(ev.Where)
+		ev.Value = builder.Unstage(ev.Value)
 		return ev
 	case event.LoadFail:
-		ev.Error = stagedPath.ReplaceAllString(ev.Error, "")
+		ev.Error = builder.Unstage(ev.Error)
 		return ev
 	}
 	return e

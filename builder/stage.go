@@ -1,0 +1,254 @@
+package builder
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"go/parser"
+	"go/token"
+	"io/fs"
+	"os"
+	"path"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+)
+
+// A logic package as staging sees it: a directory of the logic tree with
+// Go files, and the files of directories below it that have none (what
+// //go:embed may pull in).
+type logicPkg struct {
+	rel   string   // slash-separated, relative to the logic root; "." for main
+	files []string // slash-separated, relative to the logic root
+	deps  []string // rel of the logic packages it imports
+	own   string   // hash of its files
+	sum   string   // hash of its files and, transitively, its logic imports
+}
+
+// stagedPath matches the part of a path that staging adds to the user's
+// logic tree: .hotrun/stage/b7/logic/x.go is logic/x.go to the user.
+var stagedPath = regexp.MustCompile(`\.hotrun/stage/(?:b\d+|static)/`)
+
+// Unstage names the user's files and import paths, not hotrun's staged
+// copies, in s: compiler output, a panic's stack, a load error.
+func Unstage(s string) string { return stagedPath.ReplaceAllString(s, "") }
+
+// stageIncremental stages the logic tree for one plugin build into stage
+// (a directory name under .hotrun/stage) and returns the import path of
+// its main package.
+//
+// The main package always gets a new path: it is the plugin path, which
+// Go loads once. A sub-package gets one only when it, or a logic package it
+// imports, changed: one unchanged since an earlier build keeps that
+// build's staged path, which the engine has loaded already with the same
+// contents; Go accepts that, as it does for any shared dependency, and it
+// is not compiled again. An edited one must have a new path: Go refuses a
+// second, different copy of a package it loaded.
+func (b *Builder) stageIncremental(stage string) (string, error) {
+	pkgs, err := b.scanLogic()
+	if err != nil {
+		return "", err
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.staged == nil {
+		b.staged = make(map[string]string)
+	}
+	where := make(map[string]string) // rel → the stage it is staged in
+	for _, p := range pkgs {
+		if p.rel != "." {
+			if s, ok := b.staged[p.sum]; ok && b.stagedExists(s, p.rel) {
+				where[p.rel] = s
+				continue
+			}
+		}
+		where[p.rel] = stage
+	}
+	importOf := func(rel, stage string) string {
+		ip := b.modPath + "/" + path.Join(OutDir, "stage", stage, b.logicRel)
+		if rel != "." {
+			ip += "/" + rel
+		}
+		return ip
+	}
+	rewrite := func(ip string) (string, bool) {
+		var rel string
+		switch {
+		case ip == b.logicPath:
+			rel = "."
+		case strings.HasPrefix(ip, b.logicPath+"/"):
+			rel = ip[len(b.logicPath)+1:]
+		default:
+			return "", false
+		}
+		s, ok := where[rel]
+		if !ok {
+			return "", false // no such package: the compiler will say so
+		}
+		return importOf(rel, s), true
+	}
+	root := filepath.Join(b.out, "stage", stage, filepath.FromSlash(b.logicRel))
+	for _, p := range pkgs {
+		if where[p.rel] != stage {
+			continue
+		}
+		for _, f := range p.files {
+			src, err := os.ReadFile(filepath.Join(b.logicDir, filepath.FromSlash(f)))
+			if err != nil {
+				return "", fmt.Errorf("builder: stage: %w", err)
+			}
+			if strings.HasSuffix(f, ".go") {
+				src = rewriteImportsFunc(src, rewrite)
+			}
+			dst := filepath.Join(root, filepath.FromSlash(f))
+			if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
+				return "", fmt.Errorf("builder: stage: %w", err)
+			}
+			if err := os.WriteFile(dst, src, 0o644); err != nil {
+				return "", fmt.Errorf("builder: stage: %w", err)
+			}
+		}
+		if p.rel == "." && len(p.files) == 0 {
+			os.MkdirAll(root, 0o755)
+		}
+	}
+	// Only now, with every file in place, may later builds reuse them.
+	for _, p := range pkgs {
+		if where[p.rel] == stage && p.rel != "." {
+			b.staged[p.sum] = stage
+		}
+	}
+	return importOf(".", stage), nil
+}
+
+// stagedExists reports whether a staged copy is still on disk.
+func (b *Builder) stagedExists(stage, rel string) bool {
+	_, err := os.Stat(filepath.Join(b.out, "stage", stage, filepath.FromSlash(b.logicRel), filepath.FromSlash(rel)))
+	return err == nil
+}
+
+// scanLogic reads the logic tree: its packages, their files and imports,
+// and their hashes.
+func (b *Builder) scanLogic() ([]*logicPkg, error) {
+	byRel := make(map[string]*logicPkg)
+	var dirs []string                 // every directory, parents first
+	dirFiles := map[string][]string{} // dir rel → its files' rel
+	hasGo := map[string]bool{}
+	err := filepath.WalkDir(b.logicDir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(b.logicDir, p)
+		rel = filepath.ToSlash(rel)
+		name := d.Name()
+		if d.IsDir() {
+			if p != b.logicDir && skipDir(name) {
+				return filepath.SkipDir
+			}
+			dirs = append(dirs, rel)
+			return nil
+		}
+		if !d.Type().IsRegular() || strings.HasPrefix(name, ".") || strings.HasSuffix(name, "_test.go") {
+			return nil
+		}
+		dir := path.Dir(rel)
+		dirFiles[dir] = append(dirFiles[dir], rel)
+		if strings.HasSuffix(name, ".go") && !strings.HasPrefix(name, "_") {
+			hasGo[dir] = true
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("builder: scan logic: %w", err)
+	}
+	// A directory without Go files belongs to the package above it.
+	owner := func(dir string) string {
+		for dir != "." && !hasGo[dir] {
+			dir = path.Dir(dir)
+		}
+		return dir
+	}
+	for _, d := range dirs {
+		o := owner(d)
+		p := byRel[o]
+		if p == nil {
+			p = &logicPkg{rel: o}
+			byRel[o] = p
+		}
+		p.files = append(p.files, dirFiles[d]...)
+	}
+	if byRel["."] == nil {
+		byRel["."] = &logicPkg{rel: "."}
+	}
+	for _, p := range byRel {
+		sort.Strings(p.files)
+		h := sha256.New()
+		deps := map[string]bool{}
+		for _, f := range p.files {
+			src, err := os.ReadFile(filepath.Join(b.logicDir, filepath.FromSlash(f)))
+			if err != nil {
+				return nil, fmt.Errorf("builder: scan logic: %w", err)
+			}
+			fmt.Fprintf(h, "%s\x00%d\x00", f, len(src))
+			h.Write(src)
+			if strings.HasSuffix(f, ".go") {
+				for _, ip := range imports(src) {
+					if strings.HasPrefix(ip, b.logicPath+"/") {
+						deps[ip[len(b.logicPath)+1:]] = true
+					}
+				}
+			}
+		}
+		p.own = hex.EncodeToString(h.Sum(nil))
+		for d := range deps {
+			p.deps = append(p.deps, d)
+		}
+		sort.Strings(p.deps)
+	}
+	var sum func(p *logicPkg, seen map[string]bool) string
+	sum = func(p *logicPkg, seen map[string]bool) string {
+		if p.sum != "" {
+			return p.sum
+		}
+		if seen[p.rel] {
+			return p.own // an import cycle: the compiler will refuse it
+		}
+		seen[p.rel] = true
+		h := sha256.New()
+		fmt.Fprintf(h, "%s\x00%s\x00", p.rel, p.own)
+		for _, d := range p.deps {
+			if q := byRel[d]; q != nil {
+				fmt.Fprintf(h, "%s\x00%s\x00", d, sum(q, seen))
+			} else {
+				fmt.Fprintf(h, "%s\x00missing\x00", d)
+			}
+		}
+		p.sum = hex.EncodeToString(h.Sum(nil))
+		return p.sum
+	}
+	out := make([]*logicPkg, 0, len(byRel))
+	for _, p := range byRel {
+		sum(p, map[string]bool{})
+		out = append(out, p)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].rel < out[j].rel })
+	return out, nil
+}
+
+// imports returns the import paths of a Go file, or none if it doesn't
+// parse.
+func imports(src []byte) []string {
+	f, err := parser.ParseFile(token.NewFileSet(), "", src, parser.ImportsOnly)
+	if err != nil {
+		return nil
+	}
+	var out []string
+	for _, s := range f.Imports {
+		if p, err := strconv.Unquote(s.Path.Value); err == nil {
+			out = append(out, p)
+		}
+	}
+	return out
+}
