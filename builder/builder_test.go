@@ -274,3 +274,30 @@ func mainSrc(t *testing.T, dir string) string {
 	}
 	return string(b)
 }
+
+// TestCompatible: an engine and a plugin built with one set of flags pass;
+// a plugin built with -trimpath for an engine built without is refused
+// before the engine would die of it.
+func TestCompatible(t *testing.T) {
+	b, _ := newApp(t)
+	ctx := context.Background()
+	eng, err := b.BuildEngine(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	good, err := b.BuildLogic(ctx, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := Compatible(eng.Path, good.Path); err != nil {
+		t.Errorf("same flags: %v", err)
+	}
+	b.cfg.Flags = []string{"-trimpath"}
+	bad, err := b.BuildLogic(ctx, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := Compatible(eng.Path, bad.Path); err == nil || !strings.Contains(err.Error(), "-trimpath") {
+		t.Errorf("-trimpath on the plugin only: err = %v, want it named", err)
+	}
+}

@@ -67,7 +67,7 @@ func parseConfig(args []string, stderr io.Writer) (*config, error) {
 	fs.IntVar(&f.MaxVersions, "max-versions", 100, "restart the engine, state kept, once it holds `n` plugin versions (Go never unloads one; -1: never)")
 	fs.Int64Var(&f.MaxRSSMB, "max-rss", 0, "restart the engine, state kept, once its memory passes `MB` (0: never)")
 	fs.DurationVar(&f.SnapshotEvery.Duration, "snapshot-every", 5*time.Second, "how often the engine saves its state for crash recovery")
-	fs.StringVar(&f.Mode, "mode", "", "`hotswap` (plugins swapped into the running engine) or `restart` (rebuild and restart, state kept; where plugins can't go); default: hotswap where Go plugins work")
+	fs.StringVar(&f.Mode, "mode", "", "the reload `mode`: hotswap (plugins swapped into the running engine) or restart (rebuild and restart, state kept; where plugins can't go); default: hotswap where Go plugins work")
 	var buildFlags, include, exclude string
 	fs.StringVar(&buildFlags, "buildflags", "", "go build `flags` for the engine and every plugin (space-separated)")
 	fs.StringVar(&include, "include", "", "comma-separated `globs` of extra files that count as changes")
@@ -155,12 +155,39 @@ Usage:
   hotrun version    print hotrun's version and the Go it was built with
 
 Settings come from hotrun.toml in the current directory (same names as the
-flags), then from the flags.
-
-Flags:
+flags, see docs/config.md), then from the flags.
 `)
-	fs.PrintDefaults()
+	groups := []struct {
+		title string
+		flags []string
+	}{
+		{"Project", []string{"config", "dir", "engine", "logic"}},
+		{"Output", []string{"headless", "json", "verbose"}},
+		{"Watching", []string{"debounce", "poll", "include", "exclude"}},
+		{"Building and running", []string{"mode", "buildflags", "max-versions", "max-rss", "snapshot-every"}},
+	}
+	for _, g := range groups {
+		fmt.Fprintf(w, "\n%s:\n", g.title)
+		for _, name := range g.flags {
+			f := fs.Lookup(name)
+			if f == nil {
+				continue
+			}
+			arg, text := flag.UnquoteUsage(f)
+			line := "  -" + f.Name
+			if arg != "" {
+				line += " " + arg
+			}
+			if f.DefValue != "" && f.DefValue != "false" && f.DefValue != "0" {
+				text += fmt.Sprintf(" (default %q)", f.DefValue)
+			}
+			fmt.Fprintf(w, "%s\n    \t%s\n", line, text)
+		}
+	}
 	fmt.Fprint(w, `
+While it runs: r rebuild, R restart the engine, b roll back, f forward (keys in
+the TUI; lines on stdin with -headless or -json).
+
 Exit codes: 0 stopped normally, 1 could not start or failed, 2 bad usage.
 `)
 }
