@@ -1,0 +1,83 @@
+package main
+
+import (
+	"errors"
+	"io"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestParseConfig(t *testing.T) {
+	dir := t.TempDir()
+	file := func(name, content string) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	good := file("good.toml", "dir = \"ex\"\nlogic = \"./game\"\ndebounce = \"200ms\"\nargs = [\"-addr\", \":1\"]\nmode = \"restart\"\n")
+	typo := file("typo.toml", "engin = \"./x\"\n")
+	tests := []struct {
+		name  string
+		args  []string
+		check func(*config) string
+		err   string
+	}{
+		{"defaults", []string{"-config", ""}, func(c *config) string {
+			if c.Dir != "." || c.Engine != "./engine" || c.Logic != "./logic" || c.Debounce.Duration != 50*time.Millisecond || c.MaxVersions != 100 {
+				return "wrong defaults"
+			}
+			return ""
+		}, ""},
+		{"file", []string{"-config", good}, func(c *config) string {
+			if c.Dir != "ex" || c.Logic != "./game" || c.Debounce.Duration != 200*time.Millisecond || !slices.Equal(c.Args, []string{"-addr", ":1"}) || c.Mode != "restart" {
+				return "file not applied"
+			}
+			return ""
+		}, ""},
+		{"flags win over the file", []string{"-config", good, "-logic", "./other", "-mode", "hotswap", "--", "-addr", ":2"}, func(c *config) string {
+			if c.Logic != "./other" || c.Dir != "ex" || c.Mode != "hotswap" || !slices.Equal(c.Args, []string{"-addr", ":2"}) {
+				return "flags did not win"
+			}
+			return ""
+		}, ""},
+		{"json implies headless", []string{"-config", "", "-json"}, func(c *config) string {
+			if !c.Headless {
+				return "not headless"
+			}
+			return ""
+		}, ""},
+		{"lists", []string{"-config", "", "-include", "a/*.tmpl, b/**", "-buildflags", "-trimpath -race"}, func(c *config) string {
+			if !slices.Equal(c.Include, []string{"a/*.tmpl", "b/**"}) || !slices.Equal(c.BuildFlags, []string{"-trimpath", "-race"}) {
+				return "lists not split"
+			}
+			return ""
+		}, ""},
+		{"unknown key", []string{"-config", typo}, nil, `unknown key "engin"`},
+		{"missing file named", []string{"-config", filepath.Join(dir, "none.toml")}, nil, "config file"},
+		{"bad mode", []string{"-config", "", "-mode", "fast"}, nil, "want hotswap or restart"},
+		{"unknown flag", []string{"-config", "", "-nope"}, nil, "nope"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c, err := parseConfig(tt.args, io.Discard)
+			if tt.err != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.err) || !errors.Is(err, errUsage) {
+					t.Fatalf("err = %v, want a usage error containing %q", err, tt.err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if msg := tt.check(c); msg != "" {
+				t.Errorf("%s: %+v", msg, c)
+			}
+		})
+	}
+}
