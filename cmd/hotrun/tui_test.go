@@ -194,20 +194,37 @@ func TestTUI(t *testing.T) {
 			`engine pid %d exited \(code 0\)\n.*• engine started, pid %d\n.*✓ state restored \(\d+ bytes\)`, old, old, pid)))
 	get("version=1001, name=game1, oldversion=1002, oldName=game2, visits=4")
 
+	paneOut, err := s.do("display-message", "-p", "-t", "hotrun", "#{pane_pid}")
+	if err != nil {
+		t.Fatal(err)
+	}
+	hotrunPID, _ := strconv.Atoi(strings.TrimSpace(paneOut))
 	s.press("q")
 	deadline := time.Now().Add(30 * time.Second)
 	for {
 		dead, status := s.dead()
-		// tmux may see the pane's terminal close before it has reaped
-		// the process: no status yet. Ask again.
-		if dead && status != "" {
-			if status != "0" {
+		if dead {
+			// tmux may mark the pane dead when its terminal closes, before
+			// it has reaped the process, and then show no status for a
+			// while (or, seen here, at all): the status is checked when
+			// tmux has one; that hotrun is gone is checked in any case.
+			for wait := time.Now().Add(3 * time.Second); status == "" && time.Now().Before(wait); {
+				time.Sleep(100 * time.Millisecond)
+				_, status = s.dead()
+			}
+			if status != "" && status != "0" {
 				t.Errorf("hotrun exited with status %s, want 0; the screen:\n%s", status, s.capture())
 			}
 			break
 		}
 		if time.Now().After(deadline) {
 			t.Fatalf("hotrun still running 30s after q; the screen:\n%s", s.capture())
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	for hotrunPID > 0 && processRunning(hotrunPID) {
+		if time.Now().After(deadline) {
+			t.Fatalf("hotrun (pid %d) still running after q", hotrunPID)
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
@@ -219,4 +236,16 @@ func TestTUI(t *testing.T) {
 	if out, err := exec.Command("pgrep", "-f", engine).Output(); err == nil {
 		t.Errorf("engine processes left after hotrun exited: %s", out)
 	}
+}
+
+// processRunning reports whether pid is a live process: not gone, and not a
+// zombie that its parent (tmux) has yet to reap.
+func processRunning(pid int) bool {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return false
+	}
+	// The state follows the command name in parentheses: "pid (comm) S …".
+	i := strings.LastIndexByte(string(b), ')')
+	return i < 0 || i+2 >= len(b) || b[i+2] != 'Z'
 }
