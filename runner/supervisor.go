@@ -29,10 +29,11 @@ type Engine struct {
 	dir    string // private 0700 directory holding the control socket
 	events event.Publisher
 
-	exited chan struct{} // closed when the process has been waited for
-	state  *os.ProcessState
+	exited   chan struct{} // closed when the process has been waited for and nothing of it publishes any more
+	procDone chan struct{} // closed when the process has been waited for
+	state    *os.ProcessState
 
-	connMu sync.Mutex // guards conn writes and nextID
+	connMu sync.Mutex // guards conn, its writes, and nextID
 	conn   net.Conn
 	nextID int64
 
@@ -42,7 +43,8 @@ type Engine struct {
 	lnMu      sync.Mutex          // guards listeners
 	listeners map[string]*os.File // sockets the engine handed over, by "network:addr"
 
-	wg sync.WaitGroup // the output readers and the control reader
+	wg  sync.WaitGroup // the output readers
+	ctl sync.WaitGroup // the control reader
 }
 
 // EngineConfig says how to start an engine.
@@ -102,16 +104,31 @@ func StartEngine(ctx context.Context, cfg EngineConfig) (*Engine, error) {
 	e.wg.Add(2)
 	go e.copyLines(stdout, "stdout")
 	go e.copyLines(stderr, "stderr")
+	connected := make(chan struct{}) // closed when connect has returned: ctl's count is final
+	procDone := make(chan struct{})  // closed when the process has been reaped
+	e.procDone = procDone
 	go func() {
 		// Wait only after the pipes are drained: os/exec's rule.
 		e.wg.Wait()
 		cmd.Wait()
 		e.state = cmd.ProcessState
+		close(procDone)
+		// The control reader publishes too: it must be done before
+		// Exited says so, or an event could follow the stream's close.
+		<-connected
+		e.connMu.Lock()
+		if e.conn != nil {
+			e.conn.Close()
+		}
+		e.connMu.Unlock()
+		e.ctl.Wait()
 		close(e.exited)
 		os.RemoveAll(dir)
 		e.failPending()
 	}()
-	if err := e.connect(ctx, sock); err != nil {
+	err = e.connect(ctx, sock)
+	close(connected)
+	if err != nil {
 		e.Kill()
 		<-e.exited
 		reason := "exited as it started"
@@ -160,15 +177,21 @@ func (e *Engine) connect(ctx context.Context, sock string) error {
 	for {
 		c, err := net.Dial("unix", sock)
 		if err == nil {
+			e.connMu.Lock()
 			e.conn = c
-			go e.readControl(c.(*net.UnixConn))
+			e.connMu.Unlock()
+			e.ctl.Add(1)
+			go func() {
+				defer e.ctl.Done()
+				e.readControl(c.(*net.UnixConn))
+			}()
 			return nil
 		}
 		if time.Now().After(deadline) {
 			return fmt.Errorf("runner: the engine never listened on its control socket: does it call host.Start? (%w)", err)
 		}
 		select {
-		case <-e.exited:
+		case <-e.procDone:
 			return fmt.Errorf("runner: start: %w before it listened on its control socket (see its output)", ErrEngineExited)
 		case <-ctx.Done():
 			return ctx.Err()
@@ -393,9 +416,11 @@ func (e *Engine) Stop(grace time.Duration) error {
 // Terminate sends SIGTERM to the engine's process group, waits up to grace,
 // then kills it. It returns when the process is gone.
 func (e *Engine) Terminate(grace time.Duration) {
+	e.connMu.Lock()
 	if e.conn != nil {
 		e.conn.Close()
 	}
+	e.connMu.Unlock()
 	signalGroup(e.cmd, syscall.SIGTERM)
 	select {
 	case <-e.exited:
