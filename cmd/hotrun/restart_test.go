@@ -3,6 +3,8 @@ package main
 import (
 	"fmt"
 	"net/http"
+	"os"
+	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
@@ -137,13 +139,21 @@ func TestCrashRecovery(t *testing.T) {
 	waitFor(s, loadWait, func(e event.LoadOK) bool { return true })
 	s.edit("logic/main.go", replace("1001", "1002"))
 	waitFor(s, buildWait, func(e event.LoadOK) bool { return e.Version == 2 })
-	// hotrun snapshots after every swap; the visits come after that one,
-	// and the next (periodic) snapshot holds them.
-	waitFor(s, loadWait, func(e event.StateSaved) bool { return true })
 	for range 3 {
 		s.get("/hello?name=test")
 	}
-	waitFor(s, loadWait, func(e event.StateSaved) bool { return true })
+	// The periodic snapshot (every 100 ms here) takes the visits: wait
+	// until the file on disk holds them, then kill.
+	snap := filepath.Join(s.dir, ".hotrun", "state", "snapshot.json")
+	for deadline := time.Now().Add(loadWait); ; {
+		if b, _ := os.ReadFile(snap); strings.Contains(string(b), `"Visits":3`) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no snapshot with the 3 visits within %s", loadWait)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
 	if err := syscall.Kill(start.PID, syscall.SIGKILL); err != nil {
 		t.Fatal(err)
 	}
