@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/hotrun-dev/hotrun/event"
+	"github.com/hotrun-dev/hotrun/runner"
 )
 
 // pluginLDFlags is what hotrun passes to plugin builds by default
@@ -366,7 +367,7 @@ func (e *env) memory(ctx context.Context, maxVersions int) (*memResult, error) {
 		if next < len(e.o.versions) && n == e.o.versions[next] {
 			time.Sleep(300 * time.Millisecond) // let the engine settle
 			m.at = append(m.at, n)
-			m.rss = append(m.rss, rss(s.enginePID()))
+			m.rss = append(m.rss, runner.RSS(s.enginePID()))
 			next++
 		}
 	}

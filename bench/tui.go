@@ -14,6 +14,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/hotrun-dev/hotrun/runner"
 )
 
 // tuiResult is the TUI's figures.
@@ -107,7 +109,7 @@ func (e *env) tuiLive(ctx context.Context, r *tuiResult) error {
 	time.Sleep(time.Second)
 
 	const rate, secs, workers = 10_000, 5, 8
-	r.rssStart = rss(pid)
+	r.rssStart = runner.RSS(pid)
 	c0, t0 := cpuTicks(pid), time.Now()
 	var ok atomic.Int64
 	var wg sync.WaitGroup
@@ -174,6 +176,6 @@ func (e *env) tuiLive(ctx context.Context, r *tuiResult) error {
 	}
 	time.Sleep(time.Second)
 	r.after = float64(cpuTicks(pid)-c1) / clockTick / time.Since(end).Seconds() * 100
-	r.rssEnd = rss(pid)
+	r.rssEnd = runner.RSS(pid)
 	return nil
 }

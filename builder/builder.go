@@ -31,8 +31,6 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"io"
-	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -299,56 +297,6 @@ func (b *Builder) BuildLogic(ctx context.Context, n int) (Result, error) {
 	return Result{Path: so, Duration: d}, nil
 }
 
-// mapping is how one build's staging renames the logic tree.
-type mapping struct {
-	fromImport, toImport string // logic import path → staged import path
-	fromDir, toDir       string // logic directory → staged directory
-	fromRel, toRel       string // the same, relative to the module root
-}
-
-func (b *Builder) mapping(stage string) mapping {
-	stagedRel := filepath.ToSlash(filepath.Join(OutDir, "stage", stage, b.logicRel))
-	return mapping{
-		fromImport: b.logicPath,
-		toImport:   b.modPath + "/" + stagedRel,
-		fromDir:    b.logicDir,
-		toDir:      filepath.Join(b.cfg.Dir, filepath.FromSlash(stagedRel)),
-		fromRel:    b.logicRel,
-		toRel:      stagedRel,
-	}
-}
-
-// stage copies the logic tree to dst, rewriting its own imports.
-func (b *Builder) stage(dst string, m mapping) error {
-	return filepath.WalkDir(b.logicDir, func(path string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return fmt.Errorf("builder: stage %s: %w", path, err)
-		}
-		rel, _ := filepath.Rel(b.logicDir, path)
-		name := d.Name()
-		if d.IsDir() {
-			if path != b.logicDir && skipDir(name) {
-				return filepath.SkipDir
-			}
-			return os.MkdirAll(filepath.Join(dst, rel), 0o755)
-		}
-		if !d.Type().IsRegular() || strings.HasPrefix(name, ".") || strings.HasSuffix(name, "_test.go") {
-			return nil
-		}
-		src, err := os.ReadFile(path)
-		if err != nil {
-			return fmt.Errorf("builder: stage: %w", err)
-		}
-		if strings.HasSuffix(name, ".go") {
-			src = rewriteImports(src, m.fromImport, m.toImport)
-		}
-		if err := os.WriteFile(filepath.Join(dst, rel), src, 0o644); err != nil {
-			return fmt.Errorf("builder: stage: %w", err)
-		}
-		return nil
-	})
-}
-
 // skipDir reports whether a directory of the logic tree is not part of it,
 // by the go command's own rules (and testdata, which no build needs).
 func skipDir(name string) bool {
@@ -358,33 +306,13 @@ func skipDir(name string) bool {
 // LogicHash returns a hash of the logic tree's contents as staging would
 // copy them. Equal hashes mean a build would produce the same plugin.
 func (b *Builder) LogicHash() (string, error) {
-	h := sha256.New()
-	err := filepath.WalkDir(b.logicDir, func(path string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		name := d.Name()
-		if d.IsDir() {
-			if path != b.logicDir && skipDir(name) {
-				return filepath.SkipDir
-			}
-			return nil
-		}
-		if !d.Type().IsRegular() || strings.HasPrefix(name, ".") || strings.HasSuffix(name, "_test.go") {
-			return nil
-		}
-		f, err := os.Open(path)
-		if err != nil {
-			return err
-		}
-		defer f.Close()
-		rel, _ := filepath.Rel(b.logicDir, path)
-		fmt.Fprintf(h, "%s\x00", rel)
-		_, err = io.Copy(h, f)
-		return err
-	})
+	pkgs, err := b.scanLogic()
 	if err != nil {
-		return "", fmt.Errorf("builder: hash logic: %w", err)
+		return "", err
+	}
+	h := sha256.New()
+	for _, p := range pkgs {
+		fmt.Fprintf(h, "%s\x00%s\x00", p.rel, p.own)
 	}
 	return hex.EncodeToString(h.Sum(nil)), nil
 }

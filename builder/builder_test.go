@@ -301,3 +301,19 @@ func TestCompatible(t *testing.T) {
 		t.Errorf("-trimpath on the plugin only: err = %v, want it named", err)
 	}
 }
+
+// rewriteImports, for the table above, returns src with every import of from, or of a package
+// below it, renamed to the same path below to. Only the import paths' bytes
+// change, so line and column numbers stay those of the user's file. A file
+// that doesn't parse is returned as it is: the compiler will report it.
+func rewriteImports(src []byte, from, to string) []byte {
+	return rewriteImportsFunc(src, func(p string) (string, bool) {
+		switch {
+		case p == from:
+			return to, true
+		case strings.HasPrefix(p, from+"/"):
+			return to + p[len(from):], true
+		}
+		return "", false
+	})
+}

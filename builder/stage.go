@@ -66,13 +66,30 @@ func (b *Builder) stageIncremental(stage string) (string, error) {
 		}
 		where[p.rel] = stage
 	}
-	importOf := func(rel, stage string) string {
-		ip := b.modPath + "/" + path.Join(OutDir, "stage", stage, b.logicRel)
-		if rel != "." {
-			ip += "/" + rel
-		}
-		return ip
+	if err := b.copyPkgs(pkgs, stage, where); err != nil {
+		return "", err
 	}
+	// Only now, with every file in place, may later builds reuse them.
+	for _, p := range pkgs {
+		if where[p.rel] == stage && p.rel != "." {
+			b.staged[p.sum] = stage
+		}
+	}
+	return b.stagedImport(".", stage), nil
+}
+
+// stagedImport is the import path of logic package rel staged in stage.
+func (b *Builder) stagedImport(rel, stage string) string {
+	ip := b.modPath + "/" + path.Join(OutDir, "stage", stage, b.logicRel)
+	if rel != "." {
+		ip += "/" + rel
+	}
+	return ip
+}
+
+// copyPkgs copies the packages that where places in stage into it, their
+// imports of logic packages renamed to where each is staged.
+func (b *Builder) copyPkgs(pkgs []*logicPkg, stage string, where map[string]string) error {
 	rewrite := func(ip string) (string, bool) {
 		var rel string
 		switch {
@@ -87,9 +104,12 @@ func (b *Builder) stageIncremental(stage string) (string, error) {
 		if !ok {
 			return "", false // no such package: the compiler will say so
 		}
-		return importOf(rel, s), true
+		return b.stagedImport(rel, s), true
 	}
 	root := filepath.Join(b.out, "stage", stage, filepath.FromSlash(b.logicRel))
+	if err := os.MkdirAll(root, 0o755); err != nil {
+		return fmt.Errorf("builder: stage: %w", err)
+	}
 	for _, p := range pkgs {
 		if where[p.rel] != stage {
 			continue
@@ -97,30 +117,21 @@ func (b *Builder) stageIncremental(stage string) (string, error) {
 		for _, f := range p.files {
 			src, err := os.ReadFile(filepath.Join(b.logicDir, filepath.FromSlash(f)))
 			if err != nil {
-				return "", fmt.Errorf("builder: stage: %w", err)
+				return fmt.Errorf("builder: stage: %w", err)
 			}
 			if strings.HasSuffix(f, ".go") {
 				src = rewriteImportsFunc(src, rewrite)
 			}
 			dst := filepath.Join(root, filepath.FromSlash(f))
 			if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
-				return "", fmt.Errorf("builder: stage: %w", err)
+				return fmt.Errorf("builder: stage: %w", err)
 			}
 			if err := os.WriteFile(dst, src, 0o644); err != nil {
-				return "", fmt.Errorf("builder: stage: %w", err)
+				return fmt.Errorf("builder: stage: %w", err)
 			}
 		}
-		if p.rel == "." && len(p.files) == 0 {
-			os.MkdirAll(root, 0o755)
-		}
 	}
-	// Only now, with every file in place, may later builds reuse them.
-	for _, p := range pkgs {
-		if where[p.rel] == stage && p.rel != "." {
-			b.staged[p.sum] = stage
-		}
-	}
-	return importOf(".", stage), nil
+	return nil
 }
 
 // stagedExists reports whether a staged copy is still on disk.

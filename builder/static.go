@@ -35,8 +35,15 @@ func (b *Builder) BuildStatic(ctx context.Context, n int) (Result, error) {
 		return Result{}, fmt.Errorf("builder: %w", err)
 	}
 	stageDir := filepath.Join(stageRoot, filepath.FromSlash(b.logicRel))
-	m := b.mapping("static")
-	if err := b.stage(stageDir, m); err != nil {
+	pkgs, err := b.scanLogic()
+	if err != nil {
+		return Result{Duration: time.Since(start)}, err
+	}
+	all := make(map[string]string)
+	for _, p := range pkgs {
+		all[p.rel] = "static"
+	}
+	if err := b.copyPkgs(pkgs, "static", all); err != nil {
 		return Result{Duration: time.Since(start)}, err
 	}
 	syms, err := demote(stageDir, b.symbols())
@@ -48,7 +55,7 @@ func (b *Builder) BuildStatic(ctx context.Context, n int) (Result, error) {
 		return Result{Duration: time.Since(start)}, err
 	}
 	gen := filepath.Join(stageRoot, "zz_hotrun_static.go")
-	if err := os.WriteFile(gen, registerFile(m.toImport, syms), 0o644); err != nil {
+	if err := os.WriteFile(gen, registerFile(b.stagedImport(".", "static"), syms), 0o644); err != nil {
 		return Result{}, fmt.Errorf("builder: %w", err)
 	}
 	overlay, _ := json.Marshal(map[string]any{"Replace": map[string]string{

@@ -182,6 +182,19 @@ type EngineExit struct {
 	Reason string `json:"reason,omitempty"`
 }
 
+// String describes the exit for people: "pid 42 exited (signal killed): why".
+func (e EngineExit) String() string {
+	how := fmt.Sprintf("code %d", e.Code)
+	if e.Signal != "" {
+		how = "signal " + e.Signal
+	}
+	s := fmt.Sprintf("pid %d exited (%s)", e.PID, how)
+	if e.Reason != "" {
+		s += ": " + e.Reason
+	}
+	return s
+}
+
 // EngineRestart says hotrun is restarting the engine, and why.
 type EngineRestart struct {
 	PID    int    `json:"pid"`

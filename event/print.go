@@ -105,15 +105,7 @@ func Format(e Event) string {
 	case EngineStart:
 		return fmt.Sprintf("engine   started, pid %d", e.PID)
 	case EngineExit:
-		how := fmt.Sprintf("code %d", e.Code)
-		if e.Signal != "" {
-			how = "signal " + e.Signal
-		}
-		s := fmt.Sprintf("engine   pid %d exited (%s)", e.PID, how)
-		if e.Reason != "" {
-			s += ": " + e.Reason
-		}
-		return s
+		return "engine   " + e.String()
 	case EngineRestart:
 		return fmt.Sprintf("engine   restarting pid %d: %s", e.PID, e.Reason)
 	case Request:

@@ -395,6 +395,10 @@ func (l *loop) onChange(ctx context.Context, c watcher.Change) {
 		if err == nil && h == l.lastLogic && l.job == nil {
 			return
 		}
+		if err == nil {
+			l.startJobHashed(ctx, false, false, h)
+			return
+		}
 	}
 	l.startJob(ctx, l.wantEngine, false)
 }
@@ -473,6 +477,15 @@ func (l *loop) onRequest(ctx context.Context, q request) {
 // startJob cancels the build under way, if any, and starts one for a new
 // version: the engine first when withEngine, then the logic.
 func (l *loop) startJob(ctx context.Context, withEngine, spec bool) {
+	// Hash before building: a save during the build must not be mistaken
+	// for content this build already has.
+	hash, _ := l.b.LogicHash()
+	l.startJobHashed(ctx, withEngine, spec, hash)
+}
+
+// startJobHashed is startJob for a logic tree whose hash the caller has
+// just taken.
+func (l *loop) startJobHashed(ctx context.Context, withEngine, spec bool, hash string) {
 	if l.job != nil {
 		l.job()
 		if !l.jobSpec {
@@ -489,9 +502,6 @@ func (l *loop) startJob(ctx context.Context, withEngine, spec bool) {
 	l.jobID++
 	id := l.jobID
 	jctx, cancel := context.WithCancel(ctx)
-	// Hash before building: a save during the build must not be mistaken
-	// for content this build already has.
-	hash, _ := l.b.LogicHash()
 	l.job, l.jobVer, l.jobHash, l.jobSpec = cancel, n, hash, spec
 	l.jobs++
 	pub := l.ev

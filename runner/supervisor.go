@@ -438,8 +438,12 @@ func (e *Engine) Kill() {
 
 // RSS returns the engine's resident memory in bytes (Linux only; 0
 // elsewhere or when it can't be read).
-func (e *Engine) RSS() int64 {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/statm", e.PID()))
+func (e *Engine) RSS() int64 { return RSS(e.PID()) }
+
+// RSS returns the resident memory of process pid in bytes, from
+// /proc/PID/statm (Linux only; 0 elsewhere or when it can't be read).
+func RSS(pid int) int64 {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/statm", pid))
 	if err != nil {
 		return 0
 	}

@@ -518,7 +518,7 @@ func (m *Model) apply(r event.Record) {
 			if strings.Contains(e.Reason, en.reason) {
 				e.Reason = ""
 			}
-			m.addNote(t, noteMuted, "engine "+exitText(e))
+			m.addNote(t, noteMuted, "engine "+e.String())
 			return
 		}
 		en.state, en.pid, en.code, en.signal, en.reason = engineExited, e.PID, e.Code, e.Signal, e.Reason
@@ -526,7 +526,7 @@ func (m *Model) apply(r event.Record) {
 		if e.Code == 0 && e.Signal == "" {
 			kind = noteWarn
 		}
-		m.addNote(t, kind, "engine "+exitText(e))
+		m.addNote(t, kind, "engine "+e.String())
 	case event.EngineRestart:
 		en := &m.engine
 		en.state, en.pid, en.reason = engineRestarting, e.PID, e.Reason
@@ -570,18 +570,6 @@ func (m *Model) addNote(t time.Time, kind int, text string) {
 	for _, line := range strings.Split(strings.TrimRight(text, "\n"), "\n") {
 		m.timeline.lines.push(note{t: t, kind: kind, text: clean(line)})
 	}
-}
-
-func exitText(e event.EngineExit) string {
-	how := fmt.Sprintf("code %d", e.Code)
-	if e.Signal != "" {
-		how = "signal " + e.Signal
-	}
-	s := fmt.Sprintf("pid %d exited (%s)", e.PID, how)
-	if e.Reason != "" {
-		s += ": " + e.Reason
-	}
-	return s
 }
 
 // readSources reads the line each diagnostic points at. Paths are relative

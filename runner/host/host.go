@@ -367,10 +367,8 @@ func (h *Host[T]) hooks(p Symbols, value T) error {
 	if err != nil {
 		return err
 	}
-	if h.cfg.Check != nil {
-		if err := h.guard("check", func() error { return h.cfg.Check(value) }); err != nil {
-			return fmt.Errorf("%w: %w", errCheckFailed, err)
-		}
+	if err := h.check(value); err != nil {
+		return err
 	}
 	if check != nil {
 		if err := h.guard("check", check); err != nil {
@@ -385,7 +383,7 @@ func (h *Host[T]) hooks(p Symbols, value T) error {
 	return nil
 }
 
-// check runs Config.Check alone; tests use it.
+// check runs Config.Check, the engine's own check of a new version.
 func (h *Host[T]) check(value T) error {
 	if h.cfg.Check == nil {
 		return nil
