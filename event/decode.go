@@ -62,6 +62,18 @@ func decode(name string, b []byte) (Event, error) {
 		return into[StateSaved](b)
 	case "state.restore":
 		return into[StateRestored](b)
+	case "versions":
+		return into[Versions](b)
+	case "diff":
+		return into[Diff](b)
+	case "probe":
+		return into[Probe](b)
+	case "blame":
+		return into[Blame](b)
+	case "engine.hung":
+		return into[EngineHung](b)
+	case "unit":
+		return into[Unit](b)
 	}
 	return nil, fmt.Errorf("event: decode: unknown event %q", name)
 }

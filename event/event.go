@@ -77,9 +77,10 @@ const (
 
 // Change is one burst of file changes, as the watcher coalesced it.
 type Change struct {
-	Files    []string `json:"files"`
-	Packages []string `json:"packages,omitempty"`
-	Kind     string   `json:"kind"`
+	Files    []string     `json:"files"`
+	Packages []string     `json:"packages,omitempty"`
+	Kind     string       `json:"kind"`
+	Stats    []FileChange `json:"stats,omitempty"` // lines added and removed per logic file, when known
 }
 
 // Ignored says that the watcher saw a path and ignored it, and why.

@@ -121,6 +121,34 @@ func Format(e Event) string {
 			return fmt.Sprintf("state    NOT restored: %s; the engine starts fresh, the snapshot is kept at %s", e.Error, e.Kept)
 		}
 		return fmt.Sprintf("state    restored (%d bytes)", e.Bytes)
+	case Versions:
+		var b strings.Builder
+		fmt.Fprintf(&b, "versions %d", len(e.Versions))
+		for _, v := range e.Versions {
+			fmt.Fprintf(&b, "\n  v%-4d %-9s %s", v.Version, v.State, v.Why)
+		}
+		return strings.TrimRight(b.String(), " ")
+	case Diff:
+		return fmt.Sprintf("diff     v%d -> v%d\n%s", e.From, e.To, strings.TrimRight(e.Text, "\n"))
+	case Probe:
+		if e.Error != "" {
+			return fmt.Sprintf("probe    v%d %s: %s", e.Version, e.Request, e.Error)
+		}
+		s := fmt.Sprintf("probe    v%d %s %d %s: %s", e.Version, e.Request, e.Status, e.Duration, e.Body)
+		if e.Previous != "" {
+			s += "\n  was: " + e.Previous
+		}
+		return s
+	case Blame:
+		return fmt.Sprintf("blame    v%d: %s", e.Version, e.Reason)
+	case EngineHung:
+		return fmt.Sprintf("engine   pid %d HUNG: no answer for %s", e.PID, e.Since)
+	case Unit:
+		s := fmt.Sprintf("unit     %s %s v%d", e.Unit, e.Duration, e.Version)
+		if e.Error != "" {
+			s += ": " + e.Error
+		}
+		return s
 	case Log:
 		if e.Source == SourceEngine {
 			return "engine | " + e.Text
