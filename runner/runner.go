@@ -53,6 +53,10 @@ type Config struct {
 	// recovery (a save that changed nothing writes nothing); 0 means 5s.
 	SnapshotEvery time.Duration
 
+	// Fresh starts with empty state instead of restoring the last
+	// session's snapshot.
+	Fresh bool
+
 	// Mode is ModeHotSwap or ModeRestart; "" chooses hot swap where Go
 	// plugins work and restart mode elsewhere, and says so.
 	Mode string
@@ -115,6 +119,20 @@ func (r *Runner) Rollback() { r.ask(reqRollback) }
 
 // Forward undoes a Rollback.
 func (r *Runner) Forward() { r.ask(reqForward) }
+
+// Activate asks for version n, loaded in the serving engine, to become
+// live. (In progress: the version list's "make it live" key.)
+func (r *Runner) Activate(n int) {}
+
+// Diff returns the unified diff of the logic tree from version from to
+// version to. (In progress.)
+func (r *Runner) Diff(from, to int) (string, error) {
+	return "", errors.New("runner: diff: not available yet")
+}
+
+// Addrs returns the addresses the engine listens on ("127.0.0.1:12345"),
+// as it handed them to hotrun. (In progress.)
+func (r *Runner) Addrs() []string { return nil }
 
 func (r *Runner) ask(q request) {
 	select {
