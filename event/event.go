@@ -236,9 +236,10 @@ type StateSaved struct {
 // Error says why, the engine starts with fresh state, and Kept names the
 // snapshot file, kept for inspection.
 type StateRestored struct {
-	Bytes int    `json:"bytes"`
-	Error string `json:"error,omitempty"`
-	Kept  string `json:"kept,omitempty"`
+	Bytes int       `json:"bytes"`
+	Saved time.Time `json:"saved,omitzero"` // when the snapshot was written
+	Error string    `json:"error,omitempty"`
+	Kept  string    `json:"kept,omitempty"`
 }
 
 // Log sources.

@@ -120,6 +120,9 @@ func Format(e Event) string {
 		if e.Error != "" {
 			return fmt.Sprintf("state    NOT restored: %s; the engine starts fresh, the snapshot is kept at %s", e.Error, e.Kept)
 		}
+		if !e.Saved.IsZero() {
+			return fmt.Sprintf("state    restored (%d bytes, saved %s ago at %s)", e.Bytes, time.Since(e.Saved).Round(time.Second), e.Saved.Format("15:04:05"))
+		}
 		return fmt.Sprintf("state    restored (%d bytes)", e.Bytes)
 	case Versions:
 		var b strings.Builder

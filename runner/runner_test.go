@@ -2,8 +2,10 @@ package runner
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -33,39 +35,85 @@ func TestInherit(t *testing.T) {
 	}
 }
 
-func TestLastGoodAndCrashes(t *testing.T) {
-	var got []event.Event
-	l := &loop{
-		ev:      event.PublisherFunc(func(e event.Event) { got = append(got, e) }),
-		bad:     map[int]string{},
-		loaded:  []int{1, 2, 3},
-		active:  2,
-		history: []int{1, 2, 3},
+func TestCrashBlame(t *testing.T) {
+	live := time.Now()
+	b := &engineBuild{id: 1}
+	tests := []struct {
+		name    string
+		crashes []crash
+		blamed  bool // v2 blamed
+		gaveUp  bool // no more replacements
+	}{
+		{"one crash", []crash{{version: 2}}, false, false},
+		{"two outside kills", []crash{{version: 2, outside: true}, {version: 2, outside: true}}, false, false},
+		{"an outside kill, then a crash", []crash{{version: 2, outside: true}, {version: 2}}, false, false},
+		{"two crashes on v2", []crash{{version: 2}, {version: 2}}, true, false},
+		{"the same death twice at start", []crash{{early: true, words: "bind: address already in use"}, {early: true, words: "bind: address already in use"}}, false, true},
+		{"two different deaths at start", []crash{{early: true, words: "a"}, {early: true, words: "b"}}, false, false},
 	}
-	if v := l.lastGood(); v != 3 {
-		t.Fatalf("lastGood = %d, want 3", v)
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var got []event.Event
+			l := &loop{
+				ev:     event.PublisherFunc(func(e event.Event) { got = append(got, e) }),
+				served: b,
+				versions: map[int]*version{
+					1: {n: 1, state: event.VersionLoaded, build: b, liveAt: live.Add(-time.Minute)},
+					2: {n: 2, state: event.VersionLive, build: b, liveAt: live},
+				},
+			}
+			for _, c := range tt.crashes {
+				c.at = time.Now()
+				l.crashed(context.Background(), c)
+			}
+			if blamed := l.versions[2].state == event.VersionBlamed; blamed != tt.blamed {
+				t.Errorf("v2 blamed = %v, want %v (events %v)", blamed, tt.blamed, got)
+			}
+			if (l.gaveUp != "") != tt.gaveUp {
+				t.Errorf("gave up = %q, want %v", l.gaveUp, tt.gaveUp)
+			}
+			if tt.blamed && l.lastGood(b, 0) != 1 {
+				t.Errorf("lastGood = %d after blaming v2, want 1", l.lastGood(b, 0))
+			}
+		})
 	}
-	// v3 serving at two crashes in a minute: it is taken for the cause.
-	l.onCrash(3)
-	if l.retry == nil || l.bad[3] != "" {
-		t.Fatalf("first crash: retry %v, bad %v", l.retry, l.bad)
+}
+
+func TestOutsideSignal(t *testing.T) {
+	for sig, want := range map[string]bool{"killed": true, "terminated": true, "segmentation fault": false, "aborted": false, "": false} {
+		if got := outsideSignal(sig); got != want {
+			t.Errorf("outsideSignal(%q) = %v, want %v", sig, got, want)
+		}
 	}
-	l.onCrash(3)
-	if l.bad[3] == "" {
-		t.Fatal("v3 not marked bad after two crashes while it served")
+}
+
+func TestReadLinesCutsLongLines(t *testing.T) {
+	long := strings.Repeat("x", 2<<20)
+	in := "first\n" + long + "\nafter\n" + strings.Repeat("y", 100) + "\nlast without newline"
+	var got []string
+	readLines(strings.NewReader(in), 1024, func(s string) { got = append(got, s) })
+	if len(got) != 5 {
+		t.Fatalf("got %d lines, want 5", len(got))
 	}
-	l.loaded, l.active = nil, -1 // a new engine holds nothing yet
-	if v := l.lastGood(); v != 2 {
-		t.Errorf("lastGood = %d, want 2", v)
+	if got[0] != "first" || got[2] != "after" || got[4] != "last without newline" {
+		t.Errorf("lines around the long one: %q %q %q", got[0], got[2], got[4])
 	}
-	for range maxCrashes - 2 {
-		l.onCrash(0)
+	if want := strings.Repeat("x", 1024) + fmt.Sprintf(" … [line cut: %d more bytes]", 2<<20-1024); got[1] != want {
+		t.Errorf("cut line ends %q", got[1][1000:])
 	}
-	if l.retry != nil {
-		t.Error("still restarting after a crash loop")
+}
+
+func TestStats(t *testing.T) {
+	a := map[string]string{"main.go": "a\nb\nc\n", "gone.go": "x\n"}
+	b := map[string]string{"main.go": "a\nB\nc\nd\n", "new.go": "y\nz\n"}
+	got := stats(a, b)
+	want := []event.FileChange{{Path: "gone.go", Removed: 1}, {Path: "main.go", Added: 2, Removed: 1}, {Path: "new.go", Added: 2}}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("stats = %v, want %v", got, want)
 	}
-	if len(got) == 0 {
-		t.Error("no warning published")
+	d := diffTrees("v1", "v2", a, b)
+	if !strings.Contains(d, "--- v1/main.go") || !strings.Contains(d, "+B") {
+		t.Errorf("diff:\n%s", d)
 	}
 }
 

@@ -72,7 +72,25 @@ func startSession(t *testing.T, args ...string) *session {
 	if testing.Short() {
 		t.Skip("end to end: builds the example and runs its engine; skipped with -short")
 	}
-	s := &session{t: t, dir: exampleCopy(t), addr: freeAddr(t), events: make(chan event.Record, 10000), done: make(chan error, 1)}
+	return runSession(t, exampleCopy(t), freeAddr(t), args...)
+}
+
+// startSessionAt is startSession with the engine on addr.
+func startSessionAt(t *testing.T, addr string, args ...string) *session {
+	t.Helper()
+	return runSession(t, exampleCopy(t), addr, args...)
+}
+
+// restartSession starts hotrun again in the project of an earlier session,
+// on the same address.
+func restartSession(t *testing.T, prev *session, args ...string) *session {
+	t.Helper()
+	return runSession(t, prev.dir, prev.addr, args...)
+}
+
+func runSession(t *testing.T, dir, addr string, args ...string) *session {
+	t.Helper()
+	s := &session{t: t, dir: dir, addr: addr, events: make(chan event.Record, 10000), done: make(chan error, 1)}
 	ctx, cancel := context.WithCancel(context.Background())
 	s.cancel = cancel
 	pr, pw := io.Pipe()

@@ -243,34 +243,33 @@ func TestBadVersions(t *testing.T) {
 	}
 }
 
-// TestCrashLoop makes the engine exit as it starts: hotrun restarts it a
-// few times, then stops trying and says so.
-func TestCrashLoop(t *testing.T) {
+// TestEngineThatCantStart edits the engine so that it exits as it starts:
+// the new engine never takes over, the old one keeps serving, and hotrun
+// does not retry the same failure; a fix then takes over.
+func TestEngineThatCantStart(t *testing.T) {
 	s := startSession(t)
+	first := waitFor[event.EngineStart](s, buildWait, nil)
 	waitFor(s, buildWait, func(e event.LoadOK) bool { return true })
 	s.edit("engine/main.go", replace("flag.Parse()", "flag.Parse()\n\tos.Exit(7)"))
 	s.edit("engine/main.go", replace("import (", "import (\n\t\"os\""))
-	var exits int
-	for {
-		e := waitFor(s, buildWait, func(e event.Event) bool {
-			switch e := e.(type) {
-			case event.EngineExit:
-				return e.Code == 7
-			case event.Log:
-				return strings.Contains(e.Text, "crashed")
-			}
-			return false
-		})
-		if l, ok := e.(event.Log); ok {
-			if exits < 2 {
-				t.Errorf("gave up after %d exits: %s", exits, l.Text)
-			}
-			break
-		}
-		exits++
-		if exits > 10 {
-			t.Fatal("no crash-loop limit after 10 exits")
-		}
+	waitFor(s, buildWait, func(e event.EngineExit) bool { return e.Code == 7 })
+	waitFor(s, loadWait, func(e event.Log) bool { return strings.Contains(e.Text, "keeps serving") })
+	time.Sleep(3 * time.Second)
+	if n := strings.Count(s.log.String(), "(code 7)"); n != 1 {
+		t.Errorf("%d exits with code 7, want 1: no retries of the same failure", n)
+	}
+	if code, body := s.get("/hello?name=test"); code != 200 || !strings.Contains(body, "version=1001") {
+		t.Errorf("the old engine stopped serving: %d %q", code, body)
+	}
+	if err := syscall.Kill(first.PID, 0); err != nil {
+		t.Errorf("the first engine is gone: %v", err)
+	}
+	s.edit("engine/main.go", replace("\n\tos.Exit(7)", "\n\t_ = os.Args"))
+	next := waitFor(s, buildWait, func(e event.EngineStart) bool { return true })
+	waitFor(s, loadWait, func(e event.EngineExit) bool { return e.PID == first.PID })
+	servingVersion(s, loadWait, 3)
+	if next.PID == first.PID {
+		t.Error("no new engine")
 	}
 }
 

@@ -34,6 +34,14 @@ func main() {
 			state.Swapped(next.Version(), next.Name())
 		},
 	})
+	// Listen first: under hotrun, a new engine then holds the socket while
+	// it gets ready, and connections wait in the backlog until it serves.
+	ln, err := h.Listen("tcp", *addr)
+	if err != nil {
+		log.Fatal(err)
+	}
+	// Start returns when this engine is to serve (under hotrun, once it has
+	// loaded and checked its version and the engine before it let go).
 	if err := h.Start(*plugin); err != nil {
 		log.Fatal(err)
 	}
@@ -43,10 +51,6 @@ func main() {
 	mux.Handle("GET /hello", h.Handler(func(w http.ResponseWriter, r *http.Request, logic game.Logic) {
 		fmt.Fprint(w, logic.Hello(r.URL.Query().Get("name"), state.Visit()))
 	}))
-	ln, err := h.Listen("tcp", *addr)
-	if err != nil {
-		log.Fatal(err)
-	}
 	log.Printf("engine: serving on http://%s/hello?name=test", ln.Addr())
 	// Serve returns nil when hotrun stops the engine to restart it, after
 	// the requests under way have finished and the state is saved.

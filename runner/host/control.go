@@ -17,12 +17,20 @@ import (
 	"github.com/hotrun-dev/hotrun/event"
 )
 
+// Protocol is the version of the control protocol this library speaks. The
+// engine reports it in every "status" reply; hotrun refuses an engine that
+// speaks another, with a sentence that says which side to update.
+const Protocol = 2
+
 // Command is one line hotrun sends to the engine over the control socket.
+// Commands run concurrently, each answered by a Reply with its ID: a load
+// whose init never returns must not keep hotrun from pinging the engine or
+// asking it to save its state.
 type Command struct {
 	ID      int64  `json:"id"`
-	Op      string `json:"op"` // "load", "activate", "current", "snapshot", "stop" or "ping"
+	Op      string `json:"op"` // "ping", "status", "load", "activate", "takeover", "snapshot" or "stop"
 	Version int    `json:"version,omitempty"`
-	Path    string `json:"path,omitempty"`
+	Path    string `json:"path,omitempty"` // the .so for "load"; the snapshot to restore for "takeover" ("" for none)
 }
 
 // Reply answers the Command with the same ID. The engine's other lines are
@@ -30,8 +38,14 @@ type Command struct {
 type Reply struct {
 	Reply   int64  `json:"reply"`
 	Error   string `json:"error,omitempty"`
+	Code    string `json:"code,omitempty"` // what kind of failure, for hotrun to act on (Code* below)
 	Explain string `json:"explain,omitempty"`
-	Version int    `json:"version,omitempty"` // the version serving, for "current"
+	// For "status": the version serving (0 for none), every version
+	// loaded, whether the engine has taken over, and the protocol.
+	Version  int   `json:"version,omitempty"`
+	Loaded   []int `json:"loaded,omitempty"`
+	Serving  bool  `json:"serving,omitempty"`
+	Protocol int   `json:"protocol,omitempty"`
 }
 
 // MaxLine is the longest control line either side accepts; longer lines are
@@ -51,7 +65,8 @@ type commander interface {
 	Activate(n int) error
 	snapshot() error
 	stop() error
-	current() int
+	takeover(statePath string) error
+	status() (cur int, loaded []int, serving bool)
 	markStopped()
 	emit(event.Event)
 }
@@ -149,9 +164,23 @@ func (s *controlServer) setConn(c net.Conn) bool {
 }
 
 // serve reads commands from c until it closes. A malformed or oversized
-// line is answered with an error; it never ends the engine.
+// line is answered with an error; it never ends the engine. Each command
+// runs on its own goroutine: hotrun waits for the replies it depends on.
+// When hotrun's connection ends without a stop (hotrun was killed), the
+// engine stops as if asked: it drains, saves its state and returns from
+// Serve, so the next hotrun session finds the state whole.
 func (s *controlServer) serve(c net.Conn) {
-	defer c.Close()
+	defer func() {
+		c.Close()
+		select {
+		case <-s.done:
+		default:
+			go func() {
+				s.h.stop()
+				s.h.markStopped()
+			}()
+		}
+	}()
 	r := bufio.NewReaderSize(c, 4096)
 	for {
 		line, err := readLine(r, MaxLine)
@@ -167,9 +196,11 @@ func (s *controlServer) serve(c net.Conn) {
 			s.out.reply(Reply{Error: "malformed command: " + err.Error()})
 			continue
 		}
-		if rep := s.run(cmd); rep.Reply != -1 {
-			s.out.reply(rep)
-		}
+		go func() {
+			if rep := s.run(cmd); rep.Reply != -1 {
+				s.out.reply(rep)
+			}
+		}()
 	}
 }
 
@@ -177,6 +208,9 @@ func (s *controlServer) run(cmd Command) Reply {
 	var err error
 	switch cmd.Op {
 	case "ping":
+	case "status":
+		cur, loaded, serving := s.h.status()
+		return Reply{Reply: cmd.ID, Version: cur, Loaded: loaded, Serving: serving, Protocol: Protocol}
 	case "load":
 		if err = within(s.buildDir, cmd.Path); err == nil {
 			err = s.h.load(cmd.Path, cmd.Version)
@@ -185,10 +219,10 @@ func (s *controlServer) run(cmd Command) Reply {
 		}
 	case "activate":
 		err = s.h.Activate(cmd.Version)
+	case "takeover":
+		err = s.h.takeover(cmd.Path)
 	case "snapshot":
 		err = s.h.snapshot()
-	case "current":
-		return Reply{Reply: cmd.ID, Version: s.h.current()}
 	case "stop":
 		// The reply must reach hotrun before Serve returns and the engine
 		// exits: stop, reply, flush, and only then let Serve go.
@@ -205,7 +239,7 @@ func (s *controlServer) run(cmd Command) Reply {
 		err = fmt.Errorf("host: unknown command %q", cmd.Op)
 	}
 	if err != nil {
-		return Reply{Reply: cmd.ID, Error: err.Error(), Explain: Explain(err)}
+		return Reply{Reply: cmd.ID, Error: err.Error(), Code: Code(err), Explain: Explain(err)}
 	}
 	return Reply{Reply: cmd.ID}
 }
@@ -286,7 +320,8 @@ func (o *outbox) event(e event.Event) {
 	if err != nil {
 		return
 	}
-	if _, ok := e.(event.Request); ok {
+	switch e.(type) {
+	case event.Request, event.Unit:
 		select {
 		case o.msgs <- outMsg{line: b}:
 		default: // hotrun is behind: drop a request line rather than slow the app

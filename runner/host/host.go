@@ -37,9 +37,12 @@ import (
 	"io"
 	"log"
 	"os"
+	"os/signal"
 	"plugin"
+	"slices"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/hotrun-dev/hotrun/event"
@@ -58,9 +61,6 @@ const (
 	EnvListeners = "HOTRUN_LISTENERS"
 	// EnvState is the file the engine writes its state snapshots to.
 	EnvState = "HOTRUN_STATE"
-	// EnvRestore, set when hotrun restarts the engine, is the snapshot to
-	// restore before anything loads.
-	EnvRestore = "HOTRUN_RESTORE"
 )
 
 // Config configures a Host. The zero value works: symbol "Logic", no hooks.
@@ -97,9 +97,10 @@ type Config[T any] struct {
 
 // version is one loaded plugin version.
 type version[T any] struct {
-	n     int
-	path  string
-	value T
+	n       int
+	path    string
+	value   T
+	migrate func(any) error // the plugin's Migrate hook, nil when it has none
 }
 
 // Host loads versions of a logic plugin and serves the current one.
@@ -108,8 +109,24 @@ type Host[T any] struct {
 
 	cur atomic.Pointer[version[T]] // the version new requests run on; nil until the first load
 
-	mu     sync.Mutex          // serializes Load and Activate, and guards loaded
+	// mu serializes Load, Activate and the takeover. A load whose init
+	// never returns holds it for good: nothing that answers hotrun's
+	// liveness and state questions may take it.
+	mu sync.Mutex
+
+	verMu  sync.Mutex          // guards loaded
 	loaded map[int]*version[T] // every version opened in this process, by number
+
+	// quiet lets a snapshot wait for the requests and units under way:
+	// each holds it for reading while it runs on the state (see snapshot).
+	quiet sync.RWMutex
+
+	serving     chan struct{} // closed when this engine takes traffic: at once alone, at the takeover under hotrun
+	servingOnce sync.Once
+	pendingOK   *event.LoadOK // the load of a standby engine, reported at the takeover; guarded by mu
+
+	handMu  sync.Mutex // guards handoff
+	handoff []handoff  // sockets opened by Listen before hotrun was attached, to hand over then
 
 	out       *outbox // events and replies to hotrun; nil when run alone
 	buildDir  string  // where plugins may come from under hotrun
@@ -146,6 +163,7 @@ func New[T any](cfg Config[T]) *Host[T] {
 	}
 	return &Host[T]{
 		cfg:       cfg,
+		serving:   make(chan struct{}),
 		loaded:    make(map[int]*version[T]),
 		stopping:  make(chan struct{}),
 		stopped:   make(chan struct{}),
@@ -155,18 +173,25 @@ func New[T any](cfg Config[T]) *Host[T] {
 }
 
 // Start attaches the host to hotrun when the environment names a control
-// socket; hotrun then says what to load. Run alone, it loads pluginPath as
-// version 1, and an empty pluginPath is an error that says what to do.
+// socket; hotrun then says what to load. Under hotrun, Start returns only
+// when this engine is to serve: hotrun starts a new engine beside the one
+// serving, has it load and check its version without traffic, and only then
+// hands it the state and the listening sockets. An engine whose Start
+// returns an error must exit.
+//
+// Run alone, Start loads pluginPath as version 1, and an empty pluginPath
+// is an error that says what to do.
 func (h *Host[T]) Start(pluginPath string) error {
 	defer close(h.started)
+	sock := os.Getenv(EnvControl)
+	if sock == "" {
+		h.markServing()
+	} else if err := h.attach(sock); err != nil {
+		return err
+	}
 	if syms, n := staticSymbols(); syms != nil {
 		// Restart mode: the logic was compiled into this engine; there is
 		// nothing to open, and no other version will come to this process.
-		if sock := os.Getenv(EnvControl); sock != "" {
-			if err := h.attach(sock); err != nil {
-				return err
-			}
-		}
 		start := time.Now()
 		if err := h.open("", n, syms); err != nil {
 			h.emit(event.LoadFail{Version: n, Error: err.Error(), Explain: Explain(err)})
@@ -175,23 +200,24 @@ func (h *Host[T]) Start(pluginPath string) error {
 			}
 			return err
 		}
-		h.emit(event.LoadOK{Version: n, Duration: event.Duration(time.Since(start))})
+		h.reportLive(event.LoadOK{Version: n, Duration: event.Duration(time.Since(start))})
+	} else if sock == "" {
+		if pluginPath == "" {
+			return errors.New("host: no logic plugin to load: run the engine under hotrun, or build the logic with `go build -buildmode=plugin -o logic.so ./logic` and pass its path")
+		}
+		if err := h.load(pluginPath, 1); err != nil {
+			return err
+		}
+	}
+	select {
+	case <-h.serving:
 		return nil
+	case <-h.stopping:
+		return errors.New("host: hotrun stopped this engine before it served")
 	}
-	if sock := os.Getenv(EnvControl); sock != "" {
-		return h.attach(sock)
-	}
-	if pluginPath == "" {
-		return errors.New("host: no logic plugin to load: run the engine under hotrun, or build the logic with `go build -buildmode=plugin -o logic.so ./logic` and pass its path")
-	}
-	if err := h.load(pluginPath, 1); err != nil {
-		return err
-	}
-	return nil
 }
 
-// attach listens on hotrun's control socket and restores the state hotrun
-// saved from the engine before this one, if any.
+// attach listens on hotrun's control socket.
 func (h *Host[T]) attach(sock string) error {
 	h.buildDir = os.Getenv(EnvBuildDir)
 	if h.buildDir == "" {
@@ -204,10 +230,76 @@ func (h *Host[T]) attach(sock string) error {
 		return err
 	}
 	h.ctl = ctl
-	if p := os.Getenv(EnvRestore); p != "" {
-		h.restore(p)
+	h.handMu.Lock()
+	for _, f := range h.handoff {
+		h.out.file(f.name, f.file)
+	}
+	h.handoff = nil
+	h.handMu.Unlock()
+	// Under hotrun a SIGTERM (hotrun's, or the kernel's when hotrun dies)
+	// is a stop: drain, save the state, return from Serve.
+	sigs := make(chan os.Signal, 1)
+	signal.Notify(sigs, syscall.SIGTERM)
+	go func() {
+		select {
+		case <-sigs:
+			h.stop()
+			h.markStopped()
+		case <-ctl.done:
+		}
+		signal.Stop(sigs)
+	}()
+	return nil
+}
+
+func (h *Host[T]) markServing() { h.servingOnce.Do(func() { close(h.serving) }) }
+
+// takeover is hotrun's "takeover" command: restore the state the engine
+// before this one saved (path, "" for none), run the current version's
+// Migrate and OnSwap hooks on it, and let Start return.
+func (h *Host[T]) takeover(path string) error {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	select {
+	case <-h.serving:
+		return nil
+	default:
+	}
+	if path != "" {
+		h.restore(path)
+	}
+	if v := h.cur.Load(); v != nil {
+		if v.migrate != nil {
+			if err := h.guard("migrate", func() error { return v.migrate(h.cfg.State) }); err != nil {
+				h.emit(event.Log{Source: event.SourceEngine, Level: "warn", Text: fmt.Sprintf("v%d: migrate after the takeover: %v", v.n, err)})
+			}
+		}
+		if err := h.onSwap(*new(T), v.value); err != nil {
+			h.emit(event.Log{Source: event.SourceEngine, Level: "warn", Text: fmt.Sprintf("v%d: %v", v.n, err)})
+		}
+	}
+	h.markServing()
+	if h.pendingOK != nil {
+		h.emit(*h.pendingOK)
+		h.pendingOK = nil
 	}
 	return nil
+}
+
+// status reports the version serving, every version loaded, and whether
+// the engine has taken over. It takes no lock a hung load may hold.
+func (h *Host[T]) status() (cur int, loaded []int, serving bool) {
+	if v := h.cur.Load(); v != nil {
+		cur = v.n
+	}
+	loaded = h.Versions()
+	slices.Sort(loaded)
+	select {
+	case <-h.serving:
+		serving = true
+	default:
+	}
+	return cur, loaded, serving
 }
 
 // Close stops listening for hotrun's commands. Loaded versions stay mapped:
@@ -230,23 +322,10 @@ func (h *Host[T]) Current() (T, int, bool) {
 	return v.value, v.n, true
 }
 
-// current returns the number of the version serving, 0 for none, after
-// any load under way: hotrun asks it of an engine in restart mode, which
-// loads its one version as it starts.
-func (h *Host[T]) current() int {
-	<-h.started
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	if v := h.cur.Load(); v != nil {
-		return v.n
-	}
-	return 0
-}
-
 // Versions returns the numbers of the versions loaded so far, in no order.
 func (h *Host[T]) Versions() []int {
-	h.mu.Lock()
-	defer h.mu.Unlock()
+	h.verMu.Lock()
+	defer h.verMu.Unlock()
 	ns := make([]int, 0, len(h.loaded))
 	for n := range h.loaded {
 		ns = append(ns, n)
@@ -267,8 +346,22 @@ func (h *Host[T]) load(path string, n int) error {
 		h.emit(event.LoadFail{Version: n, Error: err.Error(), Explain: Explain(err)})
 		return err
 	}
-	h.emit(event.LoadOK{Version: n, Duration: event.Duration(time.Since(start))})
+	h.reportLive(event.LoadOK{Version: n, Duration: event.Duration(time.Since(start))})
 	return nil
+}
+
+// reportLive reports a version that went live, or, before the takeover, keeps
+// the report for it: "live" means taking traffic, and a standby engine
+// takes none.
+func (h *Host[T]) reportLive(e event.LoadOK) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	select {
+	case <-h.serving:
+		h.emit(e)
+	default:
+		h.pendingOK = &e
+	}
 }
 
 // open opens version n from the plugin at path, or from syms when they are
@@ -276,7 +369,10 @@ func (h *Host[T]) load(path string, n int) error {
 func (h *Host[T]) open(path string, n int, syms Symbols) error {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	if _, ok := h.loaded[n]; ok {
+	h.verMu.Lock()
+	_, twice := h.loaded[n]
+	h.verMu.Unlock()
+	if twice {
 		return fmt.Errorf("host: load v%d: %w", n, errLoadedTwice)
 	}
 	p := syms
@@ -291,14 +387,17 @@ func (h *Host[T]) open(path string, n int, syms Symbols) error {
 	if err != nil {
 		return fmt.Errorf("host: load v%d: %w", n, err)
 	}
-	if err := h.hooks(p, value); err != nil {
+	migrate, err := h.hooks(p, value)
+	if err != nil {
 		return fmt.Errorf("host: load v%d: %w", n, err)
 	}
-	v := &version[T]{n: n, path: path, value: value}
+	v := &version[T]{n: n, path: path, value: value, migrate: migrate}
 	if err := h.swap(v); err != nil {
 		return fmt.Errorf("host: load v%d: %w", n, err)
 	}
+	h.verMu.Lock()
 	h.loaded[n] = v
+	h.verMu.Unlock()
 	return nil
 }
 
@@ -307,7 +406,9 @@ func (h *Host[T]) open(path string, n int, syms Symbols) error {
 func (h *Host[T]) Activate(n int) error {
 	h.mu.Lock()
 	defer h.mu.Unlock()
+	h.verMu.Lock()
 	v, ok := h.loaded[n]
+	h.verMu.Unlock()
 	if !ok {
 		return fmt.Errorf("host: activate v%d: not loaded in this engine", n)
 	}
@@ -325,22 +426,45 @@ func (h *Host[T]) Activate(n int) error {
 	return nil
 }
 
-// swap runs OnSwap and stores v as current. h.mu is held.
-func (h *Host[T]) swap(v *version[T]) (err error) {
+// swap runs the version's Migrate hook and OnSwap, and stores v as
+// current. h.mu is held. Before the takeover the state is not this
+// engine's yet: the hooks run at the takeover instead, on the state handed
+// over.
+func (h *Host[T]) swap(v *version[T]) error {
+	select {
+	case <-h.serving:
+	default:
+		h.cur.Store(v)
+		return nil
+	}
+	if v.migrate != nil {
+		if err := h.guard("migrate", func() error { return v.migrate(h.cfg.State) }); err != nil {
+			return fmt.Errorf("%w: %w", errMigrateFailed, err)
+		}
+	}
 	var prev T
 	if c := h.cur.Load(); c != nil {
 		prev = c.value
 	}
-	if h.cfg.OnSwap != nil {
-		defer func() {
-			if r := recover(); r != nil {
-				err = fmt.Errorf("OnSwap panicked: %v", r)
-			}
-		}()
-		h.cfg.OnSwap(prev, v.value)
+	if err := h.onSwap(prev, v.value); err != nil {
+		return err
 	}
 	h.cur.Store(v)
 	h.firstLoadOnce.Do(func() { close(h.firstLoad) })
+	return nil
+}
+
+// onSwap runs Config.OnSwap, turning a panic into an error.
+func (h *Host[T]) onSwap(prev, next T) (err error) {
+	if h.cfg.OnSwap == nil {
+		return nil
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("OnSwap panicked: %v", r)
+		}
+	}()
+	h.cfg.OnSwap(prev, next)
 	return nil
 }
 
@@ -356,31 +480,27 @@ const (
 	MigrateSymbol = "Migrate"
 )
 
-// hooks runs the engine's and the plugin's checks, then the plugin's
-// migrate hook, each with a timeout and panics turned into errors.
-func (h *Host[T]) hooks(p Symbols, value T) error {
+// hooks runs the engine's and the plugin's checks, each with a timeout
+// and panics turned into errors, and returns the plugin's Migrate hook,
+// which swap runs.
+func (h *Host[T]) hooks(p Symbols, value T) (func(any) error, error) {
 	check, err := lookupOptional[func() error](p, CheckSymbol)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	migrate, err := lookupOptional[func(any) error](p, MigrateSymbol)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	if err := h.check(value); err != nil {
-		return err
+		return nil, err
 	}
 	if check != nil {
 		if err := h.guard("check", check); err != nil {
-			return fmt.Errorf("%w: %w", errCheckFailed, err)
+			return nil, fmt.Errorf("%w: %w", errCheckFailed, err)
 		}
 	}
-	if migrate != nil {
-		if err := h.guard("migrate", func() error { return migrate(h.cfg.State) }); err != nil {
-			return fmt.Errorf("%w: %w", errMigrateFailed, err)
-		}
-	}
-	return nil
+	return migrate, nil
 }
 
 // check runs Config.Check, the engine's own check of a new version.
@@ -433,7 +553,11 @@ func (h *Host[T]) emit(e event.Event) {
 		h.out.event(e)
 		return
 	}
-	if _, ok := e.(event.Request); !ok {
-		h.cfg.Logger.Print("hotrun: " + event.Format(e))
+	switch e := e.(type) {
+	case event.Request, event.Unit:
+	case event.LoadOK:
+		h.cfg.Logger.Printf("loaded the logic (in %s)", e.Duration)
+	default:
+		h.cfg.Logger.Print(event.Format(e))
 	}
 }

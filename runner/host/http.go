@@ -1,6 +1,7 @@
 package host
 
 import (
+	"errors"
 	"fmt"
 	"net/http"
 	"runtime/debug"
@@ -41,9 +42,13 @@ func (h *Host[T]) Handler(fn func(w http.ResponseWriter, r *http.Request, logic 
 		if status == 0 {
 			status = http.StatusOK
 		}
+		path := r.URL.Path
+		if r.URL.RawQuery != "" {
+			path += "?" + r.URL.RawQuery
+		}
 		h.emit(event.Request{
 			Method:   r.Method,
-			Path:     r.URL.Path,
+			Path:     path,
 			Status:   status,
 			Duration: event.Duration(time.Since(start)),
 			Version:  n,
@@ -66,7 +71,38 @@ func (h *Host[T]) serve(rec *statusRecorder, r *http.Request, v *version[T], fn 
 		}
 		rec.status = http.StatusInternalServerError
 	}()
+	h.quiet.RLock()
+	defer h.quiet.RUnlock()
 	fn(rec, r, v.value)
+}
+
+// Run runs one unit of work that is not an HTTP request (a game tick, a
+// message from a queue, a line from a TCP client) on the current version,
+// under the same rules as Handler: the version is read once, so the unit
+// runs start to end on it; a panic in fn is recovered and returned as an
+// error; and the unit shows in hotrun's request log with name, duration,
+// version and outcome. A snapshot of the state never runs in the middle of
+// a unit. Before the first version loads, Run returns an error at once.
+func (h *Host[T]) Run(name string, fn func(logic T) error) (err error) {
+	start := time.Now()
+	v := h.cur.Load()
+	if v == nil {
+		return errors.New("host: run " + name + ": no logic version is loaded yet")
+	}
+	defer func() {
+		if p := recover(); p != nil {
+			h.emit(event.Panic{Version: v.n, Value: fmt.Sprint(p), Where: panicSite(debug.Stack())})
+			err = fmt.Errorf("host: run %s: the logic panicked: %v", name, p)
+		}
+		u := event.Unit{Unit: name, Duration: event.Duration(time.Since(start)), Version: v.n}
+		if err != nil {
+			u.Error = err.Error()
+		}
+		h.emit(u)
+	}()
+	h.quiet.RLock()
+	defer h.quiet.RUnlock()
+	return fn(v.value)
 }
 
 // panicSite returns the first frame of stack below the runtime's panic

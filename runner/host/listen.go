@@ -8,6 +8,11 @@ import (
 	"strings"
 )
 
+// Listen returns a listener for addr. Call it before Start: an engine
+// that hotrun starts beside the serving one then holds the socket from its
+// first moment, and connections wait in the backlog, never refused, until
+// it serves.
+//
 // Listen returns a listener for addr. When hotrun opened that address for
 // the engine and passed it down as an inherited file descriptor (so that
 // connections wait in the backlog while the engine restarts instead of being
@@ -37,14 +42,26 @@ func (h *Host[T]) Listen(network, addr string) (net.Listener, error) {
 	if err != nil {
 		return nil, err
 	}
-	if h.out != nil {
+	if os.Getenv(EnvControl) != "" {
 		// Hand hotrun a duplicate of the socket: it keeps the socket open
 		// while the engine restarts and passes it to the next engine.
 		if fl, ok := ln.(interface{ File() (*os.File, error) }); ok {
 			if f, err := fl.File(); err == nil {
-				h.out.file(network+":"+addr, f)
+				h.handMu.Lock()
+				if h.out != nil {
+					h.out.file(network+":"+addr, f)
+				} else {
+					h.handoff = append(h.handoff, handoff{network + ":" + addr, f})
+				}
+				h.handMu.Unlock()
 			}
 		}
 	}
 	return ln, nil
+}
+
+// handoff is a listening socket to hand to hotrun.
+type handoff struct {
+	name string
+	file *os.File
 }

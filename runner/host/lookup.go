@@ -58,36 +58,84 @@ func typeName[T any]() string {
 	return reflect.TypeFor[T]().String()
 }
 
-// Explain turns the known Go plugin failures into one plain sentence that
-// says what happened and what to do. It returns "" for errors it does not
-// know; the raw error is always shown beside it.
-func Explain(err error) string {
+// Codes name the known load failures in a Reply, so that hotrun acts on
+// what happened without reading the words meant for people.
+const (
+	CodeNoSymbol         = "no-symbol"         // the plugin exports no such symbol
+	CodeWrongType        = "wrong-type"        // the symbol has another type
+	CodeInitPanic        = "init-panic"        // a package init of the plugin panicked
+	CodeCheckFailed      = "check-failed"      // a check rejected the version
+	CodeMigrateFailed    = "migrate-failed"    // the Migrate hook failed
+	CodeLoadedTwice      = "loaded-twice"      // the version number was loaded before
+	CodeOutsideBuild     = "outside-build"     // the path is not in hotrun's build directory
+	CodeAlreadyLoaded    = "already-loaded"    // Go loaded this plugin path before
+	CodeDifferentPackage = "different-package" // a package the engine holds changed since it was built
+	CodeNoPlugins        = "no-plugins"        // this Go has no plugin support here
+	CodeMissingFile      = "missing-file"      // the .so is gone
+	CodeOther            = ""                  // anything else
+)
+
+// Code classifies a load failure; see the Code constants. The plugin
+// package's own failures carry no type, so its messages are matched here,
+// inside the process that produced them, and never again elsewhere.
+func Code(err error) string {
 	if err == nil {
-		return ""
+		return CodeOther
 	}
 	msg := err.Error()
 	switch {
 	case errors.Is(err, errNoSymbol):
-		return "The new version does not export the symbol the engine looks up; the old version keeps serving. Export it from the logic's main package."
+		return CodeNoSymbol
 	case errors.Is(err, errWrongType):
-		return "The new version exports the symbol with another type than the engine expects; the old version keeps serving. Declare it with the type from the shared package."
+		return CodeWrongType
 	case errors.Is(err, errInitPanic):
-		return "The new version panicked while initializing (a package init or a global's initializer); the old version keeps serving. Fix the panic and save again."
+		return CodeInitPanic
 	case errors.Is(err, errCheckFailed):
-		return "The new version failed its check before taking traffic; the old version keeps serving."
+		return CodeCheckFailed
 	case errors.Is(err, errMigrateFailed):
-		return "The new version's Migrate hook failed, so it never took traffic; the old version keeps serving with the state as it was."
+		return CodeMigrateFailed
 	case errors.Is(err, errLoadedTwice):
-		return "This version number was loaded before; Go can't load a plugin twice. hotrun gives each build a new number, so this is a hotrun bug or a manual load."
+		return CodeLoadedTwice
 	case errors.Is(err, errOutsideBuild):
-		return "The engine only loads plugins that hotrun built, from its build directory; this request was refused."
+		return CodeOutsideBuild
 	case strings.Contains(msg, "plugin already loaded"):
-		return "A plugin with the same plugin path was loaded before; Go loads each path once. Build every version with a new plugin path (hotrun does)."
+		return CodeAlreadyLoaded
 	case strings.Contains(msg, "different version of package"):
-		return "A package the engine holds changed since the engine was built (or engine and plugin were built with different flags or toolchains); only a new engine can take it: restart the engine."
+		return CodeDifferentPackage
 	case strings.Contains(msg, "plugin: not implemented"):
-		return "This Go has no plugin support here: plugins need Linux, macOS or FreeBSD and CGO_ENABLED=1. Use restart mode."
+		return CodeNoPlugins
 	case strings.Contains(msg, "cannot open shared object file"), strings.Contains(msg, "no such file"):
+		return CodeMissingFile
+	}
+	return CodeOther
+}
+
+// Explain turns the known Go plugin failures into one plain sentence that
+// says what happened and what to do. It returns "" for errors it does not
+// know; the raw error is always shown beside it.
+func Explain(err error) string {
+	switch Code(err) {
+	case CodeNoSymbol:
+		return "The new version does not export the symbol the engine looks up; the old version keeps serving. Export it from the logic's main package."
+	case CodeWrongType:
+		return "The new version exports the symbol with another type than the engine expects; the old version keeps serving. Declare it with the type from the shared package."
+	case CodeInitPanic:
+		return "The new version panicked while initializing (a package init or a global's initializer); the old version keeps serving. Fix the panic and save again."
+	case CodeCheckFailed:
+		return "The new version failed its check before taking traffic; the old version keeps serving."
+	case CodeMigrateFailed:
+		return "The new version's Migrate hook failed, so it never took traffic; the old version keeps serving with the state as it was."
+	case CodeLoadedTwice:
+		return "This version number was loaded before; Go can't load a plugin twice. hotrun gives each build a new number, so this is a hotrun bug or a manual load."
+	case CodeOutsideBuild:
+		return "The engine only loads plugins that hotrun built, from its build directory; this request was refused."
+	case CodeAlreadyLoaded:
+		return "A plugin with the same plugin path was loaded before; Go loads each path once. Build every version with a new plugin path (hotrun does)."
+	case CodeDifferentPackage:
+		return "A package the engine holds changed since the engine was built (or engine and plugin were built with different flags or toolchains); only a new engine can take it: restart the engine."
+	case CodeNoPlugins:
+		return "This Go has no plugin support here: plugins need Linux, macOS or FreeBSD and CGO_ENABLED=1. Use restart mode."
+	case CodeMissingFile:
 		return "The plugin file is missing; rebuild it."
 	}
 	return ""

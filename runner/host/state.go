@@ -105,13 +105,7 @@ func (h *Host[T]) snapshot() error {
 	}
 	start := time.Now()
 	var buf bytes.Buffer
-	var err error
-	if h.cfg.Save != nil {
-		err = h.cfg.Save(&buf)
-	} else {
-		err = json.NewEncoder(&buf).Encode(h.cfg.State)
-	}
-	if err != nil {
+	if err := h.encodeState(&buf); err != nil {
 		return fmt.Errorf("host: snapshot: %w", err)
 	}
 	sum := sha256.Sum256(buf.Bytes())
@@ -142,23 +136,56 @@ func (h *Host[T]) snapshot() error {
 	return nil
 }
 
-// restore reads the snapshot at path into the state. When it can't, the
-// engine starts fresh and the file is kept beside, renamed, for the user to
-// look at; the next snapshot must not overwrite the evidence.
+// encodeState writes the state so that no request can tear it: a
+// Config.Save or a json.Marshaler takes the state's own lock (that is the
+// documented contract); a state that is a sync.Locker (or has RLock) is
+// locked around the encoding; any other state is encoded while no request
+// or unit runs on it (they hold h.quiet for reading).
+func (h *Host[T]) encodeState(buf *bytes.Buffer) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("saving the state panicked: %v", r)
+		}
+	}()
+	if h.cfg.Save != nil {
+		return h.cfg.Save(buf)
+	}
+	switch st := h.cfg.State.(type) {
+	case json.Marshaler:
+	case interface {
+		RLock()
+		RUnlock()
+	}:
+		st.RLock()
+		defer st.RUnlock()
+	case sync.Locker:
+		st.Lock()
+		defer st.Unlock()
+	default:
+		h.quiet.Lock()
+		defer h.quiet.Unlock()
+	}
+	return json.NewEncoder(buf).Encode(h.cfg.State)
+}
+
+// restore reads the snapshot at path into the state. When it can't (or
+// the decoding panics), the engine starts fresh and the file is set aside,
+// renamed, for the user to look at: the next snapshot must not overwrite
+// the evidence, and the next engine must not trip on it again.
 func (h *Host[T]) restore(path string) {
 	if h.cfg.State == nil && h.cfg.Restore == nil {
 		return
 	}
-	b, err := os.ReadFile(path)
+	fi, err := os.Stat(path)
 	if errors.Is(err, os.ErrNotExist) {
 		return // nothing saved yet: a crash before the first snapshot
 	}
+	var b []byte
 	if err == nil {
-		if h.cfg.Restore != nil {
-			err = h.cfg.Restore(bytes.NewReader(b))
-		} else {
-			err = decodeInto(b, h.cfg.State)
-		}
+		b, err = os.ReadFile(path)
+	}
+	if err == nil {
+		err = h.decodeState(b)
 	}
 	if err != nil {
 		kept := path + ".rejected"
@@ -168,7 +195,21 @@ func (h *Host[T]) restore(path string) {
 		h.emit(event.StateRestored{Bytes: len(b), Error: err.Error(), Kept: kept})
 		return
 	}
-	h.emit(event.StateRestored{Bytes: len(b)})
+	h.emit(event.StateRestored{Bytes: len(b), Saved: fi.ModTime()})
+}
+
+// decodeState runs Config.Restore or decodeInto, turning a panic into an
+// error.
+func (h *Host[T]) decodeState(b []byte) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("restoring the state panicked: %v", r)
+		}
+	}()
+	if h.cfg.Restore != nil {
+		return h.cfg.Restore(bytes.NewReader(b))
+	}
+	return decodeInto(b, h.cfg.State)
 }
 
 // decodeInto unmarshals b into state only if it unmarshals whole into a

@@ -45,6 +45,8 @@ type Engine struct {
 
 	wg  sync.WaitGroup // the output readers
 	ctl sync.WaitGroup // the control reader
+
+	words lastWords // the engine's last lines of output, for when it dies
 }
 
 // EngineConfig says how to start an engine.
@@ -104,6 +106,7 @@ func StartEngine(ctx context.Context, cfg EngineConfig) (*Engine, error) {
 	e.wg.Add(2)
 	go e.copyLines(stdout, "stdout")
 	go e.copyLines(stderr, "stderr")
+	e.words.max = 5
 	connected := make(chan struct{}) // closed when connect has returned: ctl's count is final
 	procDone := make(chan struct{})  // closed when the process has been reaped
 	e.procDone = procDone
@@ -136,10 +139,30 @@ func StartEngine(ctx context.Context, cfg EngineConfig) (*Engine, error) {
 			reason = "killed: " + err.Error()
 		}
 		e.events.Publish(e.ExitEvent(reason))
-		return nil, err
+		return nil, &StartError{Err: err, LastWords: e.LastWords()}
 	}
 	return e, nil
 }
+
+// StartError is an engine that failed to start, with its last words: the
+// lines it wrote before it died (a bind error, a log.Fatal).
+type StartError struct {
+	Err       error
+	LastWords string
+}
+
+func (e *StartError) Error() string {
+	if e.LastWords == "" {
+		return e.Err.Error()
+	}
+	return e.Err.Error() + ": " + e.LastWords
+}
+
+func (e *StartError) Unwrap() error { return e.Err }
+
+// LastWords returns the last lines the engine wrote to stdout and stderr,
+// joined: what it said before it died.
+func (e *Engine) LastWords() string { return e.words.String() }
 
 // PID returns the engine's process ID.
 func (e *Engine) PID() int { return e.cmd.Process.Pid }
@@ -149,6 +172,9 @@ func (e *Engine) Exited() <-chan struct{} { return e.exited }
 
 // ExitEvent describes how the engine ended. Call it after Exited is closed.
 func (e *Engine) ExitEvent(reason string) event.EngineExit {
+	if w := e.LastWords(); w != "" && !strings.Contains(reason, w) {
+		reason += "; its last words: " + w
+	}
 	ev := event.EngineExit{PID: e.PID(), Code: -1, Reason: reason}
 	if e.state == nil {
 		return ev
@@ -162,13 +188,15 @@ func (e *Engine) ExitEvent(reason string) event.EngineExit {
 
 func (e *Engine) copyLines(r io.Reader, stream string) {
 	defer e.wg.Done()
-	sc := bufio.NewScanner(r)
-	sc.Buffer(make([]byte, 64<<10), 1<<20)
-	for sc.Scan() {
-		e.events.Publish(event.Log{Source: event.SourceEngine, Stream: stream, Text: sc.Text()})
-	}
-	io.Copy(io.Discard, r) // a line over 1 MiB: drain so the engine never blocks on a full pipe
+	readLines(r, maxOutputLine, func(line string) {
+		e.words.add(line)
+		e.events.Publish(event.Log{Source: event.SourceEngine, Stream: stream, Text: line})
+	})
 }
+
+// maxOutputLine is the longest line of engine output shown whole; a longer
+// one is cut, with a marker, and the output goes on.
+const maxOutputLine = 64 << 10
 
 // connect dials the control socket until the engine listens, exits, or 60 s
 // pass (a cold engine may take a while to start).
@@ -192,7 +220,7 @@ func (e *Engine) connect(ctx context.Context, sock string) error {
 		}
 		select {
 		case <-e.procDone:
-			return fmt.Errorf("runner: start: %w before it listened on its control socket (see its output)", ErrEngineExited)
+			return fmt.Errorf("runner: start: %w before it listened on its control socket", ErrEngineExited)
 		case <-ctx.Done():
 			return ctx.Err()
 		case <-time.After(20 * time.Millisecond):
@@ -312,6 +340,32 @@ func (e *Engine) failPending() {
 	}
 }
 
+// Ping asks the engine whether it is alive.
+func (e *Engine) Ping(ctx context.Context) error {
+	return e.do(ctx, host.Command{Op: "ping"})
+}
+
+// Status is what the engine reports of itself.
+type Status struct {
+	Live     int   // the version serving, 0 for none
+	Loaded   []int // every version it loaded, ascending
+	Serving  bool  // it has taken over
+	Protocol int   // the control protocol its library speaks
+}
+
+// Status asks the engine what it holds. hotrun's picture of an engine is
+// what this says, re-read after any doubt.
+func (e *Engine) Status(ctx context.Context) (Status, error) {
+	rep, err := e.doReply(ctx, host.Command{Op: "status"})
+	if err != nil {
+		return Status{}, err
+	}
+	if rep.Protocol != host.Protocol {
+		return Status{}, fmt.Errorf("runner: the engine's hotrun library speaks control protocol %d, this hotrun speaks %d: build both from the same hotrun version", rep.Protocol, host.Protocol)
+	}
+	return Status{Live: rep.Version, Loaded: rep.Loaded, Serving: rep.Serving, Protocol: rep.Protocol}, nil
+}
+
 // Load tells the engine to load the plugin at path as version n and waits
 // for its answer. The engine reports the outcome as an event too.
 func (e *Engine) Load(ctx context.Context, n int, path string) error {
@@ -323,10 +377,10 @@ func (e *Engine) Activate(ctx context.Context, n int) error {
 	return e.do(ctx, host.Command{Op: "activate", Version: n})
 }
 
-// Current asks the engine which version it serves (0 for none).
-func (e *Engine) Current(ctx context.Context) (int, error) {
-	rep, err := e.doReply(ctx, host.Command{Op: "current"})
-	return rep.Version, err
+// Takeover tells a standby engine to restore the state at statePath ("" for
+// none) and start serving.
+func (e *Engine) Takeover(ctx context.Context, statePath string) error {
+	return e.do(ctx, host.Command{Op: "takeover", Path: statePath})
 }
 
 // Snapshot tells the engine to save its state to its state file.
@@ -373,7 +427,7 @@ func (e *Engine) doReply(ctx context.Context, cmd host.Command) (host.Reply, err
 			if rep.Error == ErrEngineExited.Error() {
 				return rep, fmt.Errorf("runner: %s v%d: %w", cmd.Op, cmd.Version, ErrEngineExited)
 			}
-			return rep, &CommandError{Op: cmd.Op, Version: cmd.Version, Msg: rep.Error, Explain: rep.Explain}
+			return rep, &CommandError{Op: cmd.Op, Version: cmd.Version, Msg: rep.Error, Code: rep.Code, Explain: rep.Explain}
 		}
 		return rep, nil
 	case <-ctx.Done():
@@ -386,6 +440,7 @@ type CommandError struct {
 	Op      string
 	Version int
 	Msg     string // the engine's error
+	Code    string // the kind of failure (host.Code*), for hotrun to act on
 	Explain string // a plain sentence, when the failure is a known one
 }
 

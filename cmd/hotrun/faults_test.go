@@ -1,0 +1,324 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"io"
+	"net"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/hotrun-dev/hotrun/event"
+	"github.com/hotrun-dev/hotrun/runner"
+)
+
+// The fault tests: each reproduces a way the supervisor used to lose the
+// server or its state, with real processes, and checks what happens now.
+
+// servingVersion waits until the version list says v is live.
+func servingVersion(s *session, d time.Duration, v int) {
+	s.t.Helper()
+	waitFor(s, d, func(e event.Versions) bool {
+		for _, r := range e.Versions {
+			if r.Version == v && r.State == event.VersionLive {
+				return true
+			}
+		}
+		return false
+	})
+}
+
+// TestInterfaceFirst adds a method to the shared Logic interface before the
+// logic implements it: the logic doesn't build, so the engine keeps serving,
+// untouched, under a steady client; when the logic implements it, one new
+// engine takes over, state kept.
+func TestInterfaceFirst(t *testing.T) {
+	s := startSession(t)
+	first := waitFor[event.EngineStart](s, buildWait, nil)
+	waitFor(s, loadWait, func(e event.LoadOK) bool { return e.Version == 1 })
+	s.get("/hello?name=test")
+	c := steadyClient("http://" + s.addr + "/hello?name=test")
+
+	s.edit("game/game.go", replace("\tName() string\n", "\tName() string\n\t// Motto is new: the logic implements it next.\n\tMotto() string\n"))
+	waitFor(s, buildWait, func(e event.Change) bool { return e.Kind == event.KindHost })
+	fail := waitFor(s, buildWait, func(e event.BuildFail) bool { return e.Target == event.TargetLogic })
+	if len(fail.Diagnostics) == 0 || !strings.Contains(fail.Error, "Motto") {
+		t.Errorf("the logic's build failure doesn't name the missing method: %+v", fail)
+	}
+	waitFor(s, loadWait, func(e event.Log) bool { return strings.Contains(e.Text, "keeps serving") })
+	// Give a restart loop, if there were one, the time to show.
+	time.Sleep(3 * time.Second)
+
+	s.edit("logic/main.go", replace("func (model) Name() string { return modelName }",
+		"func (model) Name() string { return modelName }\n\nfunc (model) Motto() string { return \"ready\" }"))
+	next := waitFor(s, buildWait, func(e event.EngineStart) bool { return true })
+	if next.PID == first.PID {
+		t.Fatal("no new engine for the new interface")
+	}
+	servingVersion(s, loadWait, 3)
+	c.finish(t)
+	_, body := s.get("/hello?name=test")
+	if got, want := visits(t, body), 2+int(c.sent.Load()); got != want {
+		t.Errorf("visits = %d, want %d: state lost in the handover", got, want)
+	}
+	s.stop()
+	starts := strings.Count(s.log.String(), "engine   started")
+	if starts != 2 {
+		t.Errorf("%d engines started, want 2 (the first, and one handover):\n%s", starts, s.log.String())
+	}
+}
+
+// TestInitNeverReturns loads a version whose init blocks forever: it fails
+// with a plain sentence, is blamed, and the engine (stuck in the load) is
+// replaced on the last good version with its state; the next save goes
+// live.
+func TestInitNeverReturns(t *testing.T) {
+	s := startSession(t)
+	first := waitFor[event.EngineStart](s, buildWait, nil)
+	waitFor(s, loadWait, func(e event.LoadOK) bool { return e.Version == 1 })
+	for range 3 {
+		s.get("/hello?name=test")
+	}
+	const hang = "\nfunc init() { select {} }\n"
+	s.edit("logic/main.go", func(src string) string { return src + hang })
+	fail := waitFor(s, buildWait, func(e event.LoadFail) bool { return e.Version == 2 })
+	if !strings.Contains(fail.Error, "did not finish loading") {
+		t.Errorf("load.fail = %+v", fail)
+	}
+	waitFor(s, loadWait, func(e event.Blame) bool { return e.Version == 2 })
+	next := waitFor(s, loadWait, func(e event.EngineStart) bool { return true })
+	if next.PID == first.PID {
+		t.Fatal("same engine")
+	}
+	servingVersion(s, loadWait, 1)
+	if _, body := s.get("/hello?name=test"); !strings.Contains(body, "version=1001") || visits(t, body) != 4 {
+		t.Errorf("after the hung init: %q, want v1 and visits=4", body)
+	}
+	s.edit("logic/main.go", func(src string) string {
+		return strings.Replace(strings.Replace(src, hang, "", 1), "1001", "1003", 1)
+	})
+	servingVersion(s, buildWait, 3)
+	if _, body := s.get("/hello?name=test"); !strings.Contains(body, "version=1003") || visits(t, body) != 5 {
+		t.Errorf("after the fix: %q", body)
+	}
+}
+
+// TestStoppedEngine stops the engine with SIGSTOP: briefly, and hotrun
+// shows it hung, then re-reads what it holds when it answers again; then
+// for longer than the grace period, and hotrun replaces it with its state.
+func TestStoppedEngine(t *testing.T) {
+	s := startSession(t, "-snapshot-every", "200ms")
+	first := waitFor[event.EngineStart](s, buildWait, nil)
+	waitFor(s, loadWait, func(e event.LoadOK) bool { return e.Version == 1 })
+	s.edit("logic/main.go", replace("1001", "1002"))
+	servingVersion(s, buildWait, 2)
+	for range 3 {
+		s.get("/hello?name=test")
+	}
+	time.Sleep(time.Second) // a snapshot with the 3 visits
+
+	syscall.Kill(first.PID, syscall.SIGSTOP)
+	waitFor(s, 10*time.Second, func(e event.EngineHung) bool { return e.PID == first.PID })
+	syscall.Kill(first.PID, syscall.SIGCONT)
+	waitFor(s, 10*time.Second, func(e event.Log) bool { return strings.Contains(e.Text, "answers again") })
+	s.command("b")
+	if rb := waitFor(s, loadWait, func(e event.Rollback) bool { return true }); rb.From != 2 || rb.To != 1 {
+		t.Errorf("rollback after the stop: %+v", rb)
+	}
+	s.command("f")
+	waitFor(s, loadWait, func(e event.Rollback) bool { return e.To == 2 })
+	time.Sleep(time.Second)
+
+	syscall.Kill(first.PID, syscall.SIGSTOP)
+	defer syscall.Kill(first.PID, syscall.SIGCONT)
+	waitFor(s, 10*time.Second, func(e event.EngineHung) bool { return e.PID == first.PID })
+	next := waitFor(s, 30*time.Second, func(e event.EngineStart) bool { return true })
+	servingVersion(s, loadWait, 2)
+	if _, body := s.get("/hello?name=test"); !strings.Contains(body, "version=1002") || visits(t, body) != 4 {
+		t.Errorf("after the replacement of a stopped engine: %q, want v2 and visits=4", body)
+	}
+	if next.PID == first.PID {
+		t.Error("not replaced")
+	}
+}
+
+// TestCrashBlame: a version whose init exits is blamed, not the one
+// serving; two kills from outside blame nothing.
+func TestCrashBlame(t *testing.T) {
+	s := startSession(t)
+	start := waitFor[event.EngineStart](s, buildWait, nil)
+	waitFor(s, loadWait, func(e event.LoadOK) bool { return e.Version == 1 })
+	s.edit("logic/main.go", func(src string) string {
+		return strings.Replace(src, "import (", "import (\n\t\"os\"", 1) + "\nfunc init() { os.Exit(3) }\n"
+	})
+	if b := waitFor(s, buildWait, func(e event.Blame) bool { return true }); b.Version != 2 {
+		t.Errorf("blamed v%d, want v2 (the one that loaded)", b.Version)
+	}
+	next := waitFor(s, loadWait, func(e event.EngineStart) bool { return e.PID != start.PID })
+	servingVersion(s, loadWait, 1)
+
+	for i := range 2 {
+		syscall.Kill(next.PID, syscall.SIGKILL)
+		waitFor(s, loadWait, func(e event.EngineExit) bool { return e.PID == next.PID })
+		next = waitFor(s, loadWait, func(e event.EngineStart) bool { return true })
+		servingVersion(s, loadWait, 1)
+		if _, body := s.get("/hello?name=test"); !strings.Contains(body, "version=1001") {
+			t.Errorf("after outside kill %d: %q", i+1, body)
+		}
+	}
+	if strings.Contains(s.log.String(), "blame    v1") {
+		t.Errorf("v1 blamed for outside kills:\n%s", s.log.String())
+	}
+}
+
+// TestCrashLoopEndsOnLastGood: a version that crashes the engine a moment
+// after it goes live crashes it again on the replacement; then it is
+// blamed and the last good version serves.
+func TestCrashLoopEndsOnLastGood(t *testing.T) {
+	s := startSession(t)
+	waitFor(s, buildWait, func(e event.LoadOK) bool { return e.Version == 1 })
+	s.edit("logic/main.go", func(src string) string {
+		src = strings.Replace(src, "import (", "import (\n\t\"time\"", 1)
+		return src + "\nfunc init() { go func() { time.Sleep(1500 * time.Millisecond); panic(\"late boom\") }() }\n"
+	})
+	b := waitFor(s, 2*buildWait, func(e event.Blame) bool { return true })
+	if b.Version != 2 {
+		t.Errorf("blamed v%d, want v2", b.Version)
+	}
+	servingVersion(s, loadWait, 1)
+	time.Sleep(3 * time.Second) // no crash of v1 follows
+	if code, body := s.get("/hello?name=test"); code != 200 || !strings.Contains(body, "version=1001") {
+		t.Errorf("after the crash loop: %d %q", code, body)
+	}
+}
+
+// TestTwoInstances: a second hotrun in the same project exits with an
+// error that names the first one's pid.
+func TestTwoInstances(t *testing.T) {
+	s := startSession(t)
+	waitFor(s, buildWait, func(e event.LoadOK) bool { return true })
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	err := run(ctx, []string{"-json", "-config", "", "-dir", s.dir}, strings.NewReader(""), io.Discard, io.Discard)
+	if !errors.Is(err, runner.ErrLocked) || !strings.Contains(err.Error(), "pid "+strconv.Itoa(os.Getpid())) {
+		t.Errorf("second hotrun: %v, want a lock error naming pid %d", err, os.Getpid())
+	}
+}
+
+// TestLongLine: one engine line of 2 MiB is cut with a marker, and the
+// lines after it still show.
+func TestLongLine(t *testing.T) {
+	s := startSession(t)
+	waitFor(s, buildWait, func(e event.LoadOK) bool { return true })
+	s.edit("logic/main.go", func(src string) string {
+		src = strings.Replace(src, "import (", "import (\n\t\"fmt\"\n\t\"strings\"", 1)
+		return src + "\nfunc init() { fmt.Println(strings.Repeat(\"x\", 2<<20)); fmt.Println(\"after the long line\") }\n"
+	})
+	cut := waitFor(s, buildWait, func(e event.Log) bool { return strings.HasPrefix(e.Text, "xxxx") })
+	if !strings.Contains(cut.Text, "line cut") || len(cut.Text) > 100<<10 {
+		t.Errorf("long line: %d bytes, ends %q", len(cut.Text), cut.Text[max(0, len(cut.Text)-60):])
+	}
+	waitFor(s, loadWait, func(e event.Log) bool { return e.Text == "after the long line" })
+}
+
+// TestPortInUse: the engine can't listen; hotrun shows its own words (the
+// bind error) and does not retry the same failure blindly.
+func TestPortInUse(t *testing.T) {
+	if testing.Short() {
+		t.Skip("end to end")
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	s := startSessionAt(t, ln.Addr().String())
+	e := waitFor(s, buildWait, func(e event.Log) bool { return e.Level == "error" && strings.Contains(e.Text, "same way") })
+	if !strings.Contains(e.Text, "address already in use") {
+		t.Errorf("give-up message %q doesn't say the bind error", e.Text)
+	}
+}
+
+// TestSessionKeepsState: a new hotrun session in the same project restores
+// the state of the last one (also after the last one was killed); -fresh
+// starts empty.
+func TestSessionKeepsState(t *testing.T) {
+	s := startSession(t)
+	waitFor(s, buildWait, func(e event.LoadOK) bool { return true })
+	for range 3 {
+		s.get("/hello?name=test")
+	}
+	s.stop()
+
+	s2 := restartSession(t, s)
+	r := waitFor(s2, buildWait, func(e event.StateRestored) bool { return true })
+	if r.Error != "" || r.Saved.IsZero() {
+		t.Errorf("restore: %+v", r)
+	}
+	waitFor(s2, loadWait, func(e event.LoadOK) bool { return true })
+	if _, body := s2.get("/hello?name=test"); visits(t, body) != 4 {
+		t.Errorf("second session: %q, want visits=4", body)
+	}
+	s2.stop()
+
+	s3 := restartSession(t, s, "-fresh")
+	waitFor(s3, buildWait, func(e event.LoadOK) bool { return true })
+	if _, body := s3.get("/hello?name=test"); visits(t, body) != 1 {
+		t.Errorf("-fresh session: %q, want visits=1", body)
+	}
+}
+
+// TestKilledHotrunKeepsState kills hotrun itself (a separate process, as
+// users run it) and starts it again: the engine saved its state when its
+// hotrun vanished, and the new session restores it.
+func TestKilledHotrunKeepsState(t *testing.T) {
+	if testing.Short() {
+		t.Skip("end to end")
+	}
+	dir, addr := exampleCopy(t), freeAddr(t)
+	start := func() *os.Process {
+		exe, err := os.Executable()
+		if err != nil {
+			t.Fatal(err)
+		}
+		p, err := os.StartProcess(exe, []string{"hotrun", "-headless", "-config", "", "-dir", dir, "--", "-addr", addr},
+			&os.ProcAttr{Files: []*os.File{nil, nil, nil}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { p.Kill(); p.Wait() })
+		return p
+	}
+	get := func() string {
+		for deadline := time.Now().Add(buildWait); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
+			if code, body, err := httpGet("http://" + addr + "/hello?name=test"); err == nil && code == 200 {
+				return body
+			}
+		}
+		t.Fatal("the engine never answered")
+		return ""
+	}
+	p := start()
+	for range 3 {
+		get()
+	}
+	p.Kill()
+	p.Wait()
+	// The engine saw its hotrun go, saved and stopped; wait for the port.
+	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
+		if _, _, err := httpGet("http://" + addr + "/hello?name=test"); err != nil {
+			break
+		}
+	}
+	b, _ := os.ReadFile(filepath.Join(dir, ".hotrun", "state", "snapshot.json"))
+	t.Logf("snapshot after the kill: %s", b)
+	start()
+	if body := get(); visits(t, body) != 4 {
+		t.Errorf("after hotrun was killed and started again: %q, want visits=4", body)
+	}
+}

@@ -1,0 +1,243 @@
+package runner
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/hotrun-dev/hotrun/builder"
+	"github.com/hotrun-dev/hotrun/event"
+	"github.com/hotrun-dev/hotrun/watcher"
+)
+
+func newLoop(r *Runner, dir, statePath string, b *builder.Builder, w *watcher.Watcher) *loop {
+	return &loop{
+		cfg:       r.cfg,
+		r:         r,
+		dir:       dir,
+		statePath: statePath,
+		b:         b,
+		ev:        r.cfg.Events,
+		changes:   w.Changes(),
+		activity:  w.Activity(),
+		reqs:      r.requests,
+		posts:     make(chan func()),
+		done:      make(chan struct{}),
+		versions:  make(map[int]*version),
+		listeners: make(map[string]*os.File),
+	}
+}
+
+// pingEvery is how often every engine is asked whether it is alive.
+const pingEvery = time.Second
+
+func (l *loop) run(ctx context.Context) error {
+	defer close(l.done)
+	defer l.shutdown()
+	l.pendingHost = true
+	l.startJob(ctx, true, false)
+
+	snap := time.NewTicker(l.cfg.SnapshotEvery)
+	defer snap.Stop()
+	ping := time.NewTicker(pingEvery)
+	defer ping.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+
+		case c, ok := <-l.changes:
+			if !ok {
+				return nil
+			}
+			l.onChange(ctx, c)
+
+		case p := <-l.activity:
+			l.onActivity(p)
+
+		case <-l.job.specAt:
+			l.job.specAt = nil
+			if l.job.cancel == nil && !l.pendingHost && l.serving != nil {
+				l.startJob(ctx, false, true)
+			}
+
+		case fn := <-l.posts:
+			fn()
+
+		case q := <-l.reqs:
+			l.onRequest(ctx, q)
+
+		case <-l.retry:
+			l.retry = nil
+			if l.serving == nil && l.standby() == nil && l.gaveUp == "" {
+				b := l.served
+				if b == nil {
+					b = l.newest
+				}
+				l.replace(ctx, l.retryTarget, b, "")
+			}
+
+		case <-ping.C:
+			l.health(ctx)
+
+		case <-snap.C:
+			l.snapshot(ctx)
+			l.recycle(ctx)
+		}
+		l.publishVersions()
+	}
+}
+
+func (l *loop) warn(msg string) {
+	l.ev.Publish(event.Log{Source: event.SourceHotrun, Level: "warn", Text: msg})
+}
+
+func (l *loop) onRequest(ctx context.Context, q request) {
+	switch q.op {
+	case reqRebuild:
+		l.gaveUp = ""
+		l.startJob(ctx, l.pendingHost, false)
+	case reqRestart:
+		l.crashes, l.gaveUp = nil, ""
+		b := l.served
+		if b == nil {
+			b = l.newest
+		}
+		n := l.live()
+		if n == 0 {
+			n = l.lastGood(b, 0)
+		}
+		l.replace(ctx, n, b, "restart asked for")
+	case reqRollback, reqForward:
+		by := -1
+		if q.op == reqForward {
+			by = 1
+		}
+		n := l.step(by)
+		if n == 0 {
+			l.warn("no version to switch to")
+			return
+		}
+		l.activate(ctx, n)
+	case reqActivate:
+		l.activate(ctx, q.n)
+	}
+}
+
+// snapshot asks the serving engine, off the loop, to save its state for
+// crash recovery. A save that fails is an error event, every time.
+func (l *loop) snapshot(ctx context.Context) {
+	e := l.serving
+	if e == nil || e.saving || e.state != engServing {
+		return
+	}
+	e.saving = true
+	proc := e.proc
+	l.call(ctx, 2*callTimeout, proc.Snapshot, func(err error, _ time.Duration) {
+		e.saving = false
+		if err == nil || e.exited || errors.Is(err, ErrEngineExited) {
+			return
+		}
+		e.doubt = true
+		l.ev.Publish(event.Log{Source: event.SourceHotrun, Level: "error", Text: "the engine's state was not saved: " + err.Error()})
+	})
+}
+
+// recycle replaces the serving engine, state carried, when it holds more
+// memory than allowed: Go never unloads a plugin.
+func (l *loop) recycle(ctx context.Context) {
+	e := l.serving
+	rss := l.memory()
+	if e == nil || l.standby() != nil || l.cfg.MaxRSS <= 0 || rss <= l.cfg.MaxRSS {
+		return
+	}
+	l.replace(ctx, e.live, e.build, fmt.Sprintf("memory: the engine holds %d MB, over the limit of %d MB", rss>>20, l.cfg.MaxRSS>>20))
+}
+
+func (l *loop) memory() int64 {
+	e := l.serving
+	if e == nil || e.proc == nil {
+		return 0
+	}
+	rss := e.proc.RSS()
+	// Report a change, not every tick: at least a MiB, or another version.
+	m := event.Memory{RSSBytes: rss, VersionsLoaded: len(e.loaded)}
+	if rss > 0 && (m.VersionsLoaded != l.lastMem.VersionsLoaded || abs(rss-l.lastMem.RSSBytes) >= 1<<20) {
+		l.ev.Publish(m)
+		l.lastMem = m
+	}
+	return rss
+}
+
+// prune removes the files of versions no engine holds and none can load
+// again, and forgets their sources. (Removing them is the builder's: it
+// knows which staging copies later builds still use.)
+func (l *loop) prune() {
+	l.r.src.forget(func(n int) bool {
+		v := l.versions[n]
+		return v != nil && v.state != event.VersionGone
+	})
+	for _, v := range l.versions {
+		if v.state == event.VersionGone && v.so != "" && v.build != nil && v.build.path != v.so {
+			os.Remove(v.so)
+			v.so = ""
+		}
+	}
+	for _, v := range l.versions {
+		if v.state == event.VersionGone && l.cfg.Mode == ModeRestart && v.so != "" && (l.serving == nil || l.serving.build.path != v.so) {
+			os.Remove(v.so)
+			v.so = ""
+		}
+	}
+	l.dirty = true
+}
+
+// diskBytes is what .hotrun holds, for the version list.
+func (l *loop) diskBytes() int64 {
+	var n int64
+	filepath.WalkDir(filepath.Join(l.dir, builder.OutDir), func(_ string, d os.DirEntry, err error) error {
+		if err == nil && !d.IsDir() {
+			if fi, err := d.Info(); err == nil {
+				n += fi.Size()
+			}
+		}
+		return nil
+	})
+	return n
+}
+
+// shutdown cancels the build under way, stops the serving engine with its
+// state saved, kills the others, and closes the sockets it held.
+func (l *loop) shutdown() {
+	if l.job.cancel != nil {
+		l.job.cancel()
+	}
+	for _, e := range l.engines {
+		if e.proc == nil || e.exited {
+			continue
+		}
+		e.expectExit = true
+		if e == l.serving && e.state == engServing {
+			e.proc.Stop(5 * time.Second)
+		} else {
+			e.proc.Kill()
+			<-e.proc.Exited()
+		}
+		e.exited = true
+		l.ev.Publish(e.proc.ExitEvent("hotrun stopped it"))
+		l.takeListeners(e.proc)
+	}
+	for _, f := range l.listeners {
+		f.Close()
+	}
+}
+
+func abs(n int64) int64 {
+	if n < 0 {
+		return -n
+	}
+	return n
+}
