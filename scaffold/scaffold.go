@@ -67,8 +67,11 @@ type File struct {
 // Result is what Write did.
 type Result struct {
 	Module string // the module path
-	Shared string // the shared package's name (and directory)
-	Files  []File // every file of the skeleton, written or kept, in order
+	// Project is what Write found in a module that holds code already,
+	// and adopted; nil when the module was empty and got the skeleton.
+	Project *Project
+	Shared  string // the skeleton's shared package (and directory); "" when adopting
+	Files   []File // every file of the skeleton, written or kept, in order
 	// Require and Replace are the go.mod directives Write added; "" when
 	// it added none.
 	Require string
@@ -113,7 +116,18 @@ func Write(ctx context.Context, opts Options) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	res := &Result{Module: mod.Module.Path, Shared: SharedName(mod.Module.Path)}
+	res := &Result{Module: mod.Module.Path}
+	pkgs, err := load(ctx, opts.Go, dir)
+	if err != nil {
+		return nil, err
+	}
+	proj := &Project{Module: mod.Module.Path}
+	proj.find(pkgs)
+	if !proj.Empty {
+		res.Project = proj
+		return res, adopt(ctx, opts, dir, mod, proj, res)
+	}
+	res.Shared = SharedName(mod.Module.Path)
 
 	for _, f := range files(res.Module, res.Shared) {
 		file := File{Path: f.path, What: f.what}
