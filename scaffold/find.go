@@ -4,9 +4,11 @@ import (
 	"fmt"
 	"go/ast"
 	"go/constant"
+	"go/token"
 	"go/types"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 )
 
@@ -190,13 +192,12 @@ func (f *finder) shared(engineIface types.Type) (*types.TypeName, bool) {
 	var shared *types.TypeName
 	if named, ok := types.Unalias(engineIface).(*types.Named); ok && types.IsInterface(named) {
 		shared = named.Obj()
-	} else if engineIface == types.Typ[types.Invalid] {
-		p.Unsure = fmt.Sprintf("the engine %s does not type-check where it names the interface it serves (host.Config[…]): is a package missing?", p.Engine.Dir)
-		return nil, false
-	} else if engineIface != nil {
+	} else if engineIface != nil && engineIface != types.Typ[types.Invalid] {
 		p.Unsure = fmt.Sprintf("the engine %s serves %s, which is not an interface the module declares", p.Engine.Dir, engineIface)
 		return nil, false
 	} else {
+		// No engine, or one whose host.Config[…] does not type-check (the
+		// library or a package missing): the logic's exports tell.
 		var exact, impl []*types.TypeName
 		for _, e := range f.exports {
 			if e.exact && !slices.Contains(exact, e.iface) {
@@ -469,14 +470,21 @@ func engineConfig(e *source) (t types.Type, sym string, named bool) {
 			t = inst.TypeArgs.At(0)
 		}
 	}
+	// The Config literal is found by its syntax, host.Config[…]{…}: its type
+	// does not check when the library can't be loaded.
 	for _, f := range e.files {
+		lib := ""
+		for _, im := range f.Imports {
+			if p, err := strconv.Unquote(im.Path.Value); err == nil && p == HostPackage {
+				lib = "host"
+				if im.Name != nil {
+					lib = im.Name.Name
+				}
+			}
+		}
 		ast.Inspect(f, func(n ast.Node) bool {
 			lit, ok := n.(*ast.CompositeLit)
-			if !ok {
-				return true
-			}
-			cfg, ok := types.Unalias(e.info.Types[lit].Type).(*types.Named)
-			if !ok || cfg.Obj().Pkg() == nil || cfg.Obj().Pkg().Path() != HostPackage || cfg.Obj().Name() != "Config" {
+			if !ok || !isConfig(lit.Type, lib) {
 				return true
 			}
 			for _, el := range lit.Elts {
@@ -484,17 +492,35 @@ func engineConfig(e *source) (t types.Type, sym string, named bool) {
 				if !ok {
 					continue
 				}
-				if k, ok := kv.Key.(*ast.Ident); ok && k.Name == "Symbol" {
-					named = true
-					if v := e.info.Types[kv.Value].Value; v != nil && v.Kind() == constant.String {
-						sym = constant.StringVal(v)
-					}
+				if k, ok := kv.Key.(*ast.Ident); !ok || k.Name != "Symbol" {
+					continue
+				}
+				named = true
+				if v := e.info.Types[kv.Value].Value; v != nil && v.Kind() == constant.String {
+					sym = constant.StringVal(v)
+				} else if b, ok := kv.Value.(*ast.BasicLit); ok && b.Kind == token.STRING {
+					sym, _ = strconv.Unquote(b.Value)
 				}
 			}
 			return true
 		})
 	}
 	return t, sym, named
+}
+
+// isConfig reports whether x is lib.Config[…], the engine library's Config
+// as the file imports it.
+func isConfig(x ast.Expr, lib string) bool {
+	ix, ok := x.(*ast.IndexExpr)
+	if !ok {
+		return false
+	}
+	sel, ok := ix.X.(*ast.SelectorExpr)
+	if !ok {
+		return false
+	}
+	id, ok := sel.X.(*ast.Ident)
+	return ok && lib != "" && id.Name == lib && sel.Sel.Name == "Config"
 }
 
 // isLogicInterface reports whether tn declares an interface a logic could

@@ -1,11 +1,28 @@
-// Package scaffold writes the skeleton of a hotrun project into a Go
-// module: an engine (the host program), a shared package (the state types
-// and the interface the logic implements), a logic plugin with one
-// sub-package, and a commented hotrun.toml.
+// Package scaffold writes what is missing of a hotrun project into a Go
+// module.
 //
-// It never overwrites: a file that exists is left alone, and so is every
-// package directory that already holds Go files, so running it in a
-// half-set-up project adds only what is missing. It asks nothing.
+// # An empty module
+//
+// A module with no main package and no interface a logic could implement
+// gets the skeleton: an engine (the host program), a shared package (the
+// state types and the interface the logic implements), a logic plugin with
+// one sub-package, and a commented hotrun.toml. A file that exists is left
+// alone, and so is every package directory that already holds Go files.
+//
+// # A module with code of its own
+//
+// Otherwise [Inspect] reads the module's packages (`go list`, then go/types
+// with the dependencies' export data) and finds the parts a project is made
+// of: the engine, a main package that imports the engine library; the
+// shared interface, the one the engine serves, or else the one a main
+// package exports a variable of; the logic, the one main package that
+// exports it; and the symbol it is exported as. [Write] then adds only the
+// glue: hotrun.toml with those names, and an engine wired to the interface
+// (and to the state its methods take) when there is none. When it can't
+// tell, [Project.Unsure] says why and Write writes nothing at all, go.mod
+// included: [Project.Todo] holds the lines a person should add.
+//
+// It never overwrites a file and asks nothing.
 //
 // The skeleton imports github.com/hotrun-dev/hotrun/runner/host, which is
 // not published as a module: when go.mod has no requirement on it, Write

@@ -24,13 +24,24 @@ func runInit(ctx context.Context, args []string, stdout, stderr io.Writer) error
   hotrun init
 
 Run in the root of a Go module (the directory that holds go.mod), it writes
-what is missing of a hotrun project: engine/main.go (the host), a shared
-package for the state and the Logic interface, logic/main.go (the plugin)
-with one sub-package, and a commented hotrun.toml. It never overwrites a
-file, leaves alone every package directory that already holds Go files, and
-adds github.com/hotrun-dev/hotrun to go.mod when it is not required yet
-(with a replace directive to $HOTRUN_SRC, or to the checkout this hotrun
-was built from).
+what is missing of a hotrun project.
+
+In a module with no main package and no interface yet, that is the whole
+skeleton: engine/main.go (the host), a shared package for the state and the
+Logic interface, logic/main.go (the plugin) with one sub-package, and a
+commented hotrun.toml.
+
+In a module with code of its own, it reads the packages and adopts what it
+finds: the engine (a main package that imports the engine library), the
+shared interface the logic implements, and the logic (a main package that
+exports a variable of it). It writes only what is missing: hotrun.toml with
+the names it found, and an engine wired to that interface when there is
+none. When it can't tell (two interfaces, two logics, no logic), it writes
+nothing, prints what it found and the lines to add, and exits 1.
+
+It never overwrites a file, and adds github.com/hotrun-dev/hotrun to go.mod
+when it is not required yet (with a replace directive to $HOTRUN_SRC, or to
+the checkout this hotrun was built from).
 `)
 	}
 	if err := fs.Parse(args); err != nil {
