@@ -413,13 +413,18 @@ func (f *finder) suggest(ifaces []*types.TypeName) {
 
 // engineLines are the lines that make the program in dir an engine.
 func (p *Project) engineLines(dir string) []string {
-	sym := ""
+	var fields []string
 	if p.Symbol != DefaultSymbol {
-		sym = fmt.Sprintf("Symbol: %q", p.Symbol)
+		fields = append(fields, fmt.Sprintf("Symbol: %q", p.Symbol))
+	}
+	state := ""
+	if p.State != nil {
+		fields = append(fields, "State: state")
+		state = fmt.Sprintf("   # state: your *%s, which hotrun then carries across restarts", p.State.Name)
 	}
 	return []string{
 		fmt.Sprintf(`import "%s"   # in %s, then, before it serves:`, HostPackage, dir),
-		fmt.Sprintf("h := host.New(host.Config[%s]{%s})", p.Shared.Name, sym),
+		fmt.Sprintf("h := host.New(host.Config[%s]{%s})%s", p.Shared.Name, strings.Join(fields, ", "), state),
 		"if err := h.Start(*pluginPath); err != nil { log.Fatal(err) }   # under hotrun, hotrun says what to load",
 		fmt.Sprintf("l, version, ok := h.Current()   # once per request, tick or message: the %s to call", p.Shared.Name),
 	}

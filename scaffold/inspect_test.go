@@ -125,7 +125,7 @@ func main() {
 			files: map[string]string{"go.mod": plainMod, "room/room.go": roomGo, "logic/main.go": logicGo,
 				"server/main.go": "package main\n\nimport \"example.com/chat/room\"\n\nfunc main() { _ = room.NewHall() }\n"},
 			want: "./server room.Logic room.Hall ./logic Logic",
-			todo: "h := host.New(host.Config[room.Logic]{})",
+			todo: "h := host.New(host.Config[room.Logic]{State: state})   # state: your *room.Hall",
 		},
 		{
 			name: "two engines",

@@ -161,6 +161,9 @@ func report(w io.Writer, dir string, res *scaffold.Result) {
 		todo(w, p.Todo)
 	}
 	next := "\nNext: run `hotrun` here, then edit " + p.Logic.Dir + " and save: the running engine swaps the new version in."
+	if p.Engine != nil && !p.EngineHost {
+		next = "\nNext: make " + p.Engine.Dir + " an engine with the lines above, then run `hotrun` here and edit " + p.Logic.Dir + "."
+	}
 	for _, f := range res.Wrote() {
 		if strings.HasSuffix(f, "/main.go") {
 			next += "\nThe new " + f + " answers every request with the logic's type: call your logic there (see its comment)."
