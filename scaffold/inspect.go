@@ -73,7 +73,6 @@ type listPackage struct {
 	GoFiles    []string
 	Imports    []string
 	Export     string
-	Error      *struct{ Err string }
 }
 
 // source is one package of the module, parsed and type-checked.
@@ -117,7 +116,7 @@ func Inspect(ctx context.Context, opts Options) (*Project, error) {
 // user's code are no reason to stop: a half-converted project rarely
 // builds, and what does type-check is enough to find the parts.
 func load(ctx context.Context, goCmd, dir string) ([]*source, error) {
-	out, err := goCommand(ctx, goCmd, dir, "list", "-e", "-json=ImportPath,Name,Dir,GoFiles,Imports,Error", "./...")
+	out, err := goCommand(ctx, goCmd, dir, "list", "-e", "-json=ImportPath,Name,Dir,GoFiles,Imports", "./...")
 	if err != nil {
 		return nil, fmt.Errorf("scaffold: list the module's packages: %w", err)
 	}
@@ -156,16 +155,14 @@ func load(ctx context.Context, goCmd, dir string) ([]*source, error) {
 	}
 	exports := map[string]string{}
 	if len(ext) > 0 {
-		out, err := goCommand(ctx, goCmd, dir, append([]string{"list", "-e", "-export", "-json=ImportPath,Export"}, ext...)...)
-		if err != nil {
-			return nil, fmt.Errorf("scaffold: list the module's imports: %w", err)
-		}
+		// A dependency that can't be built (a requirement with nowhere to
+		// find it, say) is no reason to stop: its types are unknown, and
+		// the parts are told apart without them where they can be.
+		out, _ := goCommand(ctx, goCmd, dir, append([]string{"list", "-e", "-export", "-json=ImportPath,Export"}, ext...)...)
 		for dec := json.NewDecoder(bytes.NewReader(out)); ; {
 			var lp listPackage
-			if err := dec.Decode(&lp); errors.Is(err, io.EOF) {
+			if err := dec.Decode(&lp); err != nil {
 				break
-			} else if err != nil {
-				return nil, fmt.Errorf("scaffold: list the module's imports: %w", err)
 			}
 			if lp.Export != "" {
 				exports[lp.ImportPath] = lp.Export
@@ -202,11 +199,10 @@ func load(ctx context.Context, goCmd, dir string) ([]*source, error) {
 		}
 		checking[s.ImportPath] = true
 		for _, name := range s.GoFiles {
-			f, err := parser.ParseFile(fset, filepath.Join(s.Dir, name), nil, parser.SkipObjectResolution)
-			if f != nil {
+			// A syntax error leaves what parsed, still worth reading.
+			if f, _ := parser.ParseFile(fset, filepath.Join(s.Dir, name), nil, parser.SkipObjectResolution); f != nil {
 				s.files = append(s.files, f)
 			}
-			_ = err // a syntax error leaves what parsed; the rest is still worth reading
 		}
 		s.info = &types.Info{
 			Types:     map[ast.Expr]types.TypeAndValue{},
