@@ -39,6 +39,18 @@ func adopt(ctx context.Context, opts Options, dir string, mod *goMod, p *Project
 		}
 	}
 
+	if engineDir != "" {
+		f := strings.TrimPrefix(engineDir, "./") + "/main.go"
+		src, err := p.engineSource(engineDir, f)
+		if err != nil {
+			return err
+		}
+		if err := writeNew(filepath.Join(dir, filepath.FromSlash(f)), src); err != nil {
+			return err
+		}
+		res.Files = append(res.Files, File{Path: f, What: "the engine: owns the state, serves HTTP, loads the logic (" + p.Shared.Name + ")"})
+	}
+
 	// hotrun.toml: the user's, when there is one; hotrun's defaults are
 	// "./engine", "./logic" and the symbol "Logic".
 	engine := engineDir
@@ -62,17 +74,6 @@ func adopt(ctx context.Context, opts Options, dir string, mod *goMod, p *Project
 		}
 	}
 
-	if engineDir != "" {
-		f := strings.TrimPrefix(engineDir, "./") + "/main.go"
-		src, err := p.engineSource(engineDir, f)
-		if err != nil {
-			return err
-		}
-		if err := writeNew(filepath.Join(dir, filepath.FromSlash(f)), src); err != nil {
-			return err
-		}
-		res.Files = append(res.Files, File{Path: f, What: "the engine: owns the state, serves HTTP, loads the logic (" + p.Shared.Name + ")"})
-	}
 	res.Files = append(res.Files, conf)
 	return addRequirement(ctx, opts, dir, mod, res)
 }
