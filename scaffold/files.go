@@ -25,17 +25,20 @@ type file struct {
 	needs string
 }
 
+// gen executes the template name with data.
+func gen(name string, data any) []byte {
+	var b bytes.Buffer
+	if err := tmpl.ExecuteTemplate(&b, name, data); err != nil {
+		panic("scaffold: template " + name + ": " + err.Error()) // the templates are ours
+	}
+	return b.Bytes()
+}
+
 // files returns the skeleton for module mod with shared package shared, in
 // the order a reader meets them.
 func files(mod, shared string) []file {
-	data := struct{ Module, Shared string }{mod, shared}
-	gen := func(name string) []byte {
-		var b bytes.Buffer
-		if err := tmpl.ExecuteTemplate(&b, name, data); err != nil {
-			panic("scaffold: template " + name + ": " + err.Error()) // the templates are ours
-		}
-		return b.Bytes()
-	}
+	data := struct{ Module, Shared, Engine, Logic, Symbol string }{mod, shared, "./engine", "./logic", ""}
+	gen := func(name string) []byte { return gen(name, data) }
 	return []file{
 		{path: "engine/main.go", what: "the engine: owns the state, serves HTTP, loads the logic", pkg: true, src: gen("engine.go.tmpl")},
 		{path: shared + "/" + shared + ".go", what: "the shared package: the state and the Logic interface", pkg: true, src: gen("shared.go.tmpl")},

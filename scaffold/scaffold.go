@@ -1,11 +1,28 @@
-// Package scaffold writes the skeleton of a hotrun project into a Go
-// module: an engine (the host program), a shared package (the state types
-// and the interface the logic implements), a logic plugin with one
-// sub-package, and a commented hotrun.toml.
+// Package scaffold writes what is missing of a hotrun project into a Go
+// module.
 //
-// It never overwrites: a file that exists is left alone, and so is every
-// package directory that already holds Go files, so running it in a
-// half-set-up project adds only what is missing. It asks nothing.
+// # An empty module
+//
+// A module with no main package and no interface a logic could implement
+// gets the skeleton: an engine (the host program), a shared package (the
+// state types and the interface the logic implements), a logic plugin with
+// one sub-package, and a commented hotrun.toml. A file that exists is left
+// alone, and so is every package directory that already holds Go files.
+//
+// # A module with code of its own
+//
+// Otherwise [Inspect] reads the module's packages (`go list`, then go/types
+// with the dependencies' export data) and finds the parts a project is made
+// of: the engine, a main package that imports the engine library; the
+// shared interface, the one the engine serves, or else the one a main
+// package exports a variable of; the logic, the one main package that
+// exports it; and the symbol it is exported as. [Write] then adds only the
+// glue: hotrun.toml with those names, and an engine wired to the interface
+// (and to the state its methods take) when there is none. When it can't
+// tell, [Project.Unsure] says why and Write writes nothing at all, go.mod
+// included: [Project.Todo] holds the lines a person should add.
+//
+// It never overwrites a file and asks nothing.
 //
 // The skeleton imports github.com/hotrun-dev/hotrun/runner/host, which is
 // not published as a module: when go.mod has no requirement on it, Write
@@ -67,8 +84,11 @@ type File struct {
 // Result is what Write did.
 type Result struct {
 	Module string // the module path
-	Shared string // the shared package's name (and directory)
-	Files  []File // every file of the skeleton, written or kept, in order
+	// Project is what Write found in a module that holds code already,
+	// and adopted; nil when the module was empty and got the skeleton.
+	Project *Project
+	Shared  string // the skeleton's shared package (and directory); "" when adopting
+	Files   []File // every file of the skeleton, written or kept, in order
 	// Require and Replace are the go.mod directives Write added; "" when
 	// it added none.
 	Require string
@@ -113,7 +133,18 @@ func Write(ctx context.Context, opts Options) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	res := &Result{Module: mod.Module.Path, Shared: SharedName(mod.Module.Path)}
+	res := &Result{Module: mod.Module.Path}
+	pkgs, err := load(ctx, opts.Go, dir)
+	if err != nil {
+		return nil, err
+	}
+	proj := &Project{Module: mod.Module.Path}
+	proj.find(pkgs)
+	if !proj.Empty {
+		res.Project = proj
+		return res, adopt(ctx, opts, dir, mod, proj, res)
+	}
+	res.Shared = SharedName(mod.Module.Path)
 
 	for _, f := range files(res.Module, res.Shared) {
 		file := File{Path: f.path, What: f.what}

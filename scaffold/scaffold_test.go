@@ -130,43 +130,100 @@ func TestWriteEmptyModule(t *testing.T) {
 	}
 }
 
-func TestWriteHalfSetUp(t *testing.T) {
-	engine := "package main\n\nfunc main() {}\n"
+// In a project with code of its own, Write adopts what it finds: it adds an
+// engine wired to the user's interface and state, and hotrun.toml, and no
+// second shared package; a second run finds everything and writes nothing.
+func TestWriteAdopt(t *testing.T) {
 	dir := module(t, map[string]string{
-		"go.mod":         "module example.com/chat\n\ngo 1.26\n\nrequire github.com/hotrun-dev/hotrun v0.0.0\n",
-		"engine/main.go": engine,
-		"logic/other.go": "package main\n",
+		"go.mod":        "module example.com/chat\n\ngo 1.26.7\n",
+		"room/room.go":  roomGo,
+		"logic/main.go": strings.Replace(logicGo, "var Logic room.Logic", "var Rules room.Logic", 1),
 	})
+	repo := checkout(t)
+	res, err := Write(context.Background(), Options{Dir: dir, Checkout: repo})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Project == nil || res.Project.Unsure != "" {
+		t.Fatalf("project %+v", res.Project)
+	}
+	if got, want := res.Wrote(), []string{"engine/main.go", "hotrun.toml"}; !slices.Equal(got, want) {
+		t.Errorf("wrote %q, want %q", got, want)
+	}
+	engine := read(t, dir, "engine/main.go")
+	for _, want := range []string{`"example.com/chat/room"`, "host.Config[room.Logic]", `Symbol: "Rules"`, "state := room.NewHall()", "State:"} {
+		if !strings.Contains(engine, want) {
+			t.Errorf("engine/main.go lacks %q:\n%s", want, engine)
+		}
+	}
+	conf := read(t, dir, "hotrun.toml")
+	for _, want := range []string{`engine = "./engine"`, `logic = "./logic"`, "exports Rules"} {
+		if !strings.Contains(conf, want) {
+			t.Errorf("hotrun.toml lacks %q:\n%s", want, conf)
+		}
+	}
+	if !strings.Contains(read(t, dir, "go.mod"), "replace github.com/hotrun-dev/hotrun => "+repo) {
+		t.Error("go.mod has no replace directive")
+	}
+
+	res, err = Write(context.Background(), Options{Dir: dir, Checkout: repo})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p := res.Project; p == nil || p.Unsure != "" || p.Engine == nil || !p.EngineHost || p.Symbol != "Rules" || len(res.Wrote()) != 0 || res.Require != "" {
+		t.Errorf("second run: project %+v, wrote %q, require %q", p, res.Wrote(), res.Require)
+	}
+
+	if testing.Short() {
+		return
+	}
+	for _, args := range [][]string{
+		{"vet", "./..."},
+		{"build", "-o", os.DevNull, "./engine"},
+		{"build", "-buildmode=plugin", "-o", filepath.Join(t.TempDir(), "logic.so"), "./logic"},
+	} {
+		cmd := exec.Command("go", args...)
+		cmd.Dir = dir
+		cmd.Env = append(os.Environ(), "CGO_ENABLED=1")
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Errorf("go %s: %v\n%s", strings.Join(args, " "), err, out)
+		}
+	}
+}
+
+// When it can't tell the parts apart, Write writes nothing, go.mod
+// included.
+func TestWriteUnsure(t *testing.T) {
+	files := map[string]string{
+		"go.mod":         "module example.com/chat\n\ngo 1.26.7\n",
+		"room/room.go":   roomGo,
+		"logic/main.go":  logicGo,
+		"logic2/main.go": logicGo,
+	}
+	dir := module(t, files)
 	res, err := Write(context.Background(), Options{Dir: dir, Checkout: checkout(t)})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got, want := res.Wrote(), []string{"chat/chat.go", "hotrun.toml"}; !slices.Equal(got, want) {
-		t.Errorf("wrote %q, want %q", got, want)
+	if res.Project == nil || res.Project.Unsure == "" {
+		t.Fatalf("project %+v: want unsure", res.Project)
 	}
-	kept := map[string]string{}
-	for _, f := range res.Files {
-		kept[f.Path] = f.Kept
+	if len(res.Wrote()) != 0 || res.Require != "" {
+		t.Errorf("wrote %q, require %q", res.Wrote(), res.Require)
 	}
-	for path, why := range map[string]string{
-		"engine/main.go":       "exists",
-		"logic/main.go":        "logic/ already holds Go files",
-		"logic/greet/greet.go": "not needed by the logic already there",
-	} {
-		if kept[path] != why {
-			t.Errorf("%s kept %q, want %q", path, kept[path], why)
+	var found []string
+	filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error {
+		if err == nil && !d.IsDir() {
+			rel, _ := filepath.Rel(dir, p)
+			found = append(found, filepath.ToSlash(rel))
+			if files[filepath.ToSlash(rel)] != read(t, dir, rel) {
+				t.Errorf("%s changed", rel)
+			}
 		}
-	}
-	if read(t, dir, "engine/main.go") != engine {
-		t.Error("engine/main.go was changed")
-	}
-	// go.mod requires hotrun already: it is the user's, left alone, with a
-	// hint that it says nowhere where hotrun is.
-	if res.Require != "" || res.Replace != "" || !res.NeedReplace {
-		t.Errorf("require %q replace %q needReplace %v", res.Require, res.Replace, res.NeedReplace)
-	}
-	if strings.Contains(read(t, dir, "go.mod"), "replace") {
-		t.Error("go.mod got a replace directive")
+		return nil
+	})
+	if len(found) != len(files) {
+		t.Errorf("files now %q", found)
 	}
 }
 

@@ -72,8 +72,9 @@
 //
 // With [Config.Poll], or when the system runs out of inotify watches, the
 // watcher walks the roots every [Config.PollInterval] (250 ms by default)
-// and compares each file's modification time, size and inode with the
-// previous walk; the files that differ go through the same content check.
+// and compares each file's modification time, size and inode (where the
+// system has one: not on Windows) with the previous walk; the files that
+// differ go through the same content check.
 // A burst then ends when one full poll interval plus the debounce period
 // passes without a difference, so a checkout that spans two walks is still
 // one Change. Polling works on Docker volumes and network mounts where

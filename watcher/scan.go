@@ -11,7 +11,6 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
-	"syscall"
 )
 
 // errIsDir is returned by hashFile for a path that is now a directory.
@@ -196,11 +195,7 @@ func (w *Watcher) primePoll(p string, fi fs.FileInfo) {
 
 // keyOf returns what polling compares of a file.
 func keyOf(fi fs.FileInfo) statKey {
-	k := statKey{mtime: fi.ModTime().UnixNano(), size: fi.Size()}
-	if st, ok := fi.Sys().(*syscall.Stat_t); ok {
-		k.ino = st.Ino
-	}
-	return k
+	return statKey{mtime: fi.ModTime().UnixNano(), size: fi.Size(), ino: inode(fi)}
 }
 
 // pollOnce walks every root and touches each file that appeared, vanished

@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 	"text/tabwriter"
 
 	"github.com/hotrun-dev/hotrun/scaffold"
@@ -23,13 +24,24 @@ func runInit(ctx context.Context, args []string, stdout, stderr io.Writer) error
   hotrun init
 
 Run in the root of a Go module (the directory that holds go.mod), it writes
-what is missing of a hotrun project: engine/main.go (the host), a shared
-package for the state and the Logic interface, logic/main.go (the plugin)
-with one sub-package, and a commented hotrun.toml. It never overwrites a
-file, leaves alone every package directory that already holds Go files, and
-adds github.com/hotrun-dev/hotrun to go.mod when it is not required yet
-(with a replace directive to $HOTRUN_SRC, or to the checkout this hotrun
-was built from).
+what is missing of a hotrun project.
+
+In a module with no main package and no interface yet, that is the whole
+skeleton: engine/main.go (the host), a shared package for the state and the
+Logic interface, logic/main.go (the plugin) with one sub-package, and a
+commented hotrun.toml.
+
+In a module with code of its own, it reads the packages and adopts what it
+finds: the engine (a main package that imports the engine library), the
+shared interface the logic implements, and the logic (a main package that
+exports a variable of it). It writes only what is missing: hotrun.toml with
+the names it found, and an engine wired to that interface when there is
+none. When it can't tell (two interfaces, two logics, no logic), it writes
+nothing, prints what it found and the lines to add, and exits 1.
+
+It never overwrites a file, and adds github.com/hotrun-dev/hotrun to go.mod
+when it is not required yet (with a replace directive to $HOTRUN_SRC, or to
+the checkout this hotrun was built from).
 `)
 	}
 	if err := fs.Parse(args); err != nil {
@@ -59,6 +71,9 @@ was built from).
 	if err != nil {
 		return fmt.Errorf("init: %w", err)
 	}
+	if res.Project != nil && res.Project.Unsure != "" {
+		return errors.New("init: wrote nothing: it could not tell the project's parts apart (see above)")
+	}
 	return nil
 }
 
@@ -78,10 +93,42 @@ func noModule(dir string) error {
 then run hotrun init again`, dir)
 }
 
-// report says what init wrote, what it left alone, and what to do next.
+// report says what init found, what it wrote, what it left alone, and
+// what to do next.
 func report(w io.Writer, dir string, res *scaffold.Result) {
 	fmt.Fprintf(w, "hotrun init: module %s in %s\n", res.Module, dir)
+	p := res.Project
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	part := func(verb string, pt *scaffold.Part) {
+		name := pt.Dir
+		if pt.Kind != "engine" && pt.Kind != "logic" || pt.Dir == "" {
+			name = pt.Name
+		}
+		where := pt.Note
+		if pt.Pos != "" {
+			where = pt.Pos + ": " + pt.Note
+		}
+		fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\n", verb, pt.Kind, name, where)
+	}
+	if p != nil {
+		for _, pt := range []*scaffold.Part{p.Engine, p.Shared, p.State, p.Logic} {
+			if pt != nil {
+				part("found", pt)
+			}
+		}
+		for i := range p.Seen {
+			part("seen", &p.Seen[i])
+		}
+		tw.Flush()
+		if p.Unsure != "" {
+			fmt.Fprintf(w, "\nhotrun init wrote nothing: %s\n", p.Unsure)
+			if len(p.Todo) > 0 {
+				fmt.Fprintln(w, "Add what applies, then run hotrun init again:")
+				todo(w, p.Todo)
+			}
+			return
+		}
+	}
 	for _, f := range res.Files {
 		if f.Kept == "" {
 			fmt.Fprintf(tw, "  wrote\t%s\t%s\n", f.Path, f.What)
@@ -105,5 +152,29 @@ func report(w io.Writer, dir string, res *scaffold.Result) {
 	if len(res.Wrote()) == 0 && res.Require == "" {
 		fmt.Fprintln(w, "Nothing to add: every part is there.")
 	}
-	fmt.Fprintf(w, "\nNext: run `hotrun` here, open http://127.0.0.1:8080/?name=you, then edit logic/greet/greet.go and ask again.\n")
+	if p == nil {
+		fmt.Fprintf(w, "\nNext: run `hotrun` here, open http://127.0.0.1:8080/?name=you, then edit logic/greet/greet.go and ask again.\n")
+		return
+	}
+	if len(p.Todo) > 0 {
+		fmt.Fprintln(w, "\nStill to do by hand:")
+		todo(w, p.Todo)
+	}
+	next := "\nNext: run `hotrun` here, then edit " + p.Logic.Dir + " and save: the running engine swaps the new version in."
+	if p.Engine != nil && !p.EngineHost {
+		next = "\nNext: make " + p.Engine.Dir + " an engine with the lines above, then run `hotrun` here and edit " + p.Logic.Dir + "."
+	}
+	for _, f := range res.Wrote() {
+		if strings.HasSuffix(f, "/main.go") {
+			next += "\nThe new " + f + " answers every request with the logic's type: call your logic there (see its comment)."
+		}
+	}
+	fmt.Fprintln(w, next)
+}
+
+// todo prints lines a person should add, indented.
+func todo(w io.Writer, lines []string) {
+	for _, l := range lines {
+		fmt.Fprintf(w, "  %s\n", l)
+	}
 }
