@@ -16,12 +16,17 @@ import (
 )
 
 // Controller is what the screen's keys ask of the rest of hotrun. Each call
-// returns at once: the work happens elsewhere and shows up later as events.
+// but Diff returns at once: the work happens elsewhere and shows up later as
+// events.
 type Controller interface {
-	Rebuild()  // r: build the logic now
-	Restart()  // R: restart the engine
-	Rollback() // b: switch to the previous loaded version
-	Forward()  // f: switch forward again
+	Rebuild()       // r: build the logic now
+	Restart()       // R: restart the engine
+	Rollback()      // b: switch to the previous loaded version
+	Forward()       // f: switch forward again
+	Activate(n int) // l in the version list: make loaded version n live
+	// Diff returns the unified diff of the logic tree from version from to
+	// version to. It may read files: the screen calls it off its loop.
+	Diff(from, to int) (string, error)
 }
 
 // Options configure the screen.
@@ -32,6 +37,9 @@ type Options struct {
 	Input    io.Reader           // nil: os.Stdin
 	Output   io.Writer           // nil: os.Stdout
 	LogLines int                 // request-log ring size; 0 means 5000
+	// Big is the presenter layout: the live version, the probes' answers
+	// and the last change's diff get the screen; the request log a line.
+	Big bool
 
 	// Now is the clock for "live 12s ago" and build times; nil means
 	// time.Now. Tests set it to get the same screen on every run.
