@@ -56,7 +56,7 @@ func newKeyMap() keyMap {
 		DiffMark: key.NewBinding(key.WithKeys("D"), key.WithHelp("D", "diff vs mark")),
 		Activate: key.NewBinding(key.WithKeys("l"), key.WithHelp("l", "make live")),
 		Back:     key.NewBinding(key.WithKeys("esc", "v"), key.WithHelp("esc", "back")),
-		NextFile: key.NewBinding(key.WithKeys("n"), key.WithHelp("n/N", "next/prev file")),
+		NextFile: key.NewBinding(key.WithKeys("n"), key.WithHelp("n/N", "file")),
 		PrevFile: key.NewBinding(key.WithKeys("N")),
 
 		Clear:  key.NewBinding(key.WithKeys("c"), key.WithHelp("c", "clear pane")),
@@ -106,7 +106,8 @@ type versionKeys struct{ k keyMap }
 
 func (v versionKeys) ShortHelp() []key.Binding {
 	k := v.k
-	return []key.Binding{k.Select, k.Mark, k.DiffMark, k.Activate, k.Rollback, k.Forward, k.Back, k.Quit}
+	// b and f work here too; the footer has no room for them at 80 columns.
+	return []key.Binding{k.Select, k.Mark, k.DiffMark, k.Activate, k.Back, k.Quit}
 }
 func (v versionKeys) FullHelp() [][]key.Binding { return [][]key.Binding{v.ShortHelp()} }
 
