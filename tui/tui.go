@@ -53,6 +53,7 @@ type Options struct {
 const (
 	batchInterval = 16 * time.Millisecond
 	maxBatch      = 4096
+	fps           = 60 // bubbletea's frames a second, at most; none while idle (pacer.go)
 )
 
 // Run shows the screen until the user quits (q / ctrl+c), ctx is done, or
@@ -83,15 +84,18 @@ func Run(ctx context.Context, opts Options) error {
 
 	m := NewModel(opts)
 	m.batches = batches
+	m.pacer = newPacer(fps)
 	// No WithContext: when ctx is done the batcher closes batches and the
 	// model quits the ordinary way, so the terminal is always restored.
-	popts := []tea.ProgramOption{tea.WithInput(in), tea.WithOutput(out)}
+	popts := []tea.ProgramOption{tea.WithInput(in), tea.WithOutput(out), tea.WithFPS(fps)}
 	if f, ok := out.(interface{ Fd() uintptr }); !ok || !term.IsTerminal(f.Fd()) {
 		// No terminal to ask for its size (a test, a pipe): draw 80×24
 		// rather than nothing.
 		popts = append(popts, tea.WithWindowSize(80, 24))
 	}
 	p := tea.NewProgram(m, popts...)
+	m.pacer.prog = p
+	defer m.pacer.close()
 	if _, err := p.Run(); err != nil && !errors.Is(err, tea.ErrInterrupted) {
 		return fmt.Errorf("tui: %w", err)
 	}

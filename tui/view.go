@@ -56,6 +56,7 @@ func (m *Model) layout() layout {
 
 // View draws the screen.
 func (m Model) View() tea.View {
+	m.pacer.frameDrawn()
 	v := tea.NewView(m.render())
 	v.AltScreen = true
 	v.MouseMode = tea.MouseModeCellMotion
