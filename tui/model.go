@@ -407,6 +407,18 @@ func (m *Model) focused(lay layout) (scroller, int) {
 // wheel scrolls the pane under the mouse pointer.
 func (m *Model) wheel(msg tea.MouseWheelMsg) {
 	const lines = 3
+	d := lines
+	if msg.Button == tea.MouseWheelUp {
+		d = -lines
+	}
+	switch m.view {
+	case viewDiff:
+		m.diff.top = max(0, min(m.diff.top+d, len(m.diff.lines)-max(1, m.bodyRows()-1)))
+		return
+	case viewVersions:
+		m.versions.move(d / lines)
+		return
+	}
 	lay := m.layout()
 	var p scroller = paneOf[reqLine]{&m.reqs, m.match()}
 	h := lay.reqBody

@@ -104,6 +104,14 @@ func (m *Model) setVersions(t time.Time, e event.Versions) {
 
 func (m *Model) setProbe(t time.Time, e event.Probe) {
 	e.Body, e.Previous, e.Error = clean(e.Body), clean(e.Previous), clean(e.Error)
+	// The pane shows the last answers; the timeline keeps the news: a
+	// probe that failed, or answered differently from the version before.
+	switch {
+	case e.Error != "":
+		m.addNote(t, noteWarn, fmt.Sprintf("probe %s on v%d: %s", e.Request, e.Version, e.Error))
+	case e.Previous != "":
+		m.addNote(t, noteInfo, fmt.Sprintf("probe %s on v%d: %d %s", e.Request, e.Version, e.Status, e.Body))
+	}
 	for i := range m.probes {
 		if m.probes[i].p.Request == e.Request {
 			m.probes[i] = probeRow{t, e}

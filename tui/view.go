@@ -24,6 +24,9 @@ type layout struct {
 	footer  int
 }
 
+// diskWarn is the size of .hotrun from which the header shows it.
+const diskWarn = 1 << 30
+
 // headerRows: two header lines and the build line.
 const headerRows = 3
 
@@ -172,6 +175,11 @@ func (m *Model) liveLine() string {
 	}
 	if down && e.reason != "" {
 		parts = append(parts, st.warn.Render(e.reason))
+	}
+	if d := m.versions.disk; d >= diskWarn {
+		// Shown once it is worth a thought: the supervisor removes what
+		// no engine and no rollback can reach.
+		parts = append(parts, st.warn.Render(".hotrun "+megabytes(d)))
 	}
 	if !l.savedAt.IsZero() {
 		parts = append(parts, st.label.Render("state saved "+l.savedAt.Format("15:04:05")))
@@ -342,8 +350,15 @@ func (m *Model) reqLines(out []string, w, h int) []string {
 		if showTime {
 			line = st.muted.Render(l.t.Format("15:04:05.000")) + " "
 		}
-		line += pad(r.Method, 7) + " " + pad(clean(path), pathW) + " " +
-			st.status(r.Status).Render(strconv.Itoa(r.Status)) + " " +
+		status := st.status(r.Status).Render(strconv.Itoa(r.Status))
+		if l.unit {
+			// A unit of work has no status code: it ended well or not.
+			status = st.good.Render(" ok")
+			if r.Status != 0 {
+				status = st.bad.Render("err")
+			}
+		}
+		line += pad(r.Method, 7) + " " + pad(clean(path), pathW) + " " + status + " " +
 			st.label.Render(padLeft(took(r.Duration), 8)) + " " +
 			st.muted.Render("v"+strconv.Itoa(r.Version))
 		out = append(out, line)
