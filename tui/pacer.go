@@ -83,9 +83,11 @@ func (p *pacer) frameDrawn() {
 func (p *pacer) stopIfIdle() {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if p.closed || !p.running || time.Since(p.last) < idleAfter {
+	if p.closed || time.Since(p.last) < idleAfter {
 		return // a newer frame re-armed the timer
 	}
+	// Stopped even when the pacer thinks it stopped already: bubbletea
+	// restarts its ticker by itself after a suspend.
 	p.ticker.Stop()
 	p.running = false
 }
