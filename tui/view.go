@@ -162,6 +162,10 @@ func (m *Model) liveLine() string {
 		parts = append(parts, st.muted.Render(fmt.Sprintf("v%d was live", l.version)))
 	default:
 		s := st.value.Render(fmt.Sprintf("v%d", l.version)) + " live since " + l.since.Format("15:04:05")
+		if m.big {
+			// The presenter layout's headline: what serves now.
+			s = st.good.Render("● ") + st.good.Bold(true).Render(fmt.Sprintf("v%d live", l.version)) + " since " + l.since.Format("15:04:05")
+		}
 		if l.switched {
 			s += st.warn.Render(" (switched)")
 		}
