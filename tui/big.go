@@ -26,7 +26,7 @@ func (m *Model) bigLines(out []string, w, h int) []string {
 		d := &m.lastDiff
 		name := "last change"
 		extra := ""
-		if d.to != 0 {
+		if d.to != 0 && d.from >= 1 {
 			extra = st.label.Render(fmt.Sprintf(" · diff v%d → v%d", d.from, d.to))
 		}
 		out = append(out, m.paneTitle(w, name, true, extra))
