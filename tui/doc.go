@@ -3,15 +3,28 @@
 // It owns the terminal while it runs: the header (project, engine state,
 // live version, versions loaded, engine memory, when the engine last saved
 // its state), the build panel with the compiler's diagnostics and the
-// offending source lines, the request log and the timeline of everything
-// else that happened. Its keys ask a [Controller]
-// to rebuild, restart, roll back or go forward; the answers come back later
-// as events, like everything else.
+// offending source lines, the probes' answers (what the live version says to
+// the project's probe requests, and what it said before), the request log
+// (requests and other units of work) and the timeline of everything else
+// that happened. The v key shows the supervisor's version list; from it, a
+// version's diff against the one before or a marked one, coloured like git
+// diff. Options.Big is a presenter layout that gives the probes and the last
+// change's diff the screen. Its keys ask a [Controller] to rebuild, restart,
+// roll back, go forward, make a version live or produce a diff; the answers
+// come back later as events, like everything else.
+//
+// # Idle costs nothing
+//
+// The screen changes only when a message changes it: times are shown as
+// times of day, only a running build's spinner ticks, and the pacer
+// (pacer.go) stops bubbletea's frame ticker while nothing is drawn.
 //
 // # What it never does
 //
 // It never starts builds, engines or loads on its own and never decides
 // anything about versions: it only draws the stream and forwards key presses.
+// It never counts versions: the version list is the supervisor's
+// [event.Versions], drawn as it came.
 // It never writes to stdout or stderr except through bubbletea, which owns the
 // screen; a stray log line would corrupt the display. It holds no
 // package-level mutable state.

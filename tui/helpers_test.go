@@ -13,7 +13,7 @@ import (
 )
 
 // t0 is when every scripted session starts; the clock of the model under
-// test stands at t0+60s, so "ago" and elapsed times never depend on the run.
+// test stands at t0+60s, so elapsed times never depend on the run.
 var t0 = time.Date(2026, 11, 28, 10, 0, 0, 0, time.UTC)
 
 func fixedNow() time.Time { return t0.Add(60 * time.Second) }
@@ -25,17 +25,27 @@ func at(sec float64, e event.Event) event.Record {
 
 func ms(f float64) event.Duration { return event.Duration(f * float64(time.Millisecond)) }
 
-// fakeControl records which keys reached the controller.
+// fakeControl records which keys reached the controller. Its Diff
+// answers from diffs, keyed "1-2".
 type fakeControl struct {
 	mu    sync.Mutex // guards calls: the model calls from bubbletea's goroutine
 	calls []string
+	diffs map[string]string
 }
 
-func (c *fakeControl) add(s string) { c.mu.Lock(); c.calls = append(c.calls, s); c.mu.Unlock() }
-func (c *fakeControl) Rebuild()     { c.add("rebuild") }
-func (c *fakeControl) Restart()     { c.add("restart") }
-func (c *fakeControl) Rollback()    { c.add("rollback") }
-func (c *fakeControl) Forward()     { c.add("forward") }
+func (c *fakeControl) add(s string)   { c.mu.Lock(); c.calls = append(c.calls, s); c.mu.Unlock() }
+func (c *fakeControl) Rebuild()       { c.add("rebuild") }
+func (c *fakeControl) Restart()       { c.add("restart") }
+func (c *fakeControl) Rollback()      { c.add("rollback") }
+func (c *fakeControl) Forward()       { c.add("forward") }
+func (c *fakeControl) Activate(n int) { c.add(fmt.Sprintf("activate %d", n)) }
+func (c *fakeControl) Diff(from, to int) (string, error) {
+	c.add(fmt.Sprintf("diff %d %d", from, to))
+	if d, ok := c.diffs[fmt.Sprintf("%d-%d", from, to)]; ok {
+		return d, nil
+	}
+	return "", fmt.Errorf("runner: diff v%d v%d: no such version", from, to)
+}
 func (c *fakeControl) String() string {
 	c.mu.Lock()
 	defer c.mu.Unlock()

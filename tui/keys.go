@@ -10,6 +10,17 @@ type keyMap struct {
 	Restart  key.Binding
 	Rollback key.Binding
 	Forward  key.Binding
+	Versions key.Binding
+	Diff     key.Binding
+
+	// In the version list.
+	Select   key.Binding // enter: diff against the version before
+	Mark     key.Binding
+	DiffMark key.Binding
+	Activate key.Binding
+	Back     key.Binding
+	NextFile key.Binding // in a diff
+	PrevFile key.Binding
 
 	Clear  key.Binding
 	Pause  key.Binding
@@ -37,6 +48,16 @@ func newKeyMap() keyMap {
 		Restart:  key.NewBinding(key.WithKeys("R"), key.WithHelp("R", "restart")),
 		Rollback: key.NewBinding(key.WithKeys("b"), key.WithHelp("b", "roll back")),
 		Forward:  key.NewBinding(key.WithKeys("f"), key.WithHelp("f", "forward")),
+		Versions: key.NewBinding(key.WithKeys("v"), key.WithHelp("v", "versions")),
+		Diff:     key.NewBinding(key.WithKeys("d"), key.WithHelp("d", "diff")),
+
+		Select:   key.NewBinding(key.WithKeys("enter", "d"), key.WithHelp("enter", "diff")),
+		Mark:     key.NewBinding(key.WithKeys("m"), key.WithHelp("m", "mark")),
+		DiffMark: key.NewBinding(key.WithKeys("D"), key.WithHelp("D", "diff vs mark")),
+		Activate: key.NewBinding(key.WithKeys("l"), key.WithHelp("l", "make live")),
+		Back:     key.NewBinding(key.WithKeys("esc", "v"), key.WithHelp("esc", "back")),
+		NextFile: key.NewBinding(key.WithKeys("n"), key.WithHelp("n/N", "file")),
+		PrevFile: key.NewBinding(key.WithKeys("N")),
 
 		Clear:  key.NewBinding(key.WithKeys("c"), key.WithHelp("c", "clear pane")),
 		Pause:  key.NewBinding(key.WithKeys("p"), key.WithHelp("p", "pause pane")),
@@ -60,13 +81,14 @@ func newKeyMap() keyMap {
 
 // ShortHelp is the footer: the keys a user needs most, in one line.
 func (k keyMap) ShortHelp() []key.Binding {
-	return []key.Binding{k.Rebuild, k.Restart, k.Rollback, k.Forward, k.Filter, k.Help, k.Quit}
+	// It fits 80 columns: R and / are under ?.
+	return []key.Binding{k.Versions, k.Diff, k.Rebuild, k.Rollback, k.Forward, k.Help, k.Quit}
 }
 
 // FullHelp is shown with ?: every key, grouped by what it acts on.
 func (k keyMap) FullHelp() [][]key.Binding {
 	return [][]key.Binding{
-		{k.Rebuild, k.Restart, k.Rollback, k.Forward},
+		{k.Versions, k.Diff, k.Rebuild, k.Restart, k.Rollback, k.Forward},
 		{k.Clear, k.Pause, k.Filter, k.Focus},
 		{k.Up, k.Down, k.PageUp, k.PageDown, k.Home, k.End},
 		{k.Help, k.Quit},
@@ -78,3 +100,22 @@ type filterKeys struct{ k keyMap }
 
 func (f filterKeys) ShortHelp() []key.Binding  { return []key.Binding{f.k.Accept, f.k.Cancel} }
 func (f filterKeys) FullHelp() [][]key.Binding { return [][]key.Binding{f.ShortHelp()} }
+
+// versionKeys is the help shown under the version list.
+type versionKeys struct{ k keyMap }
+
+func (v versionKeys) ShortHelp() []key.Binding {
+	k := v.k
+	// b and f work here too; the footer has no room for them at 80 columns.
+	return []key.Binding{k.Select, k.Mark, k.DiffMark, k.Activate, k.Back, k.Quit}
+}
+func (v versionKeys) FullHelp() [][]key.Binding { return [][]key.Binding{v.ShortHelp()} }
+
+// diffKeys is the help shown under a diff.
+type diffKeys struct{ k keyMap }
+
+func (d diffKeys) ShortHelp() []key.Binding {
+	k := d.k
+	return []key.Binding{k.Down, k.Up, k.PageDown, k.NextFile, k.Back, k.Quit}
+}
+func (d diffKeys) FullHelp() [][]key.Binding { return [][]key.Binding{d.ShortHelp()} }

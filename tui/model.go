@@ -26,9 +26,10 @@ type RecordsMsg []event.Record
 // context is done: time to quit.
 type streamClosedMsg struct{}
 
-// tickMsg redraws what depends on the clock: "live 12s ago", the build's
-// elapsed time and its spinner. gen tells the current tick loop from one
-// superseded when a build started (which needs faster ticks at once).
+// tickMsg redraws what depends on the clock while a build runs: its elapsed
+// time and its spinner. Nothing else on the screen depends on the clock
+// (times are shown as times of day), so an idle screen never wakes (#14).
+// gen tells the current tick loop from a superseded one.
 type tickMsg struct{ gen int }
 
 // Panes that can take the focus.
@@ -77,6 +78,9 @@ type Model struct {
 	// batches is where Run's batcher delivers records; nil when the model is
 	// driven by a test, which sends RecordsMsg itself.
 	batches <-chan []event.Record
+	// pacer stops bubbletea's frame ticker while nothing is drawn; nil when
+	// the model is driven by a test.
+	pacer *pacer
 
 	keys   keyMap
 	help   help.Model
@@ -114,6 +118,15 @@ type Model struct {
 		failedV int          // the version the diagnostics belong to
 	}
 
+	versions versionList // the supervisor's list, as last published
+	probes   []probeRow  // the last answer of each probe, in the order first seen
+	// view is what fills the screen below the build line: the panes, the
+	// version list or a diff.
+	view     int
+	diff     diffView // the diff view's diff
+	lastDiff diffView // the last change's diff, for the presenter layout
+	big      bool
+
 	reqs      pane[reqLine]
 	timeline  pane[note]
 	focus     int
@@ -124,10 +137,12 @@ type Model struct {
 	tickGen   int // generation of the running tick loop
 }
 
-// reqLine is one request in the log.
+// reqLine is one request in the log, or one unit of work that is not a
+// request (unit set; r.Path holds its name, r.Status 0 or 500 for an error).
 type reqLine struct {
-	t time.Time
-	r event.Request
+	t    time.Time
+	r    event.Request
+	unit bool
 }
 
 // diagnostic is a compiler message with the source line it points at, read
@@ -184,6 +199,7 @@ func NewModel(opts Options) Model {
 		reqs:     newPane[reqLine](size),
 		timeline: newPane[note](timelineLines),
 		filter:   ti,
+		big:      opts.Big,
 	}
 }
 
@@ -210,32 +226,39 @@ func (m Model) waitRecords() tea.Cmd {
 	}
 }
 
-// tick redraws the clock-driven parts: often while a build spins, once a
-// second otherwise.
+// tick redraws the build's spinner and elapsed time while a build runs;
+// otherwise there is nothing to tick for.
 func (m Model) tick() tea.Cmd {
-	d := time.Second
-	if m.build.phase == buildRunning {
-		d = buildSpinner().FPS
+	if m.build.phase != buildRunning {
+		return nil
 	}
 	gen := m.tickGen
-	return tea.Tick(d, func(time.Time) tea.Msg { return tickMsg{gen} })
+	return tea.Tick(buildSpinner().FPS, func(time.Time) tea.Msg { return tickMsg{gen} })
 }
 
 // Update applies one message.
 func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	switch msg := msg.(type) {
 	case RecordsMsg:
-		was := m.build.phase
+		was, live := m.build.phase, m.live.version
 		for _, r := range msg {
 			m.apply(r)
 		}
+		cmds := []tea.Cmd{m.waitRecords()}
 		if was != buildRunning && m.build.phase == buildRunning {
-			// Start a fast tick loop for the spinner now, rather than at
-			// the end of the current second; the old loop ends.
+			// Start the spinner's tick loop; any old one ends.
 			m.tickGen++
-			return m, tea.Batch(m.waitRecords(), m.tick())
+			cmds = append(cmds, m.tick())
 		}
-		return m, m.waitRecords()
+		if m.big && m.live.version != live && m.live.version != 0 {
+			// The presenter layout shows what the new live version
+			// changed.
+			cmds = append(cmds, m.fetchDiff(&m.lastDiff, m.before(m.live.version), m.live.version))
+		}
+		return m, tea.Batch(cmds...)
+	case diffMsg:
+		m.gotDiff(msg)
+		return m, nil
 	case streamClosedMsg:
 		return m, tea.Quit
 	case tickMsg:
@@ -296,9 +319,23 @@ func (m Model) key(msg tea.KeyPressMsg) (tea.Model, tea.Cmd) {
 		return m, nil
 	}
 
+	switch m.view {
+	case viewVersions:
+		return m.versionsKey(msg)
+	case viewDiff:
+		return m.diffKey(msg)
+	}
 	lay := m.layout()
 	p, h := m.focused(lay)
 	switch {
+	case key.Matches(msg, k.Versions):
+		m.openVersions()
+	case key.Matches(msg, k.Diff):
+		if m.live.version == 0 {
+			m.addNote(m.now(), noteMuted, "no version live yet: nothing to diff")
+			break
+		}
+		return m, m.showDiff(m.before(m.live.version), m.live.version)
 	case key.Matches(msg, k.Quit):
 		return m, tea.Quit
 	case key.Matches(msg, k.Help):
@@ -370,6 +407,18 @@ func (m *Model) focused(lay layout) (scroller, int) {
 // wheel scrolls the pane under the mouse pointer.
 func (m *Model) wheel(msg tea.MouseWheelMsg) {
 	const lines = 3
+	d := lines
+	if msg.Button == tea.MouseWheelUp {
+		d = -lines
+	}
+	switch m.view {
+	case viewDiff:
+		m.diff.top = max(0, min(m.diff.top+d, len(m.diff.lines)-max(1, m.bodyRows()-1)))
+		return
+	case viewVersions:
+		m.versions.move(d / lines)
+		return
+	}
 	lay := m.layout()
 	var p scroller = paneOf[reqLine]{&m.reqs, m.match()}
 	h := lay.reqBody
@@ -450,6 +499,13 @@ func (m *Model) apply(r event.Record) {
 	switch e := r.Event.(type) {
 	case event.Request:
 		m.reqs.lines.push(reqLine{t: t, r: e})
+	case event.Unit:
+		l := reqLine{t: t, unit: true, r: event.Request{Method: "unit", Path: e.Unit, Duration: e.Duration, Version: e.Version}}
+		if e.Error != "" {
+			l.r.Status = 500
+			l.r.Path += ": " + firstLine(e.Error)
+		}
+		m.reqs.lines.push(l)
 	case event.Memory:
 		m.live.rss, m.live.loaded, m.live.haveRSS = e.RSSBytes, e.VersionsLoaded, true
 	case event.Change:
@@ -457,7 +513,7 @@ func (m *Model) apply(r event.Record) {
 		if e.Kind == event.KindHost {
 			kind = " (engine: restart needed)"
 		}
-		m.addNote(t, noteInfo, "change: "+event.Summarize(e.Files, 3)+kind)
+		m.addNote(t, noteInfo, "change: "+summarizeChange(e, 3)+kind)
 	case event.Ignored:
 		m.addNote(t, noteMuted, fmt.Sprintf("ignored %s: %s", e.Path, e.Reason))
 	case event.BuildStart:
@@ -544,6 +600,17 @@ func (m *Model) apply(r event.Record) {
 		if e.Kept != "" {
 			m.addNote(t, noteMuted, "  snapshot kept at "+relPath(e.Kept))
 		}
+	case event.Versions:
+		m.setVersions(t, e)
+	case event.Probe:
+		m.setProbe(t, e)
+	case event.Diff:
+		// Asked for on the stream (headless "d"): keep it as the last diff.
+		m.lastDiff = diffView{from: e.From, to: e.To, lines: splitDiff(e.Text)}
+	case event.Blame:
+		m.addNote(t, noteBad, fmt.Sprintf("v%d blamed: %s", e.Version, e.Reason))
+	case event.EngineHung:
+		m.addNote(t, noteWarn, fmt.Sprintf("engine pid %d not answering for %s", e.PID, e.Since))
 	case event.Panic:
 		m.addNote(t, noteBad, fmt.Sprintf("panic in v%d recovered at %s: %s", e.Version, e.Where, e.Value))
 	case event.Log:

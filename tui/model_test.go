@@ -29,7 +29,7 @@ func TestModel(t *testing.T) {
 			name: "running session",
 			msgs: []tea.Msg{RecordsMsg(session())},
 			want: []string{
-				"example.com/app", "engine running · pid 4242", "v2 live 18s ago",
+				"example.com/app", "engine running · pid 4242", "v2 live since 10:00:41",
 				"2 versions loaded", "48.0 MB RSS", "✓ v2 built in 1.24s", "requests · 12",
 				"/api/orders?page=2#11", "500", "panic in v2 recovered at logic.Handler",
 			},
@@ -40,7 +40,7 @@ func TestModel(t *testing.T) {
 				at(0, event.EngineStart{PID: 7}),
 				at(1, event.LoadOK{Version: 1}), at(2, event.LoadOK{Version: 2}), at(3, event.LoadOK{Version: 3}),
 			}},
-			want: []string{"v3 live 57s ago", "3 versions loaded"},
+			want: []string{"v3 live since 10:00:03", "3 versions loaded"},
 		},
 		{
 			name: "engine exit",
@@ -88,7 +88,7 @@ func TestModel(t *testing.T) {
 			}},
 			calls: "restart",
 			want: []string{
-				"engine running · pid 4343", "v2 live 9s ago · 1 version loaded", "state saved 9s ago",
+				"engine running · pid 4343", "v2 live since 10:00:50 · 1 version loaded", "state saved 10:00:50",
 				"engine restart requested", "! engine restarting (pid 4242): restart asked for",
 				"engine pid 4242 exited (code 0)\n", "• engine started, pid 4343", "✓ state restored (49 bytes)",
 				"✓ v2 live (loaded in 4.4ms)",
@@ -116,8 +116,8 @@ func TestModel(t *testing.T) {
 		{
 			name:    "state saved: a note in the header, not in the timeline",
 			msgs:    []tea.Msg{RecordsMsg{at(0, event.EngineStart{PID: 7}), at(1, event.LoadOK{Version: 1}), at(48, event.StateSaved{Bytes: 41}), at(53, event.StateSaved{Bytes: 49})}},
-			want:    []string{"v1 live 59s ago · 1 version loaded · state saved 7s ago"},
-			notWant: []string{"saved (", "49 bytes", "state saved 12s ago"},
+			want:    []string{"v1 live since 10:00:01 · 1 version loaded · state saved 10:00:53"},
+			notWant: []string{"saved (", "49 bytes", "state saved 10:00:48"},
 		},
 		{
 			name: "state not restored: a warning and the kept file",
@@ -201,7 +201,7 @@ func TestModel(t *testing.T) {
 			name: "rollback and forward",
 			msgs: []tea.Msg{RecordsMsg{at(1, event.LoadOK{Version: 1}), at(2, event.LoadOK{Version: 2}),
 				at(30, event.Rollback{From: 2, To: 1}), at(40, event.Rollback{From: 1, To: 2})}},
-			want: []string{"rolled back v2 → v1", "switched forward v1 → v2", "v2 live 20s ago (switched)"},
+			want: []string{"rolled back v2 → v1", "switched forward v1 → v2", "v2 live since 10:00:40 (switched)"},
 		},
 		{
 			name: "engine output and hotrun warnings in the timeline",

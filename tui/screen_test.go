@@ -50,7 +50,12 @@ func TestScreen(t *testing.T) {
 // returns the text of the emulated screen, one line per row.
 func screen(t *testing.T, m Model, msgs ...tea.Msg) string {
 	t.Helper()
-	const w, h = 80, 24
+	return screenSize(t, m, 80, 24, msgs...)
+}
+
+// screenSize is screen on a w×h terminal.
+func screenSize(t *testing.T, m Model, w, h int, msgs ...tea.Msg) string {
+	t.Helper()
 	tm := teatest.NewTestModel(t, m,
 		teatest.WithInitialTermSize(w, h),
 		// What NO_COLOR gives: the goldens hold text, and a fixed profile

@@ -33,9 +33,15 @@ type styles struct {
 	status4xx lipgloss.Style
 	status5xx lipgloss.Style
 
+	diffFile lipgloss.Style // "diff --git a/… b/…": where a file's part starts
+	diffMeta lipgloss.Style // ---, +++ and index lines
+
 	spinner lipgloss.Style
 	help    help.Styles
 }
+
+// lipglossStyle is lipgloss.Style, for files that need no other lipgloss name.
+type lipglossStyle = lipgloss.Style
 
 func newStyles(isDark bool) styles {
 	ld := lipgloss.LightDark(isDark)
@@ -74,6 +80,9 @@ func newStyles(isDark bool) styles {
 		status3xx: s().Foreground(cyan),
 		status4xx: s().Foreground(yellow),
 		status5xx: s().Bold(true).Foreground(red),
+
+		diffFile: s().Bold(true).Foreground(fg).Background(faint),
+		diffMeta: s().Bold(true).Foreground(fg),
 
 		spinner: s().Foreground(purple),
 		help:    help.DefaultStyles(isDark),

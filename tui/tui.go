@@ -16,12 +16,17 @@ import (
 )
 
 // Controller is what the screen's keys ask of the rest of hotrun. Each call
-// returns at once: the work happens elsewhere and shows up later as events.
+// but Diff returns at once: the work happens elsewhere and shows up later as
+// events.
 type Controller interface {
-	Rebuild()  // r: build the logic now
-	Restart()  // R: restart the engine
-	Rollback() // b: switch to the previous loaded version
-	Forward()  // f: switch forward again
+	Rebuild()       // r: build the logic now
+	Restart()       // R: restart the engine
+	Rollback()      // b: switch to the previous loaded version
+	Forward()       // f: switch forward again
+	Activate(n int) // l in the version list: make loaded version n live
+	// Diff returns the unified diff of the logic tree from version from to
+	// version to. It may read files: the screen calls it off its loop.
+	Diff(from, to int) (string, error)
 }
 
 // Options configure the screen.
@@ -32,6 +37,9 @@ type Options struct {
 	Input    io.Reader           // nil: os.Stdin
 	Output   io.Writer           // nil: os.Stdout
 	LogLines int                 // request-log ring size; 0 means 5000
+	// Big is the presenter layout: the live version, the probes' answers
+	// and the last change's diff get the screen; the request log a line.
+	Big bool
 
 	// Now is the clock for "live 12s ago" and build times; nil means
 	// time.Now. Tests set it to get the same screen on every run.
@@ -45,6 +53,7 @@ type Options struct {
 const (
 	batchInterval = 16 * time.Millisecond
 	maxBatch      = 4096
+	fps           = 60 // bubbletea's frames a second, at most; none while idle (pacer.go)
 )
 
 // Run shows the screen until the user quits (q / ctrl+c), ctx is done, or
@@ -75,15 +84,18 @@ func Run(ctx context.Context, opts Options) error {
 
 	m := NewModel(opts)
 	m.batches = batches
+	m.pacer = newPacer(fps)
 	// No WithContext: when ctx is done the batcher closes batches and the
 	// model quits the ordinary way, so the terminal is always restored.
-	popts := []tea.ProgramOption{tea.WithInput(in), tea.WithOutput(out)}
+	popts := []tea.ProgramOption{tea.WithInput(in), tea.WithOutput(out), tea.WithFPS(fps)}
 	if f, ok := out.(interface{ Fd() uintptr }); !ok || !term.IsTerminal(f.Fd()) {
 		// No terminal to ask for its size (a test, a pipe): draw 80×24
 		// rather than nothing.
 		popts = append(popts, tea.WithWindowSize(80, 24))
 	}
 	p := tea.NewProgram(m, popts...)
+	m.pacer.prog = p
+	defer m.pacer.close()
 	if _, err := p.Run(); err != nil && !errors.Is(err, tea.ErrInterrupted) {
 		return fmt.Errorf("tui: %w", err)
 	}

@@ -16,6 +16,7 @@ import (
 // and the mouse wheel uses it to find the pane under the pointer.
 type layout struct {
 	diag    int // rows for the diagnostics under the build line
+	probes  int // rows for the probes' answers (under their title); 0: no pane
 	reqTop  int // row of the request log's title
 	reqBody int
 	tlTop   int // row of the timeline's title
@@ -23,15 +24,15 @@ type layout struct {
 	footer  int
 }
 
+// diskWarn is the size of .hotrun from which the header shows it.
+const diskWarn = 1 << 30
+
 // headerRows: two header lines and the build line.
 const headerRows = 3
 
 func (m *Model) layout() layout {
 	var l layout
-	l.footer = 1
-	if m.showHelp && !m.filtering {
-		l.footer = strings.Count(m.footer(), "\n") + 1
-	}
+	l.footer = strings.Count(m.footer(), "\n") + 1
 	rest := max(0, m.height-headerRows-l.footer)
 	if n := m.diagRows(); n > 0 {
 		// Diagnostics get up to half of what is left, but the panes keep
@@ -39,16 +40,26 @@ func (m *Model) layout() layout {
 		l.diag = min(n, max(1, (rest-4)/2))
 	}
 	rest = max(0, rest-l.diag)
+	if n := m.probeRows(); n > 0 && rest >= 8 {
+		// The probes' answers: what the live version says, worth a
+		// quarter of the room at most.
+		l.probes = min(n, max(1, rest/4))
+		rest -= 1 + l.probes
+	}
 	bodies := max(0, rest-2)
 	l.tlBody = max(min(bodies, 1), bodies/3)
 	l.reqBody = bodies - l.tlBody
 	l.reqTop = headerRows + l.diag
+	if l.probes > 0 {
+		l.reqTop += 1 + l.probes
+	}
 	l.tlTop = l.reqTop + 1 + l.reqBody
 	return l
 }
 
 // View draws the screen.
 func (m Model) View() tea.View {
+	m.pacer.frameDrawn()
 	v := tea.NewView(m.render())
 	v.AltScreen = true
 	v.MouseMode = tea.MouseModeCellMotion
@@ -70,10 +81,24 @@ func (m *Model) render() string {
 	lines := make([]string, 0, h+8)
 	lines = append(lines, m.headerLine(w), m.liveLine(), m.buildLine())
 	lines = append(lines, m.diagLines(lay.diag)...)
-	lines = append(lines, m.reqTitle(w))
-	lines = m.reqLines(lines, w, lay.reqBody)
-	lines = append(lines, m.paneTitle(w, "timeline", m.focus == focusTimeline, m.timelineExtra()))
-	lines = m.noteLines(lines, lay.tlBody)
+	body := max(0, h-len(lines)-lay.footer)
+	switch {
+	case m.view == viewVersions:
+		lines = m.versionLines(lines, w, body)
+	case m.view == viewDiff:
+		lines = m.diffLines(lines, &m.diff, w, body, true)
+	case m.big:
+		lines = m.bigLines(lines, w, body)
+	default:
+		if lay.probes > 0 {
+			lines = append(lines, m.paneTitle(w, "probes", false, ""))
+			lines = fill(m.probeLines(lines, w, lay.probes), lay.probes-min(lay.probes, m.probeRows()))
+		}
+		lines = append(lines, m.reqTitle(w))
+		lines = m.reqLines(lines, w, lay.reqBody)
+		lines = append(lines, m.paneTitle(w, "timeline", m.focus == focusTimeline, m.timelineExtra()))
+		lines = m.noteLines(lines, lay.tlBody)
+	}
 	lines = append(lines, strings.Split(m.footer(), "\n")...)
 
 	if len(lines) > h {
@@ -136,7 +161,11 @@ func (m *Model) liveLine() string {
 	case down:
 		parts = append(parts, st.muted.Render(fmt.Sprintf("v%d was live", l.version)))
 	default:
-		s := st.value.Render(fmt.Sprintf("v%d", l.version)) + " live " + ago(m.now().Sub(l.since))
+		s := st.value.Render(fmt.Sprintf("v%d", l.version)) + " live since " + l.since.Format("15:04:05")
+		if m.big {
+			// The presenter layout's headline: what serves now.
+			s = st.good.Render("● ") + st.good.Bold(true).Render(fmt.Sprintf("v%d live", l.version)) + " since " + l.since.Format("15:04:05")
+		}
 		if l.switched {
 			s += st.warn.Render(" (switched)")
 		}
@@ -151,8 +180,13 @@ func (m *Model) liveLine() string {
 	if down && e.reason != "" {
 		parts = append(parts, st.warn.Render(e.reason))
 	}
+	if d := m.versions.disk; d >= diskWarn {
+		// Shown once it is worth a thought: the supervisor removes what
+		// no engine and no rollback can reach.
+		parts = append(parts, st.warn.Render(".hotrun "+megabytes(d)))
+	}
 	if !l.savedAt.IsZero() {
-		parts = append(parts, st.label.Render("state saved "+ago(m.now().Sub(l.savedAt))))
+		parts = append(parts, st.label.Render("state saved "+l.savedAt.Format("15:04:05")))
 	}
 	return " " + strings.Join(parts, st.label.Render(" · "))
 }
@@ -320,8 +354,15 @@ func (m *Model) reqLines(out []string, w, h int) []string {
 		if showTime {
 			line = st.muted.Render(l.t.Format("15:04:05.000")) + " "
 		}
-		line += pad(r.Method, 7) + " " + pad(clean(path), pathW) + " " +
-			st.status(r.Status).Render(strconv.Itoa(r.Status)) + " " +
+		status := st.status(r.Status).Render(strconv.Itoa(r.Status))
+		if l.unit {
+			// A unit of work has no status code: it ended well or not.
+			status = st.good.Render(" ok")
+			if r.Status != 0 {
+				status = st.bad.Render("err")
+			}
+		}
+		line += pad(r.Method, 7) + " " + pad(clean(path), pathW) + " " + status + " " +
 			st.label.Render(padLeft(took(r.Duration), 8)) + " " +
 			st.muted.Render("v"+strconv.Itoa(r.Version))
 		out = append(out, line)
@@ -367,6 +408,10 @@ func (m *Model) noteLines(out []string, h int) []string {
 
 func (m *Model) footer() string {
 	switch {
+	case m.view == viewVersions:
+		return " " + m.help.ShortHelpView(versionKeys{m.keys}.ShortHelp())
+	case m.view == viewDiff:
+		return " " + m.help.ShortHelpView(diffKeys{m.keys}.ShortHelp())
 	case m.filtering:
 		return " " + m.help.ShortHelpView(filterKeys{m.keys}.ShortHelp())
 	case m.showHelp:
@@ -383,19 +428,6 @@ func took(d event.Duration) string {
 		return "<0.1ms"
 	}
 	return d.String()
-}
-
-// ago says how long ago something happened, as people round it.
-func ago(d time.Duration) string {
-	switch {
-	case d < time.Second:
-		return "just now"
-	case d < time.Minute:
-		return fmt.Sprintf("%ds ago", int(d/time.Second))
-	case d < time.Hour:
-		return fmt.Sprintf("%dm%02ds ago", int(d/time.Minute), int(d%time.Minute/time.Second))
-	}
-	return fmt.Sprintf("%dh%02dm ago", int(d/time.Hour), int(d%time.Hour/time.Minute))
 }
 
 func pad(s string, n int) string {

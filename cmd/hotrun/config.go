@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/BurntSushi/toml"
+
+	"github.com/hotrun-dev/hotrun/probe"
 )
 
 // config is everything hotrun.toml and the flags can set. A flag given on
@@ -32,6 +34,9 @@ type config struct {
 	MaxRSSMB      int64    `toml:"max_rss_mb"`     // recycle the engine past this much memory
 	SnapshotEvery duration `toml:"snapshot_every"` // how often the engine saves its state
 	Mode          string   `toml:"mode"`           // "hotswap" or "restart"; "" picks
+	Fresh         bool     `toml:"fresh"`          // start with empty state, not the last session's
+	Probe         []string `toml:"probe"`          // requests sent to the engine after each swap ("GET /hello")
+	Big           bool     `toml:"big"`            // the TUI's presenter layout
 	configPath    string
 }
 
@@ -68,6 +73,15 @@ func parseConfig(args []string, stderr io.Writer) (*config, error) {
 	fs.Int64Var(&f.MaxRSSMB, "max-rss", 0, "restart the engine, state kept, once its memory passes `MB` (0: never)")
 	fs.DurationVar(&f.SnapshotEvery.Duration, "snapshot-every", 5*time.Second, "how often the engine saves its state for crash recovery")
 	fs.StringVar(&f.Mode, "mode", "", "the reload `mode`: hotswap (plugins swapped into the running engine) or restart (rebuild and restart, state kept; where plugins can't go); default: hotswap where Go plugins work")
+	fs.BoolVar(&f.Fresh, "fresh", false, "start with empty state instead of restoring the last session's")
+	fs.BoolVar(&f.Big, "big", false, "presenter layout: the live version, the probes' answers and the last diff fill the screen")
+	fs.Func("probe", "a `request` sent to the engine after each swap and engine start, e.g. \"GET /hello?name=test\" (repeatable; replaces the file's list)", func(s string) error {
+		if _, err := probe.Parse(s); err != nil {
+			return err
+		}
+		f.Probe = append(f.Probe, s)
+		return nil
+	})
 	var buildFlags, include, exclude string
 	fs.StringVar(&buildFlags, "buildflags", "", "go build `flags` for the engine and every plugin (space-separated)")
 	fs.StringVar(&include, "include", "", "comma-separated `globs` of extra files that count as changes")
@@ -114,6 +128,9 @@ func parseConfig(args []string, stderr io.Writer) (*config, error) {
 		"max-rss":        func() { cfg.MaxRSSMB = f.MaxRSSMB },
 		"snapshot-every": func() { cfg.SnapshotEvery = f.SnapshotEvery },
 		"mode":           func() { cfg.Mode = f.Mode },
+		"fresh":          func() { cfg.Fresh = f.Fresh },
+		"big":            func() { cfg.Big = f.Big },
+		"probe":          func() { cfg.Probe = f.Probe },
 	}
 	for name, fn := range apply {
 		if set[name] {
@@ -130,6 +147,11 @@ func parseConfig(args []string, stderr io.Writer) (*config, error) {
 	case "", "hotswap", "restart":
 	default:
 		return nil, fmt.Errorf("%w: mode %q: want hotswap or restart", errUsage, cfg.Mode)
+	}
+	for _, p := range cfg.Probe {
+		if _, err := probe.Parse(p); err != nil {
+			return nil, fmt.Errorf("%w: %v", errUsage, err)
+		}
 	}
 	return &cfg, nil
 }
@@ -162,9 +184,9 @@ flags, see docs/config.md), then from the flags.
 		flags []string
 	}{
 		{"Project", []string{"config", "dir", "engine", "logic"}},
-		{"Output", []string{"headless", "json", "verbose"}},
+		{"Output", []string{"headless", "json", "verbose", "big", "probe"}},
 		{"Watching", []string{"debounce", "poll", "include", "exclude"}},
-		{"Building and running", []string{"mode", "buildflags", "max-versions", "max-rss", "snapshot-every"}},
+		{"Building and running", []string{"mode", "buildflags", "max-versions", "max-rss", "snapshot-every", "fresh"}},
 	}
 	for _, g := range groups {
 		fmt.Fprintf(w, "\n%s:\n", g.title)
@@ -185,8 +207,9 @@ flags, see docs/config.md), then from the flags.
 		}
 	}
 	fmt.Fprint(w, `
-While it runs: r rebuild, R restart the engine, b roll back, f forward (keys in
-the TUI; lines on stdin with -headless or -json).
+While it runs: r rebuild, R restart the engine, b roll back, f forward, v the
+version list (keys in the TUI). With -headless or -json, lines on stdin: r, R,
+b, f; "d N" (diff of vN against the version before), "d A B", "live N".
 
 Exit codes: 0 stopped normally, 1 could not start or failed, 2 bad usage.
 `)

@@ -22,6 +22,8 @@ func TestParseConfig(t *testing.T) {
 	}
 	good := file("good.toml", "dir = \"ex\"\nlogic = \"./game\"\ndebounce = \"200ms\"\nargs = [\"-addr\", \":1\"]\nmode = \"restart\"\n")
 	typo := file("typo.toml", "engin = \"./x\"\n")
+	probes := file("probes.toml", "probe = [\"GET /hello?name=test\", \"POST /items {}\"]\nfresh = true\nbig = true\n")
+	badProbe := file("badprobe.toml", "probe = [\"hello\"]\n")
 	tests := []struct {
 		name  string
 		args  []string
@@ -58,6 +60,26 @@ func TestParseConfig(t *testing.T) {
 			}
 			return ""
 		}, ""},
+		{"probes, fresh and big from the file", []string{"-config", probes}, func(c *config) string {
+			if !slices.Equal(c.Probe, []string{"GET /hello?name=test", "POST /items {}"}) || !c.Fresh || !c.Big {
+				return "probe, fresh or big not read"
+			}
+			return ""
+		}, ""},
+		{"-probe repeated replaces the file's list", []string{"-config", probes, "-probe", "/a", "-probe", "GET /b", "-fresh=false"}, func(c *config) string {
+			if !slices.Equal(c.Probe, []string{"/a", "GET /b"}) || c.Fresh {
+				return "flags did not win"
+			}
+			return ""
+		}, ""},
+		{"no probes, not fresh by default", []string{"-config", ""}, func(c *config) string {
+			if len(c.Probe) != 0 || c.Fresh || c.Big {
+				return "wrong defaults"
+			}
+			return ""
+		}, ""},
+		{"bad probe flag", []string{"-config", "", "-probe", "get /x"}, nil, "method in capitals"},
+		{"bad probe in the file", []string{"-config", badProbe}, nil, "want a method in capitals and a path"},
 		{"unknown key", []string{"-config", typo}, nil, `unknown key "engin"`},
 		{"missing file named", []string{"-config", filepath.Join(dir, "none.toml")}, nil, "config file"},
 		{"bad mode", []string{"-config", "", "-mode", "fast"}, nil, "want hotswap or restart"},

@@ -18,12 +18,15 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 
 	"golang.org/x/sync/errgroup"
 
 	"github.com/hotrun-dev/hotrun/event"
+	"github.com/hotrun-dev/hotrun/probe"
 	"github.com/hotrun-dev/hotrun/runner"
 	"github.com/hotrun-dev/hotrun/tui"
 	"github.com/hotrun-dev/hotrun/watcher"
@@ -68,7 +71,23 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return err
 	}
 	stream := event.NewStream(4096)
-	r := runner.New(runner.Config{
+	// The probes ride on the stream: the prober passes every event on and
+	// publishes what the engine answers when the live version changes.
+	var probes []probe.Request
+	for _, spec := range cfg.Probe {
+		p, _ := probe.Parse(spec) // checked by parseConfig
+		probes = append(probes, p)
+	}
+	var r *runner.Runner
+	prober := probe.New(probe.Config{
+		Requests: probes,
+		Addrs:    func() []string { return r.Addrs() },
+		Events:   stream,
+	})
+	// cmds is where the headless commands publish (a diff asked for): it
+	// closes before the stream does, as readCommands may outlive the run.
+	cmds := &gate{p: stream}
+	r = runner.New(runner.Config{
 		Dir:        dir,
 		Engine:     cfg.Engine,
 		Logic:      cfg.Logic,
@@ -82,7 +101,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 			Poll:     cfg.Poll,
 			Verbose:  cfg.Verbose,
 		},
-		Events:        stream,
+		Events:        prober,
+		Fresh:         cfg.Fresh,
 		MaxVersions:   cfg.MaxVersions,
 		MaxRSS:        cfg.MaxRSSMB << 20,
 		SnapshotEvery: cfg.SnapshotEvery.Duration,
@@ -93,10 +113,14 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	defer cancel()
 	var g errgroup.Group
 	g.Go(func() error {
+		// Deferred in reverse: the prober's last probe and the last
+		// command's event are published before the stream closes.
 		defer stream.Close()
+		defer cmds.close()
+		defer prober.Close()
 		return r.Run(ctx)
 	})
-	viewErr := view(ctx, cfg, stream.Records(), r, stdin, stdout)
+	viewErr := view(ctx, cfg, stream.Records(), r, cmds, stdin, stdout)
 	cancel()
 	// Whatever the view did, drain the stream so the runner never blocks on
 	// it while it stops the engine.
@@ -110,7 +134,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 
 // view shows the records until they end. Headless is decided here, once:
 // asked for, or stdout is not a terminal; then no bubbletea program starts.
-func view(ctx context.Context, cfg *config, records <-chan event.Record, r *runner.Runner, stdin io.Reader, stdout io.Writer) error {
+func view(ctx context.Context, cfg *config, records <-chan event.Record, r tui.Controller, pub event.Publisher, stdin io.Reader, stdout io.Writer) error {
 	if !cfg.Headless && isTerminal(stdout) {
 		return tui.Run(ctx, tui.Options{
 			Project: cfg.project(),
@@ -118,9 +142,10 @@ func view(ctx context.Context, cfg *config, records <-chan event.Record, r *runn
 			Control: r,
 			Input:   stdin,
 			Output:  stdout,
+			Big:     cfg.Big,
 		})
 	}
-	go readCommands(stdin, r)
+	go readCommands(stdin, r, pub)
 	var p event.Printer
 	if cfg.JSON {
 		p = event.NewJSON(stdout)
@@ -136,12 +161,17 @@ func view(ctx context.Context, cfg *config, records <-chan event.Record, r *runn
 }
 
 // readCommands reads the headless mode's commands, one a line: the TUI's
-// keys for editors, scripts and people at a plain terminal. It ends when
-// stdin does; hotrun's exit never waits for it.
-func readCommands(stdin io.Reader, r *runner.Runner) {
+// keys for editors, scripts and people at a plain terminal. What a command
+// answers (a diff) goes on the stream through pub, like everything else. It
+// ends when stdin does; hotrun's exit never waits for it.
+func readCommands(stdin io.Reader, r tui.Controller, pub event.Publisher) {
 	sc := bufio.NewScanner(stdin)
 	for sc.Scan() {
-		switch strings.TrimSpace(sc.Text()) {
+		f := strings.Fields(sc.Text())
+		if len(f) == 0 {
+			continue
+		}
+		switch f[0] {
 		case "r", "rebuild":
 			r.Rebuild()
 		case "R", "restart":
@@ -150,8 +180,70 @@ func readCommands(stdin io.Reader, r *runner.Runner) {
 			r.Rollback()
 		case "f", "forward":
 			r.Forward()
+		case "d", "diff":
+			// d N: vN against the version before; d A B: from vA to vB.
+			ns, ok := versionArgs(f[1:])
+			if !ok || len(ns) > 2 {
+				pub.Publish(event.Log{Source: event.SourceHotrun, Level: "warn", Text: "diff: want \"d N\" or \"d A B\" (version numbers)"})
+				continue
+			}
+			from, to := ns[0]-1, ns[0]
+			if len(ns) == 2 {
+				from, to = ns[0], ns[1]
+			}
+			text, err := r.Diff(from, to)
+			if err != nil {
+				pub.Publish(event.Log{Source: event.SourceHotrun, Level: "error", Text: fmt.Sprintf("diff v%d v%d: %v", from, to, err)})
+				continue
+			}
+			pub.Publish(event.Diff{From: from, To: to, Text: text})
+		case "v", "live":
+			ns, ok := versionArgs(f[1:])
+			if !ok || len(ns) != 1 {
+				pub.Publish(event.Log{Source: event.SourceHotrun, Level: "warn", Text: "live: want \"live N\" (a version number)"})
+				continue
+			}
+			r.Activate(ns[0])
 		}
 	}
+}
+
+// versionArgs reads one or more version numbers ("3" or "v3").
+func versionArgs(args []string) ([]int, bool) {
+	if len(args) == 0 {
+		return nil, false
+	}
+	ns := make([]int, len(args))
+	for i, a := range args {
+		n, err := strconv.Atoi(strings.TrimPrefix(a, "v"))
+		if err != nil || n < 1 {
+			return nil, false
+		}
+		ns[i] = n
+	}
+	return ns, true
+}
+
+// gate passes events on to a publisher until it is closed, then drops them:
+// what publishes through it may outlive the stream.
+type gate struct {
+	mu     sync.RWMutex // guards closed; held while publishing, so close waits for a publish under way
+	closed bool
+	p      event.Publisher
+}
+
+func (g *gate) Publish(e event.Event) {
+	g.mu.RLock()
+	defer g.mu.RUnlock()
+	if !g.closed {
+		g.p.Publish(e)
+	}
+}
+
+func (g *gate) close() {
+	g.mu.Lock()
+	g.closed = true
+	g.mu.Unlock()
 }
 
 // isTerminal reports whether w is a terminal (a character device).

@@ -93,7 +93,8 @@ func shellQuote(s string) string { return "'" + strings.ReplaceAll(s, "'", `'\''
 
 // TestTUI drives the real binary in a real terminal, as a user would: start
 // it, see v1 live and serving, save an edit and see v2 live and serving,
-// press b and see v1 active again, press R and see a new engine with the
+// open the version list and the diff and close them, press b and see v1
+// active again, press R and see a new engine with the
 // state restored, press q and find nothing left running.
 // It looks only at the text on the screen and at the engine's answers.
 func TestTUI(t *testing.T) {
@@ -167,6 +168,19 @@ func TestTUI(t *testing.T) {
 		regexp.MustCompile(`(?s)change: logic/main\.go.*✓ v2 live \(loaded in`))
 	get("version=1002, name=game2")
 	s.waitFor(10*time.Second, "the request served by v2", logged(2, 2))
+
+	// v opens the version list, esc closes it; d shows the diff of the
+	// live version against the one before. (What they hold is the
+	// supervisor's: the list's rows and the diff's text are checked once
+	// it publishes them.)
+	s.press("v")
+	s.waitFor(5*time.Second, "the version list", regexp.MustCompile(`▸ versions · \d+`))
+	s.press("Escape")
+	s.waitFor(5*time.Second, "the panes again", regexp.MustCompile(`requests · 2 `))
+	s.press("d")
+	s.waitFor(5*time.Second, "the diff view", regexp.MustCompile(`▸ diff v1 → v2`))
+	s.press("Escape")
+	s.waitFor(5*time.Second, "the panes again", regexp.MustCompile(`requests · 2 `))
 
 	s.press("b")
 	s.waitFor(loadWait, "v1 active again", regexp.MustCompile(`\n v1 live [^\n]*\(switched\)`))

@@ -1,0 +1,46 @@
+package tui
+
+import (
+	"fmt"
+	"strconv"
+)
+
+// bigLines draws the presenter layout's body in h rows: the probes'
+// answers, the last change's diff, and the newest lines of the timeline.
+// The request log is one title line with its count: on a projector, what the
+// new version answers says more than the requests scrolling by.
+func (m *Model) bigLines(out []string, w, h int) []string {
+	st := m.st
+	if h <= 0 {
+		return out
+	}
+	tl := min(4, max(0, (h-4)/4)) // timeline lines
+	rest := h - 1 - tl            // less the timeline's title
+	if len(m.probes) > 0 && rest >= 3 {
+		n := min(m.probeRows(), max(1, rest/3))
+		out = append(out, m.paneTitle(w, "probes", true, st.label.Render(" · what the live version answers")))
+		out = fill(m.probeLines(out, w, n), n-min(n, m.probeRows()))
+		rest -= 1 + n
+	}
+	if rest > 0 {
+		d := &m.lastDiff
+		name := "last change"
+		extra := ""
+		if d.to != 0 && d.from >= 1 {
+			extra = st.label.Render(fmt.Sprintf(" · diff v%d → v%d", d.from, d.to))
+		}
+		out = append(out, m.paneTitle(w, name, true, extra))
+		rest--
+		if d.to == 0 && rest > 0 {
+			out = append(out, "  "+st.muted.Render("no change yet: save a file of the logic"))
+			rest--
+		} else if rest > 0 {
+			out = m.diffLines(out, d, w, rest, false)
+			rest = 0
+		}
+		out = fill(out, rest)
+	}
+	extra := st.label.Render(" · " + strconv.FormatUint(m.reqs.lines.total, 10) + " requests")
+	out = append(out, m.paneTitle(w, "timeline", false, extra))
+	return m.noteLines(out, tl)
+}

@@ -1,0 +1,579 @@
+package tui
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"charm.land/bubbles/v2/key"
+	tea "charm.land/bubbletea/v2"
+	"github.com/charmbracelet/x/ansi"
+
+	"github.com/hotrun-dev/hotrun/event"
+)
+
+// What fills the screen below the build line.
+const (
+	viewMain     = iota // probes, request log and timeline
+	viewVersions        // the version list
+	viewDiff            // one diff
+)
+
+// versionList is the supervisor's version list as last published, and the
+// user's place in it. The screen never counts versions on its own: every
+// row is the supervisor's.
+type versionList struct {
+	rows []event.VersionInfo // newest first
+	disk int64               // bytes in .hotrun
+	sel  int                 // version number of the selected row; 0: the newest
+	mark int                 // version number marked for "diff against"; 0: none
+	top  int                 // index of the first row shown
+}
+
+// selected returns the index of the selected row, or -1 when the list is
+// empty. A selected version that left the list gives way to the newest.
+func (l *versionList) selected() int {
+	if len(l.rows) == 0 {
+		return -1
+	}
+	for i, r := range l.rows {
+		if r.Version == l.sel {
+			return i
+		}
+	}
+	l.sel = l.rows[0].Version
+	return 0
+}
+
+func (l *versionList) move(d int) {
+	i := l.selected()
+	if i < 0 {
+		return
+	}
+	l.sel = l.rows[max(0, min(len(l.rows)-1, i+d))].Version
+}
+
+// find returns the row of version v.
+func (l *versionList) find(v int) (event.VersionInfo, bool) {
+	for _, r := range l.rows {
+		if r.Version == v {
+			return r, true
+		}
+	}
+	return event.VersionInfo{}, false
+}
+
+// diffView is one diff, as fetched from the controller or read from the
+// stream, and where it is scrolled to.
+type diffView struct {
+	from, to int
+	lines    []string // the unified diff, one line each, made safe to draw
+	err      string
+	loading  bool
+	top      int // first line shown
+	ret      int // the view to return to
+}
+
+// diffMsg is a diff the controller returned; into says which diffView it
+// fills.
+type diffMsg struct {
+	from, to int
+	text     string
+	err      error
+	last     bool // the presenter layout's last diff, not the diff view's
+}
+
+// probeRow is the last answer to one probe request.
+type probeRow struct {
+	t time.Time
+	p event.Probe
+}
+
+func (m *Model) setVersions(t time.Time, e event.Versions) {
+	m.versions.rows, m.versions.disk = e.Versions, e.DiskBytes
+	for _, r := range e.Versions {
+		if r.State == event.VersionLive {
+			if r.Version != m.live.version {
+				m.live.version, m.live.since = r.Version, t
+			}
+			break
+		}
+	}
+}
+
+func (m *Model) setProbe(t time.Time, e event.Probe) {
+	e.Body, e.Previous, e.Error = clean(e.Body), clean(e.Previous), clean(e.Error)
+	// The pane shows the last answers; the timeline keeps the news: a
+	// probe that failed, or answered differently from the version before.
+	switch {
+	case e.Error != "":
+		m.addNote(t, noteWarn, fmt.Sprintf("probe %s on v%d: %s", e.Request, e.Version, e.Error))
+	case e.Previous != "":
+		m.addNote(t, noteInfo, fmt.Sprintf("probe %s on v%d: %d %s", e.Request, e.Version, e.Status, e.Body))
+	}
+	for i := range m.probes {
+		if m.probes[i].p.Request == e.Request {
+			m.probes[i] = probeRow{t, e}
+			return
+		}
+	}
+	m.probes = append(m.probes, probeRow{t, e})
+}
+
+// before returns the version before v: the next older row of the list, or
+// v-1 while there is no list.
+func (m *Model) before(v int) int {
+	rows := m.versions.rows
+	for i, r := range rows {
+		if r.Version == v && i+1 < len(rows) {
+			return rows[i+1].Version
+		}
+	}
+	return v - 1
+}
+
+// fetchDiff asks the controller for a diff, off the screen's loop.
+func (m *Model) fetchDiff(into *diffView, from, to int) tea.Cmd {
+	ret := into.ret
+	*into = diffView{from: from, to: to, loading: true, ret: ret}
+	if from < 1 {
+		into.loading, into.err = false, fmt.Sprintf("v%d is the first version: nothing before it to diff against", to)
+		return nil
+	}
+	if m.control == nil {
+		into.loading, into.err = false, "no diffs here: nothing to ask"
+		return nil
+	}
+	c, last := m.control, into == &m.lastDiff
+	return func() tea.Msg {
+		text, err := c.Diff(from, to)
+		return diffMsg{from: from, to: to, text: text, err: err, last: last}
+	}
+}
+
+func (m *Model) gotDiff(msg diffMsg) {
+	d := &m.diff
+	if msg.last {
+		d = &m.lastDiff
+	}
+	if d.from != msg.from || d.to != msg.to {
+		return // a diff asked for before another one: stale
+	}
+	d.loading = false
+	if msg.err != nil {
+		d.err = firstLine(msg.err.Error())
+		return
+	}
+	d.lines = splitDiff(msg.text)
+}
+
+func splitDiff(text string) []string {
+	text = strings.TrimRight(text, "\n")
+	if text == "" {
+		return nil
+	}
+	lines := strings.Split(text, "\n")
+	for i, l := range lines {
+		lines[i] = clean(l)
+	}
+	return lines
+}
+
+// showDiff opens the diff view on the diff from → to.
+func (m *Model) showDiff(from, to int) tea.Cmd {
+	m.diff.ret = m.view
+	m.view = viewDiff
+	return m.fetchDiff(&m.diff, from, to)
+}
+
+func (m *Model) openVersions() {
+	m.view = viewVersions
+	m.versions.sel = 0
+	for _, r := range m.versions.rows {
+		if r.State == event.VersionLive {
+			m.versions.sel = r.Version
+		}
+	}
+	m.versions.selected()
+}
+
+func (m Model) versionsKey(msg tea.KeyPressMsg) (tea.Model, tea.Cmd) {
+	k, l := &m.keys, &m.versions
+	h := m.bodyRows()
+	i := l.selected()
+	switch {
+	case key.Matches(msg, k.Quit):
+		return m, tea.Quit
+	case key.Matches(msg, k.Back):
+		m.view = viewMain
+	case key.Matches(msg, k.Up):
+		l.move(-1)
+	case key.Matches(msg, k.Down):
+		l.move(1)
+	case key.Matches(msg, k.PageUp):
+		l.move(-max(1, h/2-1))
+	case key.Matches(msg, k.PageDown):
+		l.move(max(1, h/2-1))
+	case key.Matches(msg, k.Home):
+		l.move(-len(l.rows))
+	case key.Matches(msg, k.End):
+		l.move(len(l.rows))
+	case key.Matches(msg, k.Rollback):
+		m.ask("rollback requested", Controller.Rollback)
+	case key.Matches(msg, k.Forward):
+		m.ask("forward requested", Controller.Forward)
+	case i < 0:
+	case key.Matches(msg, k.Select):
+		v := l.rows[i].Version
+		return m, m.showDiff(m.before(v), v)
+	case key.Matches(msg, k.Mark):
+		if l.mark == l.sel {
+			l.mark = 0
+		} else {
+			l.mark = l.sel
+		}
+	case key.Matches(msg, k.DiffMark):
+		if l.mark == 0 {
+			m.addNote(m.now(), noteMuted, "mark a version with m first")
+			break
+		}
+		return m, m.showDiff(l.mark, l.sel)
+	case key.Matches(msg, k.Activate):
+		r := l.rows[i]
+		switch r.State {
+		case event.VersionLoaded:
+			v := r.Version
+			m.ask(fmt.Sprintf("v%d: make live requested", v), func(c Controller) { c.Activate(v) })
+		case event.VersionLive:
+			m.addNote(m.now(), noteMuted, fmt.Sprintf("v%d is live already", r.Version))
+		default:
+			m.addNote(m.now(), noteMuted, fmt.Sprintf("v%d is %s: only a loaded version can go live", r.Version, r.State))
+		}
+	}
+	return m, nil
+}
+
+func (m Model) diffKey(msg tea.KeyPressMsg) (tea.Model, tea.Cmd) {
+	k, d := &m.keys, &m.diff
+	h := max(1, m.bodyRows()-1)
+	switch {
+	case key.Matches(msg, k.Quit):
+		return m, tea.Quit
+	case key.Matches(msg, k.Back):
+		m.view = d.ret
+	case key.Matches(msg, k.Up):
+		d.top--
+	case key.Matches(msg, k.Down):
+		d.top++
+	case key.Matches(msg, k.PageUp):
+		d.top -= max(1, h-1)
+	case key.Matches(msg, k.PageDown):
+		d.top += max(1, h-1)
+	case key.Matches(msg, k.Home):
+		d.top = 0
+	case key.Matches(msg, k.End):
+		d.top = len(d.lines)
+	case key.Matches(msg, k.NextFile):
+		for i := d.top + 1; i < len(d.lines); i++ {
+			if isFileHeader(d.lines[i]) {
+				d.top = i
+				break
+			}
+		}
+	case key.Matches(msg, k.PrevFile):
+		for i := min(d.top, len(d.lines)) - 1; i >= 0; i-- {
+			if isFileHeader(d.lines[i]) {
+				d.top = i
+				break
+			}
+		}
+	}
+	d.top = max(0, min(d.top, len(d.lines)-h))
+	return m, nil
+}
+
+// isFileHeader reports whether a diff line starts a file's part.
+func isFileHeader(l string) bool { return strings.HasPrefix(l, "diff ") }
+
+// bodyRows is how many rows the view below the build line has.
+func (m *Model) bodyRows() int {
+	lay := m.layout()
+	return max(0, m.height-headerRows-lay.diag-lay.footer)
+}
+
+// summarizeChange lists up to n files of a change, each with its lines added
+// and removed when the watcher counted them: "logic/main.go +2 −1".
+func summarizeChange(c event.Change, n int) string {
+	if len(c.Stats) == 0 {
+		return event.Summarize(c.Files, n)
+	}
+	files := make([]string, len(c.Stats))
+	for i, s := range c.Stats {
+		files[i] = fileStat(s)
+	}
+	if len(c.Files) > len(files) {
+		// Files the counts don't cover (not logic files): listed plain.
+		seen := make(map[string]bool, len(c.Stats))
+		for _, s := range c.Stats {
+			seen[s.Path] = true
+		}
+		for _, f := range c.Files {
+			if !seen[f] {
+				files = append(files, f)
+			}
+		}
+	}
+	return event.Summarize(files, n)
+}
+
+func fileStat(s event.FileChange) string {
+	return fmt.Sprintf("%s +%d −%d", s.Path, s.Added, s.Removed)
+}
+
+// versionLines draws the version list in h rows:
+//
+//	▸ v5  live      10:00:41  build 1.24s  load 2.9ms  logic/main.go +2 −1
+func (m *Model) versionLines(out []string, w, h int) []string {
+	st, l := m.st, &m.versions
+	extra := st.label.Render(" · " + strconv.Itoa(len(l.rows)))
+	if l.disk > 0 {
+		extra += st.label.Render(" · .hotrun " + megabytes(l.disk))
+	}
+	if l.mark != 0 {
+		extra += st.label.Render(fmt.Sprintf(" · marked v%d", l.mark))
+	}
+	out = append(out, m.paneTitle(w, "versions", true, extra))
+	h--
+	if h <= 0 {
+		return out
+	}
+	if len(l.rows) == 0 {
+		out = append(out, "  "+st.muted.Render("no versions yet"))
+		return fill(out, h-1)
+	}
+	// Each row takes one line, and a second for its reason when it has
+	// one. Keep the selected row in the window.
+	sel := l.selected()
+	rowsOf := func(r event.VersionInfo) int {
+		if r.Why != "" {
+			return 2
+		}
+		return 1
+	}
+	l.top = min(l.top, sel)
+	for {
+		n := 0
+		for i := l.top; i <= sel; i++ {
+			n += rowsOf(l.rows[i])
+		}
+		if n <= h || l.top == sel {
+			break
+		}
+		l.top++
+	}
+	n := 0
+	for i := l.top; i < len(l.rows) && n < h; i++ {
+		r := l.rows[i]
+		out = append(out, m.versionRow(r, i == sel, w))
+		n++
+		if r.Why != "" && n < h {
+			out = append(out, "          "+m.stateStyle(r.State).Render(clean(firstLine(r.Why))))
+			n++
+		}
+	}
+	return fill(out, h-n)
+}
+
+func (m *Model) versionRow(r event.VersionInfo, sel bool, w int) string {
+	st := m.st
+	cur := "  "
+	if sel {
+		cur = st.paneTitleFocus.Render("▸ ")
+	}
+	ver := pad("v"+strconv.Itoa(r.Version), 5)
+	if sel {
+		ver = st.value.Render(ver)
+	}
+	mark := " "
+	if r.Version == m.versions.mark {
+		mark = st.info.Render("*")
+	}
+	built := "        "
+	if !r.Built.IsZero() {
+		built = r.Built.Format("15:04:05")
+	}
+	times := ""
+	if r.BuildDuration > 0 {
+		times += "build " + pad(r.BuildDuration.String(), 6)
+	} else {
+		times += strings.Repeat(" ", 12)
+	}
+	if r.LoadDuration > 0 {
+		times += " load " + pad(took(r.LoadDuration), 6)
+	} else {
+		times += strings.Repeat(" ", 12)
+	}
+	s := cur + ver + mark + " " + m.stateStyle(r.State).Render(pad(r.State, 9)) + " " + st.muted.Render(built) + " "
+	if w >= 100 {
+		s += st.label.Render(times) + " "
+	} else if r.BuildDuration > 0 {
+		s += st.label.Render(pad(r.BuildDuration.String(), 6)) + " "
+	}
+	var files []string
+	for _, f := range r.Files {
+		files = append(files, fileStat(f))
+	}
+	rest := max(8, w-ansi.StringWidth(s)-1)
+	fs := event.Summarize(files, 3)
+	if ansi.StringWidth(fs) > rest {
+		fs = ansi.Truncate(fs, rest, "…")
+	}
+	return s + fs
+}
+
+func (m *Model) stateStyle(state string) lipglossStyle {
+	st := m.st
+	switch state {
+	case event.VersionLive:
+		return st.good.Bold(true)
+	case event.VersionLoaded:
+		return st.good
+	case event.VersionRejected, event.VersionFailed, event.VersionBlamed:
+		return st.bad
+	case event.VersionBuilding:
+		return st.info
+	}
+	return st.muted
+}
+
+// diffLines draws d in h rows, coloured the way git diff is.
+func (m *Model) diffLines(out []string, d *diffView, w, h int, title bool) []string {
+	st := m.st
+	if title {
+		extra := ""
+		if n := len(d.lines); n > 0 {
+			extra = st.label.Render(fmt.Sprintf(" · %d–%d of %d", d.top+1, min(n, d.top+h-1), n))
+		}
+		out = append(out, m.paneTitle(w, fmt.Sprintf("diff v%d → v%d", d.from, d.to), true, extra))
+		h--
+	}
+	if h <= 0 {
+		return out
+	}
+	switch {
+	case d.loading:
+		out = append(out, "  "+st.muted.Render("asking for the diff…"))
+		return fill(out, h-1)
+	case d.err != "":
+		out = append(out, "  "+st.bad.Render(d.err))
+		return fill(out, h-1)
+	case len(d.lines) == 0:
+		out = append(out, "  "+st.muted.Render("no changes in the logic tree"))
+		return fill(out, h-1)
+	}
+	top := max(0, min(d.top, len(d.lines)-1))
+	n := 0
+	for i := top; i < len(d.lines) && n < h; i++ {
+		out = append(out, m.diffLine(d.lines[i]))
+		n++
+	}
+	return fill(out, h-n)
+}
+
+func (m *Model) diffLine(l string) string {
+	st := m.st
+	switch {
+	case isFileHeader(l):
+		return st.diffFile.Render(l)
+	case strings.HasPrefix(l, "+++"), strings.HasPrefix(l, "---"), strings.HasPrefix(l, "index "):
+		return st.diffMeta.Render(l)
+	case strings.HasPrefix(l, "@@"):
+		return st.info.Render(l)
+	case strings.HasPrefix(l, "+"):
+		return st.good.Render(l)
+	case strings.HasPrefix(l, "-"):
+		return st.bad.Render(l)
+	}
+	return l
+}
+
+// probeLines draws the probes' last answers:
+//
+//	GET /hello?name=test  200  1.2ms  v2  version=1002, name=test
+//	    was  version=1001, name=test
+func (m *Model) probeLines(out []string, w, h int) []string {
+	st := m.st
+	n := 0
+	for _, pr := range m.probes {
+		if n >= h {
+			break
+		}
+		p := &pr.p
+		s := " " + st.value.Render(p.Request) + "  "
+		switch {
+		case p.Error != "":
+			s += st.bad.Render("✗ "+p.Error) + "  " + st.muted.Render("v"+strconv.Itoa(p.Version))
+		default:
+			s += st.status(p.Status).Render(strconv.Itoa(p.Status)) + " " +
+				st.label.Render(took(p.Duration)) + " " + st.muted.Render("v"+strconv.Itoa(p.Version)) + "  " +
+				m.changed(p.Body, p.Previous, st.good)
+		}
+		out = append(out, s)
+		n++
+		if p.Previous != "" && n < h {
+			out = append(out, "    "+st.label.Render("was ")+m.changed(p.Previous, p.Body, st.bad))
+			n++
+		}
+	}
+	return out
+}
+
+// probeRows is how many rows the probe pane's lines would take.
+func (m *Model) probeRows() int {
+	n := 0
+	for _, pr := range m.probes {
+		n++
+		if pr.p.Previous != "" {
+			n++
+		}
+	}
+	return n
+}
+
+// changed renders s with the part that differs from other in style hi: the
+// eye goes to what the new version answers differently.
+func (m *Model) changed(s, other string, hi lipglossStyle) string {
+	if other == "" || s == other {
+		return s
+	}
+	p := 0
+	for p < len(s) && p < len(other) && s[p] == other[p] {
+		p++
+	}
+	q := 0
+	for q < len(s)-p && q < len(other)-p && s[len(s)-1-q] == other[len(other)-1-q] {
+		q++
+	}
+	// Cut on rune boundaries.
+	for p > 0 && !isRuneStart(s[p]) {
+		p--
+	}
+	for q > 0 && !isRuneStart(s[len(s)-q]) {
+		q--
+	}
+	return s[:p] + hi.Bold(true).Render(s[p:len(s)-q]) + s[len(s)-q:]
+}
+
+func isRuneStart(b byte) bool { return b&0xC0 != 0x80 }
+
+func fill(out []string, n int) []string {
+	for range max(0, n) {
+		out = append(out, "")
+	}
+	return out
+}
+
+func megabytes(b int64) string {
+	return fmt.Sprintf("%.0f MB", float64(b)/(1<<20))
+}
