@@ -78,9 +78,6 @@ type Model struct {
 	// batches is where Run's batcher delivers records; nil when the model is
 	// driven by a test, which sends RecordsMsg itself.
 	batches <-chan []event.Record
-	// pacer stops bubbletea's frame ticker while nothing is drawn; nil when
-	// the model is driven by a test.
-	pacer *pacer
 
 	keys   keyMap
 	help   help.Model

@@ -9,8 +9,6 @@ import (
 	"testing"
 	"time"
 
-	tea "charm.land/bubbletea/v2"
-
 	"github.com/hotrun-dev/hotrun/event"
 )
 
@@ -146,49 +144,4 @@ func TestBatchBackpressure(t *testing.T) {
 	if _, ok := <-out; ok {
 		t.Error("out not closed after the context ended")
 	}
-}
-
-// TestPacer checks that the screen stops bubbletea's frame ticker once
-// nothing is drawn, starts it again for the next frame, and still draws
-// that frame (#14). It fails when a bubbletea upgrade hides the ticker
-// from the pacer: then check whether bubbletea idles by itself and the
-// pacer can go.
-func TestPacer(t *testing.T) {
-	out := &syncBuffer{}
-	done := make(chan struct{})
-	defer close(done)
-	batches := make(chan []event.Record)
-	m := NewModel(Options{Project: "p", Now: fixedNow})
-	m.batches = batches
-	m.pacer = newPacer(fps)
-	p := tea.NewProgram(m, tea.WithInput(blockingReader{done}), tea.WithOutput(out), tea.WithWindowSize(80, 24))
-	m.pacer.prog = p
-	errc := make(chan error, 1)
-	go func() { _, err := p.Run(); errc <- err }()
-
-	waitFor := func(what string, ok func() bool) {
-		t.Helper()
-		for deadline := time.Now().Add(5 * time.Second); !ok(); time.Sleep(20 * time.Millisecond) {
-			if time.Now().After(deadline) {
-				t.Fatalf("%s: not within 5s", what)
-			}
-		}
-	}
-	waitFor("first frame", func() bool { return strings.Contains(out.String(), "no requests yet") })
-	if found, _ := m.pacer.isRunning(); !found {
-		t.Fatal("the pacer found no frame ticker in bubbletea's Program: was bubbletea upgraded? See pacer.go")
-	}
-	waitFor("the ticker stopped while idle", func() bool { _, running := m.pacer.isRunning(); return !running })
-
-	batches <- []event.Record{at(1, event.LoadOK{Version: 7})}
-	waitFor("the frame after idling drawn", func() bool { return strings.Contains(out.String(), "v7 live") })
-	if _, running := m.pacer.isRunning(); !running {
-		t.Error("the ticker did not start again for a new frame")
-	}
-	waitFor("the ticker stopped again", func() bool { _, running := m.pacer.isRunning(); return !running })
-	p.Quit()
-	if err := <-errc; err != nil {
-		t.Fatal(err)
-	}
-	m.pacer.close()
 }

@@ -53,7 +53,7 @@ type Options struct {
 const (
 	batchInterval = 16 * time.Millisecond
 	maxBatch      = 4096
-	fps           = 60 // bubbletea's frames a second, at most; none while idle (pacer.go)
+	fps           = 30 // bubbletea's frames a second, at most: it wakes this often even when idle (see doc.go)
 )
 
 // Run shows the screen until the user quits (q / ctrl+c), ctx is done, or
@@ -84,7 +84,6 @@ func Run(ctx context.Context, opts Options) error {
 
 	m := NewModel(opts)
 	m.batches = batches
-	m.pacer = newPacer(fps)
 	// No WithContext: when ctx is done the batcher closes batches and the
 	// model quits the ordinary way, so the terminal is always restored.
 	popts := []tea.ProgramOption{tea.WithInput(in), tea.WithOutput(out), tea.WithFPS(fps)}
@@ -94,8 +93,6 @@ func Run(ctx context.Context, opts Options) error {
 		popts = append(popts, tea.WithWindowSize(80, 24))
 	}
 	p := tea.NewProgram(m, popts...)
-	m.pacer.prog = p
-	defer m.pacer.close()
 	if _, err := p.Run(); err != nil && !errors.Is(err, tea.ErrInterrupted) {
 		return fmt.Errorf("tui: %w", err)
 	}

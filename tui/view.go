@@ -59,7 +59,6 @@ func (m *Model) layout() layout {
 
 // View draws the screen.
 func (m Model) View() tea.View {
-	m.pacer.frameDrawn()
 	v := tea.NewView(m.render())
 	v.AltScreen = true
 	v.MouseMode = tea.MouseModeCellMotion
