@@ -202,7 +202,7 @@ func (l *loop) notTaken(ctx context.Context, e *engine, why string) {
 		l.warn(fmt.Sprintf("the new engine was not taken (%s); pid %d keeps serving v%d", why, l.serving.pid(), l.serving.live))
 		return
 	}
-	l.crashed(ctx, crash{at: time.Now(), version: e.target, words: why, early: true})
+	l.crashed(ctx, crash{at: time.Now(), words: why, early: true, avoid: e.target})
 }
 
 // handover lets the serving engine drain and save its final state, then
@@ -399,8 +399,18 @@ func (l *loop) activate(ctx context.Context, n int) {
 		l.warn("restart mode keeps no other version in the engine to switch to; edit and save instead")
 		return
 	}
-	if e == nil || !slices.Contains(e.loaded, n) {
-		l.warn(fmt.Sprintf("v%d is not loaded in the serving engine; only versions it holds can go live without a build", n))
+	if e == nil {
+		l.warn("no engine serves")
+		return
+	}
+	if !slices.Contains(e.loaded, n) {
+		// Built for this engine but not loaded in it (a version from
+		// before a restart): load it, which makes it live.
+		if v := l.versions[n]; v != nil && v.state == event.VersionBuilt && v.build == e.build && v.so != "" {
+			l.loadInto(ctx, e, n)
+			return
+		}
+		l.warn(fmt.Sprintf("v%d can't go live: the serving engine doesn't hold it, and it was not built for this engine", n))
 		return
 	}
 	proc := e.proc

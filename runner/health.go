@@ -215,6 +215,9 @@ func (l *loop) crashed(ctx context.Context, c crash) {
 		b = l.newest
 	}
 	target := l.replacementFor(&engine{live: c.version, build: b})
+	if c.avoid != 0 && target == c.avoid {
+		target = l.lastGood(b, c.avoid)
+	}
 	own := 0
 	for _, x := range l.crashes {
 		if !x.outside {

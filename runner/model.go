@@ -118,6 +118,7 @@ type crash struct {
 	words   string // its last words
 	early   bool   // it died within moments of starting or taking over
 	code    int    // its exit code
+	avoid   int    // a version the replacement must not serve (it could not be loaded); 0 for none
 }
 
 // setState changes version n's state, and why.
@@ -195,20 +196,33 @@ func (l *loop) refreshStates() {
 			l.setState(n, event.VersionLive, "")
 		case l.serving != nil && slices.Contains(l.serving.loaded, n):
 			l.setState(n, event.VersionLoaded, "")
-		case held[n]:
+		case held[n] || l.reachable(v):
 			l.setState(n, event.VersionBuilt, "")
-		case v.state == event.VersionBuilt && l.loadable(v):
-			// built, waiting to be loaded
 		default:
-			l.setState(n, event.VersionGone, "no engine holds it")
+			l.setState(n, event.VersionGone, "no engine holds it, and none can load it")
 		}
 	}
 }
 
-// loadable reports whether v could still be loaded: built against the
-// newest engine build and not refused before.
-func (l *loop) loadable(v *version) bool {
-	return v.build == l.newest && v.state == event.VersionBuilt
+// keepBuilt is how many of the newest built versions of the serving
+// engine's build keep their files while no engine holds them: a crash
+// replacement or a rollback may load them again.
+const keepBuilt = 10
+
+// reachable reports whether v, held by no engine, could still be loaded:
+// built against the engine build that serves (or will), and among the
+// newest keepBuilt of them.
+func (l *loop) reachable(v *version) bool {
+	if v.so == "" || (v.build != l.served && v.build != l.newest) {
+		return false
+	}
+	newer := 0
+	for _, w := range l.versions {
+		if w.n > v.n && w.build == v.build && w.so != "" {
+			newer++
+		}
+	}
+	return newer < keepBuilt
 }
 
 // publishVersions sends the version list, newest first, when it changed.

@@ -125,7 +125,7 @@ type Host[T any] struct {
 	servingOnce sync.Once
 	pendingOK   *event.LoadOK // the load of a standby engine, reported at the takeover; guarded by mu
 
-	handMu  sync.Mutex // guards handoff
+	handMu  sync.Mutex // guards handoff and ctl
 	handoff []handoff  // sockets opened by Listen before hotrun was attached, to hand over then
 
 	out       *outbox // events and replies to hotrun; nil when run alone
@@ -161,9 +161,13 @@ func New[T any](cfg Config[T]) *Host[T] {
 	if cfg.Logger == nil {
 		cfg.Logger = log.Default()
 	}
+	// Alone, a host serves from the start; attach, under hotrun, makes it
+	// a standby until the takeover.
+	serving := make(chan struct{})
+	close(serving)
 	return &Host[T]{
 		cfg:       cfg,
-		serving:   make(chan struct{}),
+		serving:   serving,
 		loaded:    make(map[int]*version[T]),
 		stopping:  make(chan struct{}),
 		stopped:   make(chan struct{}),
@@ -184,10 +188,10 @@ func New[T any](cfg Config[T]) *Host[T] {
 func (h *Host[T]) Start(pluginPath string) error {
 	defer close(h.started)
 	sock := os.Getenv(EnvControl)
-	if sock == "" {
-		h.markServing()
-	} else if err := h.attach(sock); err != nil {
-		return err
+	if sock != "" {
+		if err := h.attach(sock); err != nil {
+			return err
+		}
 	}
 	if syms, n := staticSymbols(); syms != nil {
 		// Restart mode: the logic was compiled into this engine; there is
@@ -224,13 +228,14 @@ func (h *Host[T]) attach(sock string) error {
 		return fmt.Errorf("host: %s is set but %s is not: the engine must be started by hotrun", EnvControl, EnvBuildDir)
 	}
 	h.statePath = os.Getenv(EnvState)
+	h.serving, h.servingOnce = make(chan struct{}), sync.Once{}
 	h.out = newOutbox()
 	ctl, err := listenControl(sock, h)
 	if err != nil {
 		return err
 	}
-	h.ctl = ctl
 	h.handMu.Lock()
+	h.ctl = ctl
 	for _, f := range h.handoff {
 		h.out.file(f.name, f.file)
 	}
@@ -305,8 +310,11 @@ func (h *Host[T]) status() (cur int, loaded []int, serving bool) {
 // Close stops listening for hotrun's commands. Loaded versions stay mapped:
 // Go can't unload a plugin.
 func (h *Host[T]) Close() error {
-	if h.ctl != nil {
-		return h.ctl.close()
+	h.handMu.Lock()
+	ctl := h.ctl
+	h.handMu.Unlock()
+	if ctl != nil {
+		return ctl.close()
 	}
 	return nil
 }

@@ -230,9 +230,7 @@ func control(t *testing.T, buildDir string) (*Host[logic], *bufio.Reader, net.Co
 	t.Setenv(EnvControl, sock)
 	t.Setenv(EnvBuildDir, buildDir)
 	h := New(Config[logic]{Logger: quiet()})
-	if err := h.Start(""); err != nil {
-		t.Fatal(err)
-	}
+	startAside(t, h, sock)
 	t.Cleanup(func() { h.Close() })
 	fi, err := os.Stat(sock)
 	if err != nil {
@@ -247,6 +245,21 @@ func control(t *testing.T, buildDir string) (*Host[logic], *bufio.Reader, net.Co
 	}
 	t.Cleanup(func() { c.Close() })
 	return h, bufio.NewReader(c), c
+}
+
+// startAside runs h.Start as an engine's main does under hotrun, where it
+// returns only at the takeover, and waits for its control socket.
+func startAside[T any](t *testing.T, h *Host[T], sock string) {
+	t.Helper()
+	go h.Start("")
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(5 * time.Millisecond) {
+		if _, err := os.Stat(sock); err == nil {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("no control socket within 10s")
+		}
+	}
 }
 
 // reply sends line and returns the reply to it, skipping events.

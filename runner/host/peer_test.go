@@ -32,9 +32,7 @@ func TestPeerOtherUserRefused(t *testing.T) {
 	t.Setenv(EnvControl, sock)
 	t.Setenv(EnvBuildDir, t.TempDir())
 	h := New(Config[logic]{Logger: quiet()})
-	if err := h.Start(""); err != nil {
-		t.Fatal(err)
-	}
+	startAside(t, h, sock)
 	defer h.Close()
 	// Loosen every guard but the peer check.
 	os.Chmod(sockDir, 0o755)
