@@ -27,6 +27,29 @@
 // ([EnvBuildDir]). Run alone, [Host.Start] loads the plugin path it is given,
 // so the engine still works without hotrun.
 //
+// Under hotrun a new engine is started beside the one serving whenever a
+// change needs one (a shared package edited, a restart, a crash). Its
+// [Host.Start] returns only when it is to serve: it first loads and checks
+// its version without traffic, then the engine before it drains and saves
+// its state, and only then does this one restore that state and return
+// from Start. Call [Host.Listen] before Start, so the new engine holds the
+// listening socket from its first moment and connections wait in the
+// backlog, never refused. If hotrun goes away (killed, crashed) the engine
+// stops as if asked: it drains, saves its state, and Serve returns.
+//
+// # What the state must guarantee
+//
+// Config.State is saved while requests run: every few seconds, at every
+// swap, and at a handover. It is never torn, with no extra care, when it is
+// only touched by requests run through [Host.Handler] and units run through
+// [Host.Run]: a save waits for those under way and holds new ones back for
+// the moment it takes. State touched elsewhere too (a goroutine of the
+// engine's own, a long-lived connection) must be a [sync.Locker] (the save
+// takes its lock, or its RLock when it has one) or a [json.Marshaler] that
+// takes its own lock. A save that fails is reported each time; a snapshot
+// that can't be restored (an error or a panic) is set aside as
+// snapshot.json.rejected and the engine starts fresh.
+//
 // This package uses only the standard library (and hotrun's event package,
 // which does too): it ends up in the user's binary.
 package host
@@ -82,10 +105,12 @@ type Config[T any] struct {
 
 	// State, when set, is the engine's state (a pointer): hotrun carries it
 	// across engine restarts, which a change to a package the engine holds
-	// needs, and restores the last snapshot after a crash. It is saved with
-	// encoding/json, so it may implement json.Marshaler and
-	// json.Unmarshaler; JSON keeps every other value when a field is added
-	// or removed. Save and Restore, when set, replace encoding/json.
+	// needs, restores the last snapshot after a crash, and restores the last
+	// session's when hotrun starts again. It is saved with encoding/json, so
+	// it may implement json.Marshaler and json.Unmarshaler; JSON keeps every
+	// other value when a field is added or removed. Save and Restore, when
+	// set, replace encoding/json; Save must then take the state's own lock.
+	// See "What the state must guarantee" in the package doc.
 	State   any
 	Save    func(w io.Writer) error
 	Restore func(r io.Reader) error
