@@ -19,15 +19,15 @@ import (
 // compiled into the engine.
 const staticPkg = "hotrunlogic"
 
-// hostImport is the import path of the engine-side library.
-const hostImport = "github.com/hotrun-dev/hotrun/runner/host"
+// hostImport is the import path of the engine library's protocol package, whose RegisterStatic the generated file calls.
+const hostImport = "github.com/hotrun-dev/hotrun/hot/protocol"
 
 // BuildStatic builds the engine with the logic compiled in: restart mode,
 // for systems without Go plugins (Windows, cgo-free builds) or by choice.
 // The logic tree is staged as for a plugin, its main package renamed to an
 // ordinary package without func main, and an overlay adds to the engine's
 // main package a file whose init hands the logic's exported names to
-// host.RegisterStatic. The user's files are never touched.
+// protocol.RegisterStatic. The user's files are never touched.
 func (b *Builder) BuildStatic(ctx context.Context, n int) (Result, error) {
 	start := time.Now()
 	stageRoot := filepath.Join(b.out, "stage", "static")
@@ -90,7 +90,7 @@ func (b *Builder) BuildStatic(ctx context.Context, n int) (Result, error) {
 }
 
 // symbols are the names restart mode hands to the engine: the main symbol
-// and the optional hooks (host.CheckSymbol, host.MigrateSymbol).
+// and the optional hooks (Check, Migrate).
 func (b *Builder) symbols() []string {
 	return []string{b.cfg.Symbol, "Check", "Migrate"}
 }

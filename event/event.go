@@ -17,9 +17,8 @@
 package event
 
 import (
-	"encoding/json"
 	"fmt"
-	"math"
+	"github.com/hotrun-dev/hotrun/hot/protocol"
 	"time"
 )
 
@@ -37,37 +36,7 @@ type Record struct {
 
 // Duration is a time.Duration that marshals to JSON as milliseconds, so the
 // JSON form stays readable and language-neutral.
-type Duration time.Duration
-
-// MarshalJSON writes d as a number of milliseconds, rounded to the
-// microsecond: a fast request takes less than 0.1 ms.
-func (d Duration) MarshalJSON() ([]byte, error) {
-	ms := float64(d) / float64(time.Millisecond)
-	return json.Marshal(math.Round(ms*1000) / 1000)
-}
-
-// UnmarshalJSON reads a number of milliseconds.
-func (d *Duration) UnmarshalJSON(b []byte) error {
-	var ms float64
-	if err := json.Unmarshal(b, &ms); err != nil {
-		return fmt.Errorf("event: duration: %w", err)
-	}
-	*d = Duration(ms * float64(time.Millisecond))
-	return nil
-}
-
-// String formats d like time.Duration, rounded for people.
-func (d Duration) String() string {
-	t := time.Duration(d)
-	switch {
-	case t >= time.Second:
-		return t.Round(10 * time.Millisecond).String()
-	case t >= time.Millisecond:
-		return t.Round(100 * time.Microsecond).String()
-	default:
-		return t.Round(time.Microsecond).String()
-	}
-}
+type Duration = protocol.Duration
 
 // Change kinds: whether a change can be hot-swapped.
 const (
@@ -149,26 +118,6 @@ type BuildCanceled struct {
 	Target  string `json:"target"`
 }
 
-// LoadOK says the engine loaded a version and it now serves requests.
-type LoadOK struct {
-	Version  int      `json:"version"`
-	Duration Duration `json:"duration_ms"`
-}
-
-// LoadFail says the engine rejected a version; the previous one keeps
-// serving. Error is the raw error, Explain one plain sentence with the fix.
-type LoadFail struct {
-	Version int    `json:"version"`
-	Error   string `json:"error"`
-	Explain string `json:"explain,omitempty"`
-}
-
-// Rollback says the engine switched to a version it had loaded before.
-type Rollback struct {
-	From int `json:"from"`
-	To   int `json:"to"`
-}
-
 // EngineStart says the engine process started.
 type EngineStart struct {
 	PID int `json:"pid"`
@@ -202,22 +151,6 @@ type EngineRestart struct {
 	Reason string `json:"reason"`
 }
 
-// Request is one request the engine served.
-type Request struct {
-	Method   string   `json:"method"`
-	Path     string   `json:"path"`
-	Status   int      `json:"status"`
-	Duration Duration `json:"duration_ms"`
-	Version  int      `json:"version"`
-}
-
-// Panic says the engine recovered a panic in plugin code.
-type Panic struct {
-	Version int    `json:"version"`
-	Value   string `json:"value"`
-	Where   string `json:"where"`
-}
-
 // Memory reports the engine's resident memory and how many plugin versions
 // it holds; loaded plugins are never unmapped, so both only grow.
 type Memory struct {
@@ -225,37 +158,38 @@ type Memory struct {
 	VersionsLoaded int   `json:"versions_loaded"`
 }
 
-// StateSaved says the engine wrote a snapshot of its state, which a new
-// engine restores after a restart or a crash.
-type StateSaved struct {
-	Bytes    int      `json:"bytes"`
-	Duration Duration `json:"duration_ms"`
-}
-
-// StateRestored says a new engine read the snapshot back, or could not: then
-// Error says why, the engine starts with fresh state, and Kept names the
-// snapshot file, kept for inspection.
-type StateRestored struct {
-	Bytes int       `json:"bytes"`
-	Saved time.Time `json:"saved,omitzero"` // when the snapshot was written
-	Error string    `json:"error,omitempty"`
-	Kept  string    `json:"kept,omitempty"`
-}
+// The events an engine reports are the control protocol's: one type on
+// both sides of the socket.
+type (
+	// LoadOK says the engine loaded a version and it now serves requests.
+	LoadOK = protocol.LoadOK
+	// LoadFail says the engine rejected a version; the previous one keeps
+	// serving. Error is the raw error, Explain one plain sentence with the
+	// fix.
+	LoadFail = protocol.LoadFail
+	// Rollback says the engine switched to a version it had loaded before.
+	Rollback = protocol.Rollback
+	// Request is one request the engine served.
+	Request = protocol.Request
+	// Panic says the engine recovered a panic in plugin code.
+	Panic = protocol.Panic
+	// StateSaved says the engine wrote a snapshot of its state.
+	StateSaved = protocol.StateSaved
+	// StateRestored says a new engine read the snapshot back, or could not.
+	StateRestored = protocol.StateRestored
+	// Log is one line of text: the engine's own output, or a message of
+	// hotrun's that fits no other event.
+	Log = protocol.Log
+	// Unit is one unit of work that is not an HTTP request, run on one
+	// version through the engine library.
+	Unit = protocol.Unit
+)
 
 // Log sources.
 const (
 	SourceEngine = "engine" // a line the engine process wrote to stdout or stderr
 	SourceHotrun = "hotrun" // a message of hotrun's own
 )
-
-// Log is one line of text: the engine's own output, or a message of hotrun's
-// that fits no other event.
-type Log struct {
-	Source string `json:"source"`
-	Stream string `json:"stream,omitempty"` // "stdout" or "stderr" for the engine
-	Level  string `json:"level,omitempty"`  // "info", "warn" or "error" for hotrun
-	Text   string `json:"text"`
-}
 
 // Name methods: the stable names of the JSON form.
 
@@ -265,15 +199,7 @@ func (BuildStart) Name() string    { return "build.start" }
 func (BuildOK) Name() string       { return "build.ok" }
 func (BuildFail) Name() string     { return "build.fail" }
 func (BuildCanceled) Name() string { return "build.cancel" }
-func (LoadOK) Name() string        { return "load.ok" }
-func (LoadFail) Name() string      { return "load.fail" }
-func (Rollback) Name() string      { return "rollback" }
 func (EngineStart) Name() string   { return "engine.start" }
 func (EngineExit) Name() string    { return "engine.exit" }
 func (EngineRestart) Name() string { return "engine.restart" }
-func (Request) Name() string       { return "request" }
-func (Panic) Name() string         { return "panic" }
 func (Memory) Name() string        { return "memory" }
-func (Log) Name() string           { return "log" }
-func (StateSaved) Name() string    { return "state.save" }
-func (StateRestored) Name() string { return "state.restore" }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"github.com/hotrun-dev/hotrun/hot/protocol"
 	"io"
 	"strings"
 	"time"
@@ -36,26 +37,7 @@ func (p *jsonPrinter) Print(r Record) error {
 }
 
 // MarshalRecord returns the JSON form of r: {"time":…,"event":…,fields…}.
-func MarshalRecord(r Record) ([]byte, error) {
-	fields, err := json.Marshal(r.Event)
-	if err != nil {
-		return nil, fmt.Errorf("event: marshal %s: %w", r.Event.Name(), err)
-	}
-	head, _ := json.Marshal(struct {
-		Time  time.Time `json:"time"`
-		Event string    `json:"event"`
-	}{r.Time, r.Event.Name()})
-	// Splice the two objects so that time and event come first, whatever the
-	// fields: {"time":…,"event":…} + {fields} → {"time":…,"event":…,fields}.
-	if len(fields) <= 2 {
-		return head, nil
-	}
-	out := make([]byte, 0, len(head)+len(fields))
-	out = append(out, head[:len(head)-1]...)
-	out = append(out, ',')
-	out = append(out, fields[1:]...)
-	return out, nil
-}
+func MarshalRecord(r Record) ([]byte, error) { return protocol.Marshal(r.Time, r.Event) }
 
 // NewPlain returns a Printer that writes one readable line per record, for
 // people reading a terminal or a CI log.

@@ -79,19 +79,8 @@ type EngineHung struct {
 	Since Duration `json:"since_ms"`
 }
 
-// Unit is one unit of work that is not an HTTP request (a game tick, a
-// message, a job), run on one version through the engine library: it shows
-// in the request log like a request.
-type Unit struct {
-	Unit     string   `json:"unit"`
-	Duration Duration `json:"duration_ms"`
-	Version  int      `json:"version"`
-	Error    string   `json:"error,omitempty"` // the unit's error, or its recovered panic
-}
-
 func (Versions) Name() string   { return "versions" }
 func (Diff) Name() string       { return "diff" }
 func (Probe) Name() string      { return "probe" }
 func (Blame) Name() string      { return "blame" }
 func (EngineHung) Name() string { return "engine.hung" }
-func (Unit) Name() string       { return "unit" }

@@ -19,7 +19,7 @@ import (
 
 	"github.com/hotrun-dev/hotrun/builder"
 	"github.com/hotrun-dev/hotrun/event"
-	"github.com/hotrun-dev/hotrun/runner/host"
+	"github.com/hotrun-dev/hotrun/hot/protocol"
 )
 
 // Engine is one running engine process and hotrun's control connection to
@@ -38,7 +38,7 @@ type Engine struct {
 	nextID int64
 
 	pendMu  sync.Mutex                // guards pending
-	pending map[int64]chan host.Reply // replies awaited, by command ID
+	pending map[int64]chan protocol.Reply // replies awaited, by command ID
 
 	lnMu      sync.Mutex          // guards listeners
 	listeners map[string]*os.File // sockets the engine handed over, by "network:addr"
@@ -75,7 +75,7 @@ func StartEngine(ctx context.Context, cfg EngineConfig) (*Engine, error) {
 	cmd := exec.Command(cfg.Path, cfg.Args...)
 	cmd.Dir = cfg.Dir
 	cmd.Env = append(os.Environ(), cfg.Env...)
-	cmd.Env = append(cmd.Env, host.EnvControl+"="+sock, host.EnvBuildDir+"="+cfg.BuildDir)
+	cmd.Env = append(cmd.Env, protocol.EnvControl+"="+sock, protocol.EnvBuildDir+"="+cfg.BuildDir)
 	cmd.ExtraFiles = cfg.Files
 	setProcAttr(cmd)
 	stdout, err := cmd.StdoutPipe()
@@ -99,7 +99,7 @@ func StartEngine(ctx context.Context, cfg EngineConfig) (*Engine, error) {
 		dir:       dir,
 		events:    cfg.Events,
 		exited:    make(chan struct{}),
-		pending:   make(map[int64]chan host.Reply),
+		pending:   make(map[int64]chan protocol.Reply),
 		listeners: make(map[string]*os.File),
 	}
 	e.events.Publish(event.EngineStart{PID: cmd.Process.Pid})
@@ -216,7 +216,7 @@ func (e *Engine) connect(ctx context.Context, sock string) error {
 			return nil
 		}
 		if time.Now().After(deadline) {
-			return fmt.Errorf("runner: the engine never listened on its control socket: does it call host.Start? (%w)", err)
+			return fmt.Errorf("runner: the engine never listened on its control socket: does it call Start of package hot? (%w)", err)
 		}
 		select {
 		case <-e.procDone:
@@ -249,7 +249,7 @@ func (e *Engine) readControl(c *net.UnixConn) {
 
 // fdReader reads a Unix connection and keeps, in order, the file
 // descriptors that come with the bytes (SCM_RIGHTS): the engine sends each
-// with a host.Listener line.
+// with a protocol.Listener line.
 type fdReader struct {
 	c   *net.UnixConn
 	oob [256]byte
@@ -311,7 +311,7 @@ func (e *Engine) dispatch(line []byte, fr *fdReader) {
 		return
 	}
 	if head.Reply != nil {
-		var rep host.Reply
+		var rep protocol.Reply
 		json.Unmarshal(line, &rep)
 		e.pendMu.Lock()
 		ch := e.pending[rep.Reply]
@@ -335,14 +335,14 @@ func (e *Engine) failPending() {
 	e.pendMu.Lock()
 	defer e.pendMu.Unlock()
 	for id, ch := range e.pending {
-		ch <- host.Reply{Reply: id, Error: ErrEngineExited.Error()}
+		ch <- protocol.Reply{Reply: id, Error: ErrEngineExited.Error()}
 		delete(e.pending, id)
 	}
 }
 
 // Ping asks the engine whether it is alive.
 func (e *Engine) Ping(ctx context.Context) error {
-	return e.do(ctx, host.Command{Op: "ping"})
+	return e.do(ctx, protocol.Command{Op: "ping"})
 }
 
 // Status is what the engine reports of itself.
@@ -356,12 +356,12 @@ type Status struct {
 // Status asks the engine what it holds. hotrun's picture of an engine is
 // what this says, re-read after any doubt.
 func (e *Engine) Status(ctx context.Context) (Status, error) {
-	rep, err := e.doReply(ctx, host.Command{Op: "status"})
+	rep, err := e.doReply(ctx, protocol.Command{Op: "status"})
 	if err != nil {
 		return Status{}, err
 	}
-	if rep.Protocol != host.Protocol {
-		return Status{}, fmt.Errorf("runner: the engine's hotrun library speaks control protocol %d, this hotrun speaks %d: build both from the same hotrun version", rep.Protocol, host.Protocol)
+	if rep.Protocol != protocol.Version {
+		return Status{}, fmt.Errorf("runner: the engine's hotrun library speaks control protocol %d, this hotrun speaks %d: build both from the same hotrun version", rep.Protocol, protocol.Version)
 	}
 	return Status{Live: rep.Version, Loaded: rep.Loaded, Serving: rep.Serving, Protocol: rep.Protocol}, nil
 }
@@ -369,23 +369,23 @@ func (e *Engine) Status(ctx context.Context) (Status, error) {
 // Load tells the engine to load the plugin at path as version n and waits
 // for its answer. The engine reports the outcome as an event too.
 func (e *Engine) Load(ctx context.Context, n int, path string) error {
-	return e.do(ctx, host.Command{Op: "load", Version: n, Path: path})
+	return e.do(ctx, protocol.Command{Op: "load", Version: n, Path: path})
 }
 
 // Activate tells the engine to switch to version n, loaded before.
 func (e *Engine) Activate(ctx context.Context, n int) error {
-	return e.do(ctx, host.Command{Op: "activate", Version: n})
+	return e.do(ctx, protocol.Command{Op: "activate", Version: n})
 }
 
 // Takeover tells a standby engine to restore the state at statePath ("" for
 // none) and start serving.
 func (e *Engine) Takeover(ctx context.Context, statePath string) error {
-	return e.do(ctx, host.Command{Op: "takeover", Path: statePath})
+	return e.do(ctx, protocol.Command{Op: "takeover", Path: statePath})
 }
 
 // Snapshot tells the engine to save its state to its state file.
 func (e *Engine) Snapshot(ctx context.Context) error {
-	return e.do(ctx, host.Command{Op: "snapshot"})
+	return e.do(ctx, protocol.Command{Op: "snapshot"})
 }
 
 // Listeners returns the listening sockets the engine handed to hotrun, by
@@ -399,13 +399,13 @@ func (e *Engine) Listeners() map[string]*os.File {
 	return out
 }
 
-func (e *Engine) do(ctx context.Context, cmd host.Command) error {
+func (e *Engine) do(ctx context.Context, cmd protocol.Command) error {
 	_, err := e.doReply(ctx, cmd)
 	return err
 }
 
-func (e *Engine) doReply(ctx context.Context, cmd host.Command) (host.Reply, error) {
-	ch := make(chan host.Reply, 1) // buffered: the reader never waits on us
+func (e *Engine) doReply(ctx context.Context, cmd protocol.Command) (protocol.Reply, error) {
+	ch := make(chan protocol.Reply, 1) // buffered: the reader never waits on us
 	e.connMu.Lock()
 	e.nextID++
 	cmd.ID = e.nextID
@@ -419,7 +419,7 @@ func (e *Engine) doReply(ctx context.Context, cmd host.Command) (host.Reply, err
 		e.pendMu.Lock()
 		delete(e.pending, cmd.ID)
 		e.pendMu.Unlock()
-		return host.Reply{}, fmt.Errorf("runner: %s v%d: %w", cmd.Op, cmd.Version, ErrEngineExited)
+		return protocol.Reply{}, fmt.Errorf("runner: %s v%d: %w", cmd.Op, cmd.Version, ErrEngineExited)
 	}
 	select {
 	case rep := <-ch:
@@ -431,7 +431,7 @@ func (e *Engine) doReply(ctx context.Context, cmd host.Command) (host.Reply, err
 		}
 		return rep, nil
 	case <-ctx.Done():
-		return host.Reply{}, ctx.Err()
+		return protocol.Reply{}, ctx.Err()
 	}
 }
 
@@ -440,7 +440,7 @@ type CommandError struct {
 	Op      string
 	Version int
 	Msg     string // the engine's error
-	Code    string // the kind of failure (host.Code*), for hotrun to act on
+	Code    string // the kind of failure (protocol.Code*), for hotrun to act on
 	Explain string // a plain sentence, when the failure is a known one
 }
 
@@ -455,7 +455,7 @@ func (e *CommandError) Error() string {
 func (e *Engine) Stop(grace time.Duration) error {
 	ctx, cancel := context.WithTimeout(context.Background(), grace)
 	defer cancel()
-	err := e.do(ctx, host.Command{Op: "stop"})
+	err := e.do(ctx, protocol.Command{Op: "stop"})
 	if errors.Is(err, ErrEngineExited) || errors.Is(err, context.DeadlineExceeded) {
 		err = nil // gone, or deaf: nothing more to save
 	}

@@ -11,7 +11,7 @@ import (
 
 	"github.com/hotrun-dev/hotrun/builder"
 	"github.com/hotrun-dev/hotrun/event"
-	"github.com/hotrun-dev/hotrun/runner/host"
+	"github.com/hotrun-dev/hotrun/hot/protocol"
 )
 
 // Deadlines of the calls to an engine. None of them is waited for on the
@@ -47,13 +47,13 @@ func (l *loop) replace(ctx context.Context, target int, b *engineBuild, why stri
 	if l.serving != nil && l.serving.proc != nil {
 		l.takeListeners(l.serving.proc)
 	}
-	env := []string{host.EnvState + "=" + l.statePath}
+	env := []string{protocol.EnvState + "=" + l.statePath}
 	files, spec := l.inherit()
 	if spec != "" {
-		env = append(env, host.EnvListeners+"="+spec)
+		env = append(env, protocol.EnvListeners+"="+spec)
 	}
 	if l.cfg.Mode == ModeRestart {
-		env = append(env, fmt.Sprintf("%s=%d", host.EnvStaticVersion, target))
+		env = append(env, fmt.Sprintf("%s=%d", protocol.EnvStaticVersion, target))
 	}
 	cfg := EngineConfig{
 		Path:     engineExecutable(b),
@@ -367,7 +367,7 @@ func (l *loop) loadFailed(ctx context.Context, e *engine, n int, err error) {
 		} else {
 			l.notTaken(ctx, e, fmt.Sprintf("v%d never finished loading", n))
 		}
-	case errors.As(err, &ce) && ce.Code == host.CodeDifferentPackage:
+	case errors.As(err, &ce) && ce.Code == protocol.CodeDifferentPackage:
 		// Go's own check found a package the engine holds changed under
 		// it: only a new engine can take this version.
 		l.warn("the engine holds an older copy of a package this version needs; a new engine is built and takes over when ready")

@@ -86,7 +86,7 @@ func (p *Project) engineSource(dir, file string) ([]byte, error) {
 	switch ident {
 	// The engine's own imports and locals: the shared package can't have
 	// their name there.
-	case "flag", "fmt", "log", "http", "host", "main", "state", "h", "mux", "ln", "err", "addr", "pluginPath", "logic", "w", "r":
+	case "flag", "fmt", "log", "http", "hot", "main", "state", "h", "mux", "ln", "err", "addr", "pluginPath", "logic", "w", "r":
 		ident = "shared"
 		imp = "shared " + imp
 	}

@@ -196,7 +196,7 @@ func (f *finder) shared(engineIface types.Type) (*types.TypeName, bool) {
 		p.Unsure = fmt.Sprintf("the engine %s serves %s, which is not an interface the module declares", p.Engine.Dir, engineIface)
 		return nil, false
 	} else {
-		// No engine, or one whose host.Config[…] does not type-check (the
+		// No engine, or one whose hot.Config[…] does not type-check (the
 		// library or a package missing): the logic's exports tell.
 		var exact, impl []*types.TypeName
 		for _, e := range f.exports {
@@ -233,7 +233,7 @@ func (f *finder) shared(engineIface types.Type) (*types.TypeName, bool) {
 			}
 			p.Unsure = "more than one interface could be the one the logic implements: which one does the engine serve?"
 			for _, tn := range cands {
-				p.Todo = append(p.Todo, fmt.Sprintf("h := host.New(host.Config[%s]{})   # in the engine, for %s", qualified(tn), qualified(tn)))
+				p.Todo = append(p.Todo, fmt.Sprintf("h := hot.New(hot.Config[%s]{})   # in the engine, for %s", qualified(tn), qualified(tn)))
 			}
 			return nil, false
 		}
@@ -306,7 +306,7 @@ func (f *finder) symbol(shared *types.TypeName, l *source, engineSym string) boo
 			p.Unsure = fmt.Sprintf("the engine looks up %s, but %s exports %s", engineSym, l.rel, strings.Join(names, ", "))
 			p.Todo = append(p.Todo,
 				fmt.Sprintf("var %s %s = …   # in %s, or", engineSym, qualified(shared), l.rel),
-				fmt.Sprintf("host.Config[%s]{Symbol: %q}   # in the engine", qualified(shared), names[0]))
+				fmt.Sprintf("hot.Config[%s]{Symbol: %q}   # in the engine", qualified(shared), names[0]))
 			return false
 		}
 	case len(names) == 1:
@@ -317,7 +317,7 @@ func (f *finder) symbol(shared *types.TypeName, l *source, engineSym string) boo
 		p.Symbol = DefaultSymbol
 	default:
 		p.Unsure = fmt.Sprintf("%s exports several variables of %s (%s): which one does the engine look up?", l.rel, qualified(shared), strings.Join(names, ", "))
-		p.Todo = append(p.Todo, fmt.Sprintf("host.Config[%s]{Symbol: %q}   # in the engine", qualified(shared), names[0]))
+		p.Todo = append(p.Todo, fmt.Sprintf("hot.Config[%s]{Symbol: %q}   # in the engine", qualified(shared), names[0]))
 		return false
 	}
 	for _, e := range syms {
@@ -424,7 +424,7 @@ func (p *Project) engineLines(dir string) []string {
 	}
 	return []string{
 		fmt.Sprintf(`import "%s"   # in %s, then, before it serves:`, HostPackage, dir),
-		fmt.Sprintf("h := host.New(host.Config[%s]{%s})%s", p.Shared.Name, strings.Join(fields, ", "), state),
+		fmt.Sprintf("h := hot.New(hot.Config[%s]{%s})%s", p.Shared.Name, strings.Join(fields, ", "), state),
 		"if err := h.Start(*pluginPath); err != nil { log.Fatal(err) }   # under hotrun, hotrun says what to load",
 		fmt.Sprintf("l, version, ok := h.Current()   # once per request, tick or message: the %s to call", p.Shared.Name),
 	}
@@ -475,13 +475,13 @@ func engineConfig(e *source) (t types.Type, sym string, named bool) {
 			t = inst.TypeArgs.At(0)
 		}
 	}
-	// The Config literal is found by its syntax, host.Config[…]{…}: its type
+	// The Config literal is found by its syntax, hot.Config[…]{…}: its type
 	// does not check when the library can't be loaded.
 	for _, f := range e.files {
 		lib := ""
 		for _, im := range f.Imports {
 			if p, err := strconv.Unquote(im.Path.Value); err == nil && p == HostPackage {
-				lib = "host"
+				lib = "hot"
 				if im.Name != nil {
 					lib = im.Name.Name
 				}

@@ -19,7 +19,7 @@ import (
 
 // HostPackage is the engine library's import path: a main package that
 // imports it is an engine.
-const HostPackage = HotrunModule + "/runner/host"
+const HostPackage = LibraryModule
 
 // DefaultSymbol is the name the logic exports when the engine names none.
 const DefaultSymbol = "Logic"

@@ -48,11 +48,11 @@ func TestInspect(t *testing.T) {
 
 import (
 	"example.com/chat/room"
-	"github.com/hotrun-dev/hotrun/runner/host"
+	"github.com/hotrun-dev/hotrun/hot"
 )
 
 func main() {
-	h := host.New(host.Config[room.Logic]{` + cfg + `})
+	h := hot.New(hot.Config[room.Logic]{` + cfg + `})
 	_ = h.Start("")
 }
 `
@@ -105,7 +105,7 @@ func main() {
 				"lobby/lobby.go":     "package lobby\n\ntype Logic interface{ Enter(who string) }\n",
 				"lobbylogic/main.go": "package main\n\nimport \"example.com/chat/lobby\"\n\nvar Logic lobby.Logic = l{}\n\ntype l struct{}\n\nfunc (l) Enter(string) {}\n\nfunc main() {}\n"},
 			unsure: "more than one interface",
-			todo:   "host.Config[lobby.Logic]",
+			todo:   "hot.Config[lobby.Logic]",
 		},
 		{
 			name: "two logics",
@@ -125,7 +125,7 @@ func main() {
 			files: map[string]string{"go.mod": plainMod, "room/room.go": roomGo, "logic/main.go": logicGo,
 				"server/main.go": "package main\n\nimport \"example.com/chat/room\"\n\nfunc main() { _ = room.NewHall() }\n"},
 			want: "./server room.Logic room.Hall ./logic Logic",
-			todo: "h := host.New(host.Config[room.Logic]{State: state})   # state: your *room.Hall",
+			todo: "h := hot.New(hot.Config[room.Logic]{State: state})   # state: your *room.Hall",
 		},
 		{
 			name: "two engines",

@@ -24,7 +24,7 @@
 //
 // It never overwrites a file and asks nothing.
 //
-// The skeleton imports github.com/hotrun-dev/hotrun/runner/host, which is
+// The skeleton imports github.com/hotrun-dev/hotrun/hot, which is
 // not published as a module: when go.mod has no requirement on it, Write
 // adds one, and a replace directive to a local hotrun checkout when it
 // knows one (see [LocalCheckout]). go.mod is edited with the go command
@@ -50,9 +50,14 @@ import (
 	"strings"
 )
 
-// HotrunModule is the module path of hotrun, whose runner/host package the
-// skeleton's engine imports.
-const HotrunModule = "github.com/hotrun-dev/hotrun"
+// LibraryModule is the module path of hotrun's engine library (package
+// hot), which the skeleton's engine imports: a module of its own, so that
+// requiring it adds nothing else to the user's go.mod.
+const LibraryModule = "github.com/hotrun-dev/hotrun/hot"
+
+// hotrunModule is the module path of hotrun itself: a checkout of it holds
+// the library's module in its hot directory.
+const hotrunModule = "github.com/hotrun-dev/hotrun"
 
 // EnvSrc names a local hotrun checkout for the replace directive, for a
 // hotrun binary that can't tell where it was built from.
@@ -250,22 +255,23 @@ func readGoMod(ctx context.Context, goCmd, dir string) (*goMod, error) {
 func addRequirement(ctx context.Context, opts Options, dir string, m *goMod, res *Result) error {
 	replaced := false
 	for _, r := range m.Replace {
-		if r.Old.Path == HotrunModule {
+		if r.Old.Path == LibraryModule {
 			replaced = true
 		}
 	}
 	for _, r := range m.Require {
-		if r.Path == HotrunModule {
+		if r.Path == LibraryModule {
 			res.NeedReplace = !replaced && r.Version == "v0.0.0"
 			return nil
 		}
 	}
-	args := []string{"mod", "edit", "-require=" + HotrunModule + "@v0.0.0"}
-	res.Require = HotrunModule + " v0.0.0"
+	args := []string{"mod", "edit", "-require=" + LibraryModule + "@v0.0.0"}
+	res.Require = LibraryModule + " v0.0.0"
 	if !replaced {
 		if opts.Checkout != "" {
-			args = append(args, "-replace="+HotrunModule+"="+opts.Checkout)
-			res.Replace = HotrunModule + " => " + opts.Checkout
+			lib := filepath.Join(opts.Checkout, "hot")
+			args = append(args, "-replace="+LibraryModule+"="+lib)
+			res.Replace = LibraryModule + " => " + lib
 		} else {
 			res.NeedReplace = true
 		}
@@ -274,7 +280,7 @@ func addRequirement(ctx context.Context, opts Options, dir string, m *goMod, res
 	// dependency's (`go: updates to go.mod needed`); raise it as `go get`
 	// would.
 	if opts.Checkout != "" {
-		if hv := goLine(filepath.Join(opts.Checkout, "go.mod")); hv != "" && version.Compare("go"+m.Go, "go"+hv) < 0 {
+		if hv := goLine(filepath.Join(opts.Checkout, "hot", "go.mod")); hv != "" && version.Compare("go"+m.Go, "go"+hv) < 0 {
 			args = append(args, "-go="+hv)
 			res.GoVersion = m.Go + " => " + hv
 		}
@@ -314,7 +320,7 @@ func SharedName(mod string) string {
 	switch name {
 	// The skeleton's own directories and packages, and the names its files
 	// import: a shared package by one of them would shadow an import.
-	case "main", "engine", "logic", "greet", "host", "flag", "fmt", "log", "http", "sync", "strings", "testdata", "vendor":
+	case "main", "engine", "logic", "greet", "hot", "flag", "fmt", "log", "http", "sync", "strings", "testdata", "vendor":
 		return "app"
 	}
 	return name
@@ -345,14 +351,14 @@ func LocalCheckout() (string, error) {
 			return "", fmt.Errorf("scaffold: %s: %w", EnvSrc, err)
 		}
 		if !isCheckout(abs) {
-			return "", fmt.Errorf("scaffold: %s=%s: not a hotrun checkout (no go.mod with module %s)", EnvSrc, src, HotrunModule)
+			return "", fmt.Errorf("scaffold: %s=%s: not a hotrun checkout (no go.mod with module %s)", EnvSrc, src, hotrunModule)
 		}
 		return abs, nil
 	}
 	// The main module's version says little: "(devel)", or since Go 1.24
 	// a pseudo-version stamped from git. The source path says where.
 	bi, ok := debug.ReadBuildInfo()
-	if !ok || bi.Main.Path != HotrunModule {
+	if !ok || bi.Main.Path != hotrunModule {
 		return "", nil
 	}
 	// This file's path as the compiler saw it: absolute unless -trimpath.
@@ -388,7 +394,7 @@ func isCheckout(dir string) bool {
 		return false
 	}
 	for _, line := range strings.Split(string(b), "\n") {
-		if f := strings.Fields(line); len(f) >= 2 && f[0] == "module" && strings.Trim(f[1], `"`) == HotrunModule {
+		if f := strings.Fields(line); len(f) >= 2 && f[0] == "module" && strings.Trim(f[1], `"`) == hotrunModule {
 			return true
 		}
 	}

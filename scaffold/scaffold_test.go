@@ -85,8 +85,8 @@ func TestWriteEmptyModule(t *testing.T) {
 	}
 	mod := read(t, dir, "go.mod")
 	for _, line := range []string{
-		"require github.com/hotrun-dev/hotrun v0.0.0",
-		"replace github.com/hotrun-dev/hotrun => " + repo,
+		"require github.com/hotrun-dev/hotrun/hot v0.0.0",
+		"replace github.com/hotrun-dev/hotrun/hot => " + filepath.Join(repo, "hot"),
 	} {
 		if !strings.Contains(mod, line) {
 			t.Errorf("go.mod lacks %q:\n%s", line, mod)
@@ -151,7 +151,7 @@ func TestWriteAdopt(t *testing.T) {
 		t.Errorf("wrote %q, want %q", got, want)
 	}
 	engine := read(t, dir, "engine/main.go")
-	for _, want := range []string{`"example.com/chat/room"`, "host.Config[room.Logic]", `Symbol: "Rules"`, "state := room.NewHall()", "State:"} {
+	for _, want := range []string{`"example.com/chat/room"`, "hot.Config[room.Logic]", `Symbol: "Rules"`, "state := room.NewHall()", "State:"} {
 		if !strings.Contains(engine, want) {
 			t.Errorf("engine/main.go lacks %q:\n%s", want, engine)
 		}
@@ -162,7 +162,7 @@ func TestWriteAdopt(t *testing.T) {
 			t.Errorf("hotrun.toml lacks %q:\n%s", want, conf)
 		}
 	}
-	if !strings.Contains(read(t, dir, "go.mod"), "replace github.com/hotrun-dev/hotrun => "+repo) {
+	if !strings.Contains(read(t, dir, "go.mod"), "replace github.com/hotrun-dev/hotrun/hot => "+filepath.Join(repo, "hot")) {
 		t.Error("go.mod has no replace directive")
 	}
 

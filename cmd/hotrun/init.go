@@ -144,10 +144,10 @@ func report(w io.Writer, dir string, res *scaffold.Result) {
 		fmt.Fprintf(w, "  go.mod: replace %s (the checkout this hotrun was built from; set %s to use another)\n", res.Replace, scaffold.EnvSrc)
 	}
 	if res.GoVersion != "" {
-		fmt.Fprintf(w, "  go.mod: go %s (hotrun's go.mod needs at least that)\n", res.GoVersion)
+		fmt.Fprintf(w, "  go.mod: go %s (the library's go.mod needs at least that)\n", res.GoVersion)
 	}
 	if res.NeedReplace {
-		fmt.Fprintf(w, "\ngo.mod requires %s but says nowhere to find it. Point it at your hotrun checkout:\n  go mod edit -replace=%s=/path/to/hotrun\n", scaffold.HotrunModule, scaffold.HotrunModule)
+		fmt.Fprintf(w, "\ngo.mod requires %s but says nowhere to find it. Point it at the hot directory of your hotrun checkout:\n  go mod edit -replace=%s=/path/to/hotrun/hot\n", scaffold.LibraryModule, scaffold.LibraryModule)
 	}
 	if len(res.Wrote()) == 0 && res.Require == "" {
 		fmt.Fprintln(w, "Nothing to add: every part is there.")

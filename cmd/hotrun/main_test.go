@@ -50,7 +50,7 @@ func exampleCopy(t *testing.T) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	b = regexp.MustCompile(`(?m)^replace (\S+) => .*$`).ReplaceAll(b, []byte("replace $1 => "+repo))
+	b = regexp.MustCompile(`(?m)^replace (\S+) => .*$`).ReplaceAll(b, []byte("replace $1 => "+filepath.Join(repo, "hot")))
 	if err := os.WriteFile(mod, b, 0o644); err != nil {
 		t.Fatal(err)
 	}

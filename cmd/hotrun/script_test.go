@@ -340,7 +340,7 @@ func cmdCopyExample(ts *testscript.TestScript, neg bool, args []string) {
 			return err
 		}
 		if rel == "go.mod" {
-			b = regexp.MustCompile(`(?m)^replace (\S+) => .*$`).ReplaceAll(b, []byte("replace $1 => "+ts.Getenv("REPO")))
+			b = regexp.MustCompile(`(?m)^replace (\S+) => .*$`).ReplaceAll(b, []byte("replace $1 => "+filepath.Join(ts.Getenv("REPO"), "hot")))
 		}
 		return os.WriteFile(filepath.Join(dst, rel), b, 0o644)
 	})

@@ -13,7 +13,7 @@ import (
 	"net/http"
 
 	"github.com/hotrun-dev/hotrun/example/game"
-	"github.com/hotrun-dev/hotrun/runner/host"
+	"github.com/hotrun-dev/hotrun/hot"
 )
 
 func main() {
@@ -23,7 +23,7 @@ func main() {
 	log.SetFlags(0)
 
 	state := new(game.State)
-	h := host.New(host.Config[game.Logic]{
+	h := hot.New(hot.Config[game.Logic]{
 		// hotrun carries the state across engine restarts (a change to
 		// package game, or a crash) by saving and restoring it as JSON.
 		State: state,

@@ -1,31 +1,38 @@
-// Package host is the engine side of hotrun: the small library that a
-// user's engine (the host program) imports to load logic plugins, swap them
-// in while requests keep flowing, and report what happens.
+// Package hot is the engine side of hotrun: the small library your engine
+// imports to load versions of its logic, swap them in while requests keep
+// flowing, carry its state across restarts, and report what happens. It
+// uses only the standard library, and requiring it adds nothing else to
+// your go.mod.
 //
 // # The model
 //
 // The engine owns the state; the logic plugin owns the code. The plugin's
 // main package exports one symbol (by default "Logic") whose type T is
-// declared in a package that both the engine and the plugin import, so it is
-// one type in both. [New] takes T as a type parameter; [Host.Load] opens a
-// plugin, looks the symbol up with [Lookup], runs the optional check, and
-// swaps the new value in with one atomic store. Every request handled through
-// [Host.Handler] reads the current value once, so it runs start to end on one
-// version: in-flight requests on the old version finish on it.
+// declared in a package that both the engine and the plugin import, so it
+// is one type in both. [New] takes T as a type parameter. Every request
+// handled through [Host.Handler], and every unit of work run through
+// [Host.Run], reads the current version once, so it runs start to end on
+// one version: in-flight work on the old version finishes on it. A panic in
+// the logic is recovered and reported; the engine keeps serving.
 //
-// Go never unloads a plugin, and a plugin path that was opened once can't be
-// opened again. So a version, once loaded, stays in the process: switching
-// back to it ([Host.Activate]) needs no build, and loading the same version
-// number twice is refused.
+// Go never unloads a plugin, and a plugin path that was opened once can't
+// be opened again. So a version, once loaded, stays in the process:
+// switching back to it needs no build.
+//
+// A plugin may also export two hooks: func Check() error runs before the
+// version takes traffic (an error, a panic or running past
+// Config.CheckTimeout rejects it), and func Migrate(state any) error runs
+// with Config.State to bring it to what the new version expects (Erlang's
+// code_change; an error or a panic rejects the version).
 //
 // # Under hotrun and alone
 //
-// Under hotrun the environment names a control socket ([EnvControl]): the
-// engine listens there, hotrun connects, tells it which versions to load and
-// activate, and receives its events (loads, rejections, requests, panics) as
-// JSON lines. The engine only loads plugins from hotrun's build directory
-// ([EnvBuildDir]). Run alone, [Host.Start] loads the plugin path it is given,
-// so the engine still works without hotrun.
+// Under hotrun the environment names a private control socket: the engine
+// listens there, hotrun connects, tells it which versions to load and
+// activate, and receives its events (loads, rejections, requests, panics)
+// as JSON lines. The engine only loads plugins from hotrun's build
+// directory. Run alone, [Host.Start] loads the plugin path it is given, so
+// the engine still works without hotrun.
 //
 // Under hotrun a new engine is started beside the one serving whenever a
 // change needs one (a shared package edited, a restart, a crash). Its
@@ -50,11 +57,12 @@
 // that can't be restored (an error or a panic) is set aside as
 // snapshot.json.rejected and the engine starts fresh.
 //
-// This package uses only the standard library (and hotrun's event package,
-// which does too): it ends up in the user's binary.
-package host
+// The protocol between hotrun and this library is package protocol, which
+// your code never needs.
+package hot
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -68,22 +76,7 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/hotrun-dev/hotrun/event"
-)
-
-// Environment variables that hotrun sets for the engine.
-const (
-	// EnvControl is the path of the Unix socket the engine listens on for
-	// hotrun's commands.
-	EnvControl = "HOTRUN_CONTROL"
-	// EnvBuildDir is the only directory the engine loads plugins from when
-	// it takes commands from hotrun.
-	EnvBuildDir = "HOTRUN_BUILD_DIR"
-	// EnvListeners names the listening sockets hotrun hands to the engine
-	// as inherited file descriptors (see [Host.Listen]).
-	EnvListeners = "HOTRUN_LISTENERS"
-	// EnvState is the file the engine writes its state snapshots to.
-	EnvState = "HOTRUN_STATE"
+	"github.com/hotrun-dev/hotrun/hot/protocol"
 )
 
 // Config configures a Host. The zero value works: symbol "Logic", no hooks.
@@ -148,7 +141,7 @@ type Host[T any] struct {
 
 	serving     chan struct{} // closed when this engine takes traffic: at once alone, at the takeover under hotrun
 	servingOnce sync.Once
-	pendingOK   *event.LoadOK // the load of a standby engine, reported at the takeover; guarded by mu
+	pendingOK   *protocol.LoadOK // the load of a standby engine, reported at the takeover; guarded by mu
 
 	handMu  sync.Mutex // guards handoff and ctl
 	handoff []handoff  // sockets opened by Listen before hotrun was attached, to hand over then
@@ -212,27 +205,27 @@ func New[T any](cfg Config[T]) *Host[T] {
 // is an error that says what to do.
 func (h *Host[T]) Start(pluginPath string) error {
 	defer close(h.started)
-	sock := os.Getenv(EnvControl)
+	sock := os.Getenv(protocol.EnvControl)
 	if sock != "" {
 		if err := h.attach(sock); err != nil {
 			return err
 		}
 	}
-	if syms, n := staticSymbols(); syms != nil {
+	if syms, n := protocol.Static(); syms != nil {
 		// Restart mode: the logic was compiled into this engine; there is
 		// nothing to open, and no other version will come to this process.
 		start := time.Now()
-		if err := h.open("", n, syms); err != nil {
-			h.emit(event.LoadFail{Version: n, Error: err.Error(), Explain: Explain(err)})
+		if err := h.open("", n, staticMap(syms)); err != nil {
+			h.emit(protocol.LoadFail{Version: n, Error: err.Error(), Explain: explain(err)})
 			if h.out != nil {
 				h.out.flush(5 * time.Second) // the engine is about to exit: let hotrun hear why
 			}
 			return err
 		}
-		h.reportLive(event.LoadOK{Version: n, Duration: event.Duration(time.Since(start))})
+		h.reportLive(protocol.LoadOK{Version: n, Duration: protocol.Duration(time.Since(start))})
 	} else if sock == "" {
 		if pluginPath == "" {
-			return errors.New("host: no logic plugin to load: run the engine under hotrun, or build the logic with `go build -buildmode=plugin -o logic.so ./logic` and pass its path")
+			return errors.New("hot: no logic plugin to load: run the engine under hotrun, or build the logic with `go build -buildmode=plugin -o logic.so ./logic` and pass its path")
 		}
 		if err := h.load(pluginPath, 1); err != nil {
 			return err
@@ -242,17 +235,17 @@ func (h *Host[T]) Start(pluginPath string) error {
 	case <-h.serving:
 		return nil
 	case <-h.stopping:
-		return errors.New("host: hotrun stopped this engine before it served")
+		return errors.New("hot: hotrun stopped this engine before it served")
 	}
 }
 
 // attach listens on hotrun's control socket.
 func (h *Host[T]) attach(sock string) error {
-	h.buildDir = os.Getenv(EnvBuildDir)
+	h.buildDir = os.Getenv(protocol.EnvBuildDir)
 	if h.buildDir == "" {
-		return fmt.Errorf("host: %s is set but %s is not: the engine must be started by hotrun", EnvControl, EnvBuildDir)
+		return fmt.Errorf("hot: %s is set but %s is not: the engine must be started by hotrun", protocol.EnvControl, protocol.EnvBuildDir)
 	}
-	h.statePath = os.Getenv(EnvState)
+	h.statePath = os.Getenv(protocol.EnvState)
 	h.serving, h.servingOnce = make(chan struct{}), sync.Once{}
 	h.out = newOutbox()
 	ctl, err := listenControl(sock, h)
@@ -301,11 +294,11 @@ func (h *Host[T]) takeover(path string) error {
 	if v := h.cur.Load(); v != nil {
 		if v.migrate != nil {
 			if err := h.guard("migrate", func() error { return v.migrate(h.cfg.State) }); err != nil {
-				h.emit(event.Log{Source: event.SourceEngine, Level: "warn", Text: fmt.Sprintf("v%d: migrate after the takeover: %v", v.n, err)})
+				h.emit(protocol.Log{Source: "engine", Level: "warn", Text: fmt.Sprintf("v%d: migrate after the takeover: %v", v.n, err)})
 			}
 		}
 		if err := h.onSwap(*new(T), v.value); err != nil {
-			h.emit(event.Log{Source: event.SourceEngine, Level: "warn", Text: fmt.Sprintf("v%d: %v", v.n, err)})
+			h.emit(protocol.Log{Source: "engine", Level: "warn", Text: fmt.Sprintf("v%d: %v", v.n, err)})
 		}
 	}
 	h.markServing()
@@ -322,7 +315,7 @@ func (h *Host[T]) status() (cur int, loaded []int, serving bool) {
 	if v := h.cur.Load(); v != nil {
 		cur = v.n
 	}
-	loaded = h.Versions()
+	loaded = h.versions()
 	slices.Sort(loaded)
 	select {
 	case <-h.serving:
@@ -356,7 +349,7 @@ func (h *Host[T]) Current() (T, int, bool) {
 }
 
 // Versions returns the numbers of the versions loaded so far, in no order.
-func (h *Host[T]) Versions() []int {
+func (h *Host[T]) versions() []int {
 	h.verMu.Lock()
 	defer h.verMu.Unlock()
 	ns := make([]int, 0, len(h.loaded))
@@ -366,27 +359,23 @@ func (h *Host[T]) Versions() []int {
 	return ns
 }
 
-// Load opens the plugin at path as version n and, if it passes the check,
+// load opens the plugin at path as version n and, if it passes the check,
 // makes it current. On any error the current version keeps serving.
-func (h *Host[T]) Load(path string, n int) error {
-	return h.load(path, n)
-}
-
 func (h *Host[T]) load(path string, n int) error {
 	start := time.Now()
 	err := h.open(path, n, nil)
 	if err != nil {
-		h.emit(event.LoadFail{Version: n, Error: err.Error(), Explain: Explain(err)})
+		h.emit(protocol.LoadFail{Version: n, Error: err.Error(), Explain: explain(err)})
 		return err
 	}
-	h.reportLive(event.LoadOK{Version: n, Duration: event.Duration(time.Since(start))})
+	h.reportLive(protocol.LoadOK{Version: n, Duration: protocol.Duration(time.Since(start))})
 	return nil
 }
 
 // reportLive reports a version that went live, or, before the takeover, keeps
 // the report for it: "live" means taking traffic, and a standby engine
 // takes none.
-func (h *Host[T]) reportLive(e event.LoadOK) {
+func (h *Host[T]) reportLive(e protocol.LoadOK) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	select {
@@ -399,34 +388,34 @@ func (h *Host[T]) reportLive(e event.LoadOK) {
 
 // open opens version n from the plugin at path, or from syms when they are
 // given (restart mode: the logic is compiled into the engine).
-func (h *Host[T]) open(path string, n int, syms Symbols) error {
+func (h *Host[T]) open(path string, n int, syms symbols) error {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	h.verMu.Lock()
 	_, twice := h.loaded[n]
 	h.verMu.Unlock()
 	if twice {
-		return fmt.Errorf("host: load v%d: %w", n, errLoadedTwice)
+		return fmt.Errorf("hot: load v%d: %w", n, errLoadedTwice)
 	}
 	p := syms
 	if p == nil {
 		pl, err := openPlugin(path)
 		if err != nil {
-			return fmt.Errorf("host: load v%d: %w", n, err)
+			return fmt.Errorf("hot: load v%d: %w", n, err)
 		}
 		p = pl
 	}
-	value, err := Lookup[T](p, h.cfg.Symbol)
+	value, err := lookup[T](p, h.cfg.Symbol)
 	if err != nil {
-		return fmt.Errorf("host: load v%d: %w", n, err)
+		return fmt.Errorf("hot: load v%d: %w", n, err)
 	}
 	migrate, err := h.hooks(p, value)
 	if err != nil {
-		return fmt.Errorf("host: load v%d: %w", n, err)
+		return fmt.Errorf("hot: load v%d: %w", n, err)
 	}
 	v := &version[T]{n: n, path: path, value: value, migrate: migrate}
 	if err := h.swap(v); err != nil {
-		return fmt.Errorf("host: load v%d: %w", n, err)
+		return fmt.Errorf("hot: load v%d: %w", n, err)
 	}
 	h.verMu.Lock()
 	h.loaded[n] = v
@@ -436,14 +425,14 @@ func (h *Host[T]) open(path string, n int, syms Symbols) error {
 
 // Activate makes version n, loaded before, current again: a rollback or a
 // roll forward, with no build and no plugin.Open.
-func (h *Host[T]) Activate(n int) error {
+func (h *Host[T]) activate(n int) error {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	h.verMu.Lock()
 	v, ok := h.loaded[n]
 	h.verMu.Unlock()
 	if !ok {
-		return fmt.Errorf("host: activate v%d: not loaded in this engine", n)
+		return fmt.Errorf("hot: activate v%d: not loaded in this engine", n)
 	}
 	from := 0
 	if c := h.cur.Load(); c != nil {
@@ -453,9 +442,9 @@ func (h *Host[T]) Activate(n int) error {
 		}
 	}
 	if err := h.swap(v); err != nil {
-		return fmt.Errorf("host: activate v%d: %w", n, err)
+		return fmt.Errorf("hot: activate v%d: %w", n, err)
 	}
-	h.emit(event.Rollback{From: from, To: n})
+	h.emit(protocol.Rollback{From: from, To: n})
 	return nil
 }
 
@@ -503,25 +492,25 @@ func (h *Host[T]) onSwap(prev, next T) (err error) {
 
 // Names of the optional hooks a plugin may export.
 const (
-	// CheckSymbol, a func() error, runs before the version takes traffic;
+	// checkSymbol, a func() error, runs before the version takes traffic;
 	// an error, a panic or a timeout rejects the version.
-	CheckSymbol = "Check"
-	// MigrateSymbol, a func(state any) error, runs after the check with
+	checkSymbol = "Check"
+	// migrateSymbol, a func(state any) error, runs after the check with
 	// Config.State, to bring the state to what the new version expects
 	// (Erlang's code_change). An error or a panic rejects the version; the
 	// hook must then leave the state as it found it.
-	MigrateSymbol = "Migrate"
+	migrateSymbol = "Migrate"
 )
 
 // hooks runs the engine's and the plugin's checks, each with a timeout
 // and panics turned into errors, and returns the plugin's Migrate hook,
 // which swap runs.
-func (h *Host[T]) hooks(p Symbols, value T) (func(any) error, error) {
-	check, err := lookupOptional[func() error](p, CheckSymbol)
+func (h *Host[T]) hooks(p symbols, value T) (func(any) error, error) {
+	check, err := lookupOptional[func() error](p, checkSymbol)
 	if err != nil {
 		return nil, err
 	}
-	migrate, err := lookupOptional[func(any) error](p, MigrateSymbol)
+	migrate, err := lookupOptional[func(any) error](p, migrateSymbol)
 	if err != nil {
 		return nil, err
 	}
@@ -581,16 +570,33 @@ func openPlugin(path string) (p *plugin.Plugin, err error) {
 
 // emit sends e to hotrun, or logs it when the engine runs alone. Requests
 // are not logged alone: the engine's own log is the user's business.
-func (h *Host[T]) emit(e event.Event) {
+func (h *Host[T]) emit(e protocol.Event) {
 	if h.out != nil {
 		h.out.event(e)
 		return
 	}
 	switch e := e.(type) {
-	case event.Request, event.Unit:
-	case event.LoadOK:
+	case protocol.Request, protocol.Unit:
+	case protocol.LoadOK:
 		h.cfg.Logger.Printf("loaded the logic (in %s)", e.Duration)
 	default:
-		h.cfg.Logger.Print(event.Format(e))
+		h.cfg.Logger.Print(describe(e))
 	}
+}
+
+// describe says what happened, for the engine's own log when it runs
+// alone.
+func describe(e protocol.Event) string {
+	switch e := e.(type) {
+	case protocol.LoadFail:
+		return fmt.Sprintf("load v%d failed: %s\n  %s", e.Version, e.Error, e.Explain)
+	case protocol.Panic:
+		return fmt.Sprintf("the logic (v%d) panicked in %s: %s", e.Version, e.Where, e.Value)
+	case protocol.Rollback:
+		return fmt.Sprintf("switched from v%d to v%d", e.From, e.To)
+	case protocol.Log:
+		return e.Text
+	}
+	b, _ := json.Marshal(e)
+	return e.Name() + " " + string(b)
 }

@@ -1,4 +1,4 @@
-package host
+package hot
 
 import (
 	"bufio"
@@ -18,7 +18,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/hotrun-dev/hotrun/event"
+	"github.com/hotrun-dev/hotrun/hot/protocol"
 )
 
 type logic = func(string) string
@@ -102,13 +102,13 @@ func TestHost(t *testing.T) {
 	if code, _ := get(); code != http.StatusServiceUnavailable {
 		t.Errorf("before any load: status %d, want 503", code)
 	}
-	if err := h.Load(pluginFile(t, "v1"), 1); err != nil {
+	if err := h.load(pluginFile(t, "v1"), 1); err != nil {
 		t.Fatal(err)
 	}
 	if code, body := get(); code != 200 || body != "v1 hello ann" {
 		t.Errorf("v1: %d %q", code, body)
 	}
-	if err := h.Load(pluginFile(t, "v2"), 2); err != nil {
+	if err := h.load(pluginFile(t, "v2"), 2); err != nil {
 		t.Fatal(err)
 	}
 	if _, body := get(); body != "v2 hello ann" {
@@ -124,31 +124,31 @@ func TestHost(t *testing.T) {
 		{"initpanic", errInitPanic},
 	}
 	for i, tt := range rejects {
-		err := h.Load(pluginFile(t, tt.plugin), 10+i)
+		err := h.load(pluginFile(t, tt.plugin), 10+i)
 		if !errors.Is(err, tt.want) {
 			t.Errorf("load %s: err = %v, want %v", tt.plugin, err, tt.want)
 		}
-		if Explain(err) == "" {
+		if explain(err) == "" {
 			t.Errorf("load %s: no plain explanation for %v", tt.plugin, err)
 		}
 		if _, body := get(); body != "v2 hello ann" {
 			t.Errorf("after rejecting %s, served %q; want v2 still", tt.plugin, body)
 		}
 	}
-	if err := h.Load(pluginFile(t, "v1"), 2); !errors.Is(err, errLoadedTwice) {
+	if err := h.load(pluginFile(t, "v1"), 2); !errors.Is(err, errLoadedTwice) {
 		t.Errorf("loading version 2 twice: %v", err)
 	}
 
-	if err := h.Activate(1); err != nil {
+	if err := h.activate(1); err != nil {
 		t.Fatal(err)
 	}
 	if _, body := get(); body != "v1 hello ann" {
 		t.Errorf("after rollback: %q", body)
 	}
-	if err := h.Activate(2); err != nil {
+	if err := h.activate(2); err != nil {
 		t.Fatal(err)
 	}
-	if err := h.Activate(99); err == nil {
+	if err := h.activate(99); err == nil {
 		t.Error("activating a version never loaded succeeded")
 	}
 	want := []string{"none -> v1 hello x", "v1 hello x -> v2 hello x", "v2 hello x -> v1 hello x", "v1 hello x -> v2 hello x"}
@@ -159,16 +159,16 @@ func TestHost(t *testing.T) {
 
 func TestHandlerPanic(t *testing.T) {
 	var mu sync.Mutex
-	var got []event.Event
+	var got []protocol.Event
 	h := New(Config[logic]{Logger: quiet()})
 	h.out = nil
-	if err := h.Load(pluginFile(t, "panics"), 1); err != nil {
+	if err := h.load(pluginFile(t, "panics"), 1); err != nil {
 		t.Fatal(err)
 	}
 	// Capture events through a control-less host: swap emit's sink.
 	h.cfg.Logger = log.New(writerFunc(func(b []byte) {
 		mu.Lock()
-		got = append(got, event.Log{Text: string(b)})
+		got = append(got, protocol.Log{Text: string(b)})
 		mu.Unlock()
 	}), "", 0)
 	srv := httptest.NewServer(h.Handler(func(w http.ResponseWriter, r *http.Request, l logic) {
@@ -187,7 +187,7 @@ func TestHandlerPanic(t *testing.T) {
 	}
 	mu.Lock()
 	defer mu.Unlock()
-	if len(got) != 3 || !strings.Contains(got[0].(event.Log).Text, "handler boom: bob") {
+	if len(got) != 3 || !strings.Contains(got[0].(protocol.Log).Text, "handler boom: bob") {
 		t.Errorf("panic events = %v", got)
 	}
 }
@@ -227,8 +227,8 @@ func TestCheckHook(t *testing.T) {
 func control(t *testing.T, buildDir string) (*Host[logic], *bufio.Reader, net.Conn) {
 	t.Helper()
 	sock := filepath.Join(t.TempDir(), "c.sock")
-	t.Setenv(EnvControl, sock)
-	t.Setenv(EnvBuildDir, buildDir)
+	t.Setenv(protocol.EnvControl, sock)
+	t.Setenv(protocol.EnvBuildDir, buildDir)
 	h := New(Config[logic]{Logger: quiet()})
 	startAside(t, h, sock)
 	t.Cleanup(func() { h.Close() })
@@ -263,7 +263,7 @@ func startAside[T any](t *testing.T, h *Host[T], sock string) {
 }
 
 // reply sends line and returns the reply to it, skipping events.
-func reply(t *testing.T, r *bufio.Reader, c net.Conn, line string) Reply {
+func reply(t *testing.T, r *bufio.Reader, c net.Conn, line string) protocol.Reply {
 	t.Helper()
 	if _, err := io.WriteString(c, line+"\n"); err != nil {
 		t.Fatal(err)
@@ -278,7 +278,7 @@ func reply(t *testing.T, r *bufio.Reader, c net.Conn, line string) Reply {
 			Reply *int64 `json:"reply"`
 		}
 		if json.Unmarshal(b, &rep) == nil && rep.Reply != nil {
-			var out Reply
+			var out protocol.Reply
 			json.Unmarshal(b, &out)
 			return out
 		}
@@ -303,7 +303,7 @@ func TestControlRefusesBadInput(t *testing.T) {
 		{"relative path", `{"id":5,"op":"load","version":1,"path":"evil.so"}`, "not an absolute path"},
 		{"malformed", `{"id":6,"op":`, "malformed command"},
 		{"unknown op", `{"id":7,"op":"exec"}`, "unknown command"},
-		{"oversized", `{"id":8,"op":"ping","path":"` + strings.Repeat("x", MaxLine) + `"}`, "longer than"},
+		{"oversized", `{"id":8,"op":"ping","path":"` + strings.Repeat("x", protocol.MaxLine) + `"}`, "longer than"},
 		{"still alive", `{"id":9,"op":"ping"}`, ""},
 	}
 	for _, tt := range tests {
@@ -342,7 +342,7 @@ func FuzzReadLine(f *testing.F) {
 				t.Fatalf("line of %d bytes passed a 64-byte limit", len(line))
 			}
 			total += len(line)
-			var cmd Command
+			var cmd protocol.Command
 			json.Unmarshal(line, &cmd) // must not panic
 		}
 		if total > len(b) {

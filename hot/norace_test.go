@@ -1,5 +1,5 @@
 //go:build !race
 
-package host
+package hot
 
 const raceEnabled = false

@@ -1,6 +1,6 @@
 //go:build race
 
-package host
+package hot
 
 // raceEnabled: plugins must be built with -race exactly when the test is.
 const raceEnabled = true

@@ -1,6 +1,8 @@
-package host
+package hot
 
 import (
+	"github.com/hotrun-dev/hotrun/hot/protocol"
+
 	"errors"
 	"fmt"
 	"plugin"
@@ -18,9 +20,9 @@ var (
 	errOutsideBuild  = errors.New("plugin path outside hotrun's build directory")
 )
 
-// Symbols is where Lookup finds a version's exported names: a
+// symbols is where Lookup finds a version's exported names: a
 // *plugin.Plugin, or the symbols of a logic compiled into the engine.
-type Symbols interface {
+type symbols interface {
 	Lookup(name string) (plugin.Symbol, error)
 }
 
@@ -29,7 +31,7 @@ type Symbols interface {
 // *T) or a value whose type is, or implements, T (a function, or a pointer to
 // a variable of a type that implements interface T). A missing symbol or one
 // of another type is an error that names both types, never a panic.
-func Lookup[T any](p Symbols, name string) (T, error) {
+func lookup[T any](p symbols, name string) (T, error) {
 	var zero T
 	s, err := p.Lookup(name)
 	if err != nil {
@@ -46,97 +48,92 @@ func Lookup[T any](p Symbols, name string) (T, error) {
 
 // lookupOptional is Lookup for a symbol the plugin may leave out: absent
 // is no error, present with another type is.
-func lookupOptional[T any](p Symbols, name string) (T, error) {
+func lookupOptional[T any](p symbols, name string) (T, error) {
 	var zero T
 	if _, err := p.Lookup(name); err != nil {
 		return zero, nil
 	}
-	return Lookup[T](p, name)
+	return lookup[T](p, name)
 }
 
 func typeName[T any]() string {
 	return reflect.TypeFor[T]().String()
 }
 
-// Codes name the known load failures in a Reply, so that hotrun acts on
-// what happened without reading the words meant for people.
-const (
-	CodeNoSymbol         = "no-symbol"         // the plugin exports no such symbol
-	CodeWrongType        = "wrong-type"        // the symbol has another type
-	CodeInitPanic        = "init-panic"        // a package init of the plugin panicked
-	CodeCheckFailed      = "check-failed"      // a check rejected the version
-	CodeMigrateFailed    = "migrate-failed"    // the Migrate hook failed
-	CodeLoadedTwice      = "loaded-twice"      // the version number was loaded before
-	CodeOutsideBuild     = "outside-build"     // the path is not in hotrun's build directory
-	CodeAlreadyLoaded    = "already-loaded"    // Go loaded this plugin path before
-	CodeDifferentPackage = "different-package" // a package the engine holds changed since it was built
-	CodeNoPlugins        = "no-plugins"        // this Go has no plugin support here
-	CodeMissingFile      = "missing-file"      // the .so is gone
-	CodeOther            = ""                  // anything else
-)
-
-// Code classifies a load failure; see the Code constants. The plugin
+// code classifies a load failure for a protocol.Reply; see protocol.Code*. The plugin
 // package's own failures carry no type, so its messages are matched here,
 // inside the process that produced them, and never again elsewhere.
-func Code(err error) string {
+func code(err error) string {
 	if err == nil {
-		return CodeOther
+		return protocol.CodeOther
 	}
 	msg := err.Error()
 	switch {
 	case errors.Is(err, errNoSymbol):
-		return CodeNoSymbol
+		return protocol.CodeNoSymbol
 	case errors.Is(err, errWrongType):
-		return CodeWrongType
+		return protocol.CodeWrongType
 	case errors.Is(err, errInitPanic):
-		return CodeInitPanic
+		return protocol.CodeInitPanic
 	case errors.Is(err, errCheckFailed):
-		return CodeCheckFailed
+		return protocol.CodeCheckFailed
 	case errors.Is(err, errMigrateFailed):
-		return CodeMigrateFailed
+		return protocol.CodeMigrateFailed
 	case errors.Is(err, errLoadedTwice):
-		return CodeLoadedTwice
+		return protocol.CodeLoadedTwice
 	case errors.Is(err, errOutsideBuild):
-		return CodeOutsideBuild
+		return protocol.CodeOutsideBuild
 	case strings.Contains(msg, "plugin already loaded"):
-		return CodeAlreadyLoaded
+		return protocol.CodeAlreadyLoaded
 	case strings.Contains(msg, "different version of package"):
-		return CodeDifferentPackage
+		return protocol.CodeDifferentPackage
 	case strings.Contains(msg, "plugin: not implemented"):
-		return CodeNoPlugins
+		return protocol.CodeNoPlugins
 	case strings.Contains(msg, "cannot open shared object file"), strings.Contains(msg, "no such file"):
-		return CodeMissingFile
+		return protocol.CodeMissingFile
 	}
-	return CodeOther
+	return protocol.CodeOther
 }
 
 // Explain turns the known Go plugin failures into one plain sentence that
 // says what happened and what to do. It returns "" for errors it does not
 // know; the raw error is always shown beside it.
-func Explain(err error) string {
-	switch Code(err) {
-	case CodeNoSymbol:
+func explain(err error) string {
+	switch code(err) {
+	case protocol.CodeNoSymbol:
 		return "The new version does not export the symbol the engine looks up; the old version keeps serving. Export it from the logic's main package."
-	case CodeWrongType:
+	case protocol.CodeWrongType:
 		return "The new version exports the symbol with another type than the engine expects; the old version keeps serving. Declare it with the type from the shared package."
-	case CodeInitPanic:
+	case protocol.CodeInitPanic:
 		return "The new version panicked while initializing (a package init or a global's initializer); the old version keeps serving. Fix the panic and save again."
-	case CodeCheckFailed:
+	case protocol.CodeCheckFailed:
 		return "The new version failed its check before taking traffic; the old version keeps serving."
-	case CodeMigrateFailed:
+	case protocol.CodeMigrateFailed:
 		return "The new version's Migrate hook failed, so it never took traffic; the old version keeps serving with the state as it was."
-	case CodeLoadedTwice:
+	case protocol.CodeLoadedTwice:
 		return "This version number was loaded before; Go can't load a plugin twice. hotrun gives each build a new number, so this is a hotrun bug or a manual load."
-	case CodeOutsideBuild:
+	case protocol.CodeOutsideBuild:
 		return "The engine only loads plugins that hotrun built, from its build directory; this request was refused."
-	case CodeAlreadyLoaded:
+	case protocol.CodeAlreadyLoaded:
 		return "A plugin with the same plugin path was loaded before; Go loads each path once. Build every version with a new plugin path (hotrun does)."
-	case CodeDifferentPackage:
+	case protocol.CodeDifferentPackage:
 		return "A package the engine holds changed since the engine was built (or engine and plugin were built with different flags or toolchains); only a new engine can take it: restart the engine."
-	case CodeNoPlugins:
+	case protocol.CodeNoPlugins:
 		return "This Go has no plugin support here: plugins need Linux, macOS or FreeBSD and CGO_ENABLED=1. Use restart mode."
-	case CodeMissingFile:
+	case protocol.CodeMissingFile:
 		return "The plugin file is missing; rebuild it."
 	}
 	return ""
+}
+
+// staticMap is the symbols of a logic compiled into the engine, looked up
+// like a plugin's.
+type staticMap map[string]any
+
+func (m staticMap) Lookup(name string) (plugin.Symbol, error) {
+	s, ok := m[name]
+	if !ok {
+		return nil, fmt.Errorf("symbol %s not found in the logic compiled into the engine", name)
+	}
+	return s, nil
 }

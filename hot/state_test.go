@@ -1,4 +1,4 @@
-package host
+package hot
 
 import (
 	"errors"
@@ -12,7 +12,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/hotrun-dev/hotrun/event"
+	"github.com/hotrun-dev/hotrun/hot/protocol"
 )
 
 // hall is the documented pattern: a struct whose map the handlers write
@@ -30,7 +30,7 @@ func TestSnapshotUnderLoad(t *testing.T) {
 	st := &hall{Rooms: map[string]int{}}
 	h := New(Config[logic]{State: st, Logger: quiet()})
 	h.statePath = filepath.Join(t.TempDir(), "snapshot.json")
-	if err := h.Load(pluginFile(t, "v1"), 1); err != nil {
+	if err := h.load(pluginFile(t, "v1"), 1); err != nil {
 		t.Fatal(err)
 	}
 	srv := httptest.NewServer(h.Handler(func(w http.ResponseWriter, r *http.Request, l logic) {
@@ -113,7 +113,7 @@ func TestSnapshotErrorsAndRestorePanic(t *testing.T) {
 	}
 
 	os.WriteFile(h.statePath, []byte(`{"N":1}`), 0o600)
-	var got []event.Event
+	var got []protocol.Event
 	h.out = nil
 	h.cfg.Logger = quiet()
 	restoreWith := func() {
@@ -152,21 +152,21 @@ func TestRun(t *testing.T) {
 	if err := h.Run("tick", func(logic) error { return nil }); err == nil {
 		t.Error("Run before any version: no error")
 	}
-	if err := h.Load(pluginFile(t, "v1"), 1); err != nil {
+	if err := h.load(pluginFile(t, "v1"), 1); err != nil {
 		t.Fatal(err)
 	}
 	var said string
 	if err := h.Run("tick", func(l logic) error { said = l("x"); return nil }); err != nil || said == "" {
 		t.Errorf("tick on v1: %v, %q", err, said)
 	}
-	if err := h.Load(pluginFile(t, "panics"), 2); err != nil {
+	if err := h.load(pluginFile(t, "panics"), 2); err != nil {
 		t.Fatal(err)
 	}
 	err := h.Run("tick", func(l logic) error { said = l("bob"); return nil })
 	if err == nil || !strings.Contains(err.Error(), "handler boom") {
 		t.Errorf("a panicking unit: %v", err)
 	}
-	if err := h.Activate(1); err != nil {
+	if err := h.activate(1); err != nil {
 		t.Fatal(err)
 	}
 	if err := h.Run("tick", func(l logic) error { said = l("y"); return nil }); err != nil {

@@ -1,4 +1,4 @@
-package host
+package hot
 
 import (
 	"bytes"
@@ -15,7 +15,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/hotrun-dev/hotrun/event"
+	"github.com/hotrun-dev/hotrun/hot/protocol"
 )
 
 // Serve serves HTTP on ln with handler until hotrun asks the engine to stop
@@ -101,12 +101,12 @@ func (h *Host[T]) snapshot() error {
 		return nil
 	}
 	if h.statePath == "" {
-		return errors.New("host: snapshot: hotrun gave no state file")
+		return errors.New("hot: snapshot: hotrun gave no state file")
 	}
 	start := time.Now()
 	var buf bytes.Buffer
 	if err := h.encodeState(&buf); err != nil {
-		return fmt.Errorf("host: snapshot: %w", err)
+		return fmt.Errorf("hot: snapshot: %w", err)
 	}
 	sum := sha256.Sum256(buf.Bytes())
 	if sum == h.lastSnap {
@@ -114,25 +114,25 @@ func (h *Host[T]) snapshot() error {
 	}
 	tmp, err := os.CreateTemp(filepath.Dir(h.statePath), ".snapshot-*")
 	if err != nil {
-		return fmt.Errorf("host: snapshot: %w", err)
+		return fmt.Errorf("hot: snapshot: %w", err)
 	}
 	defer os.Remove(tmp.Name())
 	if _, err := tmp.Write(buf.Bytes()); err != nil {
 		tmp.Close()
-		return fmt.Errorf("host: snapshot: %w", err)
+		return fmt.Errorf("hot: snapshot: %w", err)
 	}
 	if err := tmp.Sync(); err != nil {
 		tmp.Close()
-		return fmt.Errorf("host: snapshot: %w", err)
+		return fmt.Errorf("hot: snapshot: %w", err)
 	}
 	if err := tmp.Close(); err != nil {
-		return fmt.Errorf("host: snapshot: %w", err)
+		return fmt.Errorf("hot: snapshot: %w", err)
 	}
 	if err := os.Rename(tmp.Name(), h.statePath); err != nil {
-		return fmt.Errorf("host: snapshot: %w", err)
+		return fmt.Errorf("hot: snapshot: %w", err)
 	}
 	h.lastSnap = sum
-	h.emit(event.StateSaved{Bytes: buf.Len(), Duration: event.Duration(time.Since(start))})
+	h.emit(protocol.StateSaved{Bytes: buf.Len(), Duration: protocol.Duration(time.Since(start))})
 	return nil
 }
 
@@ -192,10 +192,10 @@ func (h *Host[T]) restore(path string) {
 		if rerr := os.Rename(path, kept); rerr != nil {
 			kept = path
 		}
-		h.emit(event.StateRestored{Bytes: len(b), Error: err.Error(), Kept: kept})
+		h.emit(protocol.StateRestored{Bytes: len(b), Error: err.Error(), Kept: kept})
 		return
 	}
-	h.emit(event.StateRestored{Bytes: len(b), Saved: fi.ModTime()})
+	h.emit(protocol.StateRestored{Bytes: len(b), Saved: fi.ModTime()})
 }
 
 // decodeState runs Config.Restore or decodeInto, turning a panic into an
@@ -218,7 +218,7 @@ func (h *Host[T]) decodeState(b []byte) (err error) {
 func decodeInto(b []byte, state any) error {
 	t := reflect.TypeOf(state)
 	if t.Kind() != reflect.Pointer {
-		return fmt.Errorf("host: Config.State is a %s; it must be a pointer", t)
+		return fmt.Errorf("hot: Config.State is a %s; it must be a pointer", t)
 	}
 	if err := json.Unmarshal(b, reflect.New(t.Elem()).Interface()); err != nil {
 		return err

@@ -1,6 +1,8 @@
-package host
+package hot
 
 import (
+	"github.com/hotrun-dev/hotrun/hot/protocol"
+
 	"bufio"
 	"fmt"
 	"io"
@@ -29,8 +31,8 @@ func TestPeerOtherUserRefused(t *testing.T) {
 	}
 	defer os.RemoveAll(sockDir)
 	sock := filepath.Join(sockDir, "c.sock")
-	t.Setenv(EnvControl, sock)
-	t.Setenv(EnvBuildDir, t.TempDir())
+	t.Setenv(protocol.EnvControl, sock)
+	t.Setenv(protocol.EnvBuildDir, t.TempDir())
 	h := New(Config[logic]{Logger: quiet()})
 	startAside(t, h, sock)
 	defer h.Close()

@@ -1,4 +1,4 @@
-package host
+package hot
 
 import (
 	"errors"
@@ -8,7 +8,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/hotrun-dev/hotrun/event"
+	"github.com/hotrun-dev/hotrun/hot/protocol"
 )
 
 // Handler returns an http.Handler that runs fn on the current version. The
@@ -16,7 +16,7 @@ import (
 // version even while another is swapped in. A panic in fn is recovered,
 // reported as an event and answered with 500; the engine keeps serving.
 // Before the first version loads, a request waits for it up to
-// FirstLoadWait (a restarted engine gets the connections that queued while
+// firstLoadWait (a restarted engine gets the connections that queued while
 // it started), then gets 503.
 func (h *Host[T]) Handler(fn func(w http.ResponseWriter, r *http.Request, logic T)) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -26,7 +26,7 @@ func (h *Host[T]) Handler(fn func(w http.ResponseWriter, r *http.Request, logic 
 			select {
 			case <-h.firstLoad:
 			case <-r.Context().Done():
-			case <-time.After(FirstLoadWait):
+			case <-time.After(firstLoadWait):
 			}
 			v = h.cur.Load()
 		}
@@ -46,11 +46,11 @@ func (h *Host[T]) Handler(fn func(w http.ResponseWriter, r *http.Request, logic 
 		if r.URL.RawQuery != "" {
 			path += "?" + r.URL.RawQuery
 		}
-		h.emit(event.Request{
+		h.emit(protocol.Request{
 			Method:   r.Method,
 			Path:     path,
 			Status:   status,
-			Duration: event.Duration(time.Since(start)),
+			Duration: protocol.Duration(time.Since(start)),
 			Version:  n,
 		})
 	})
@@ -65,7 +65,7 @@ func (h *Host[T]) serve(rec *statusRecorder, r *http.Request, v *version[T], fn 
 			}
 			return
 		}
-		h.emit(event.Panic{Version: v.n, Value: fmt.Sprint(p), Where: panicSite(debug.Stack())})
+		h.emit(protocol.Panic{Version: v.n, Value: fmt.Sprint(p), Where: panicSite(debug.Stack())})
 		if rec.status == 0 {
 			http.Error(rec, "internal error: the logic panicked", http.StatusInternalServerError)
 		}
@@ -87,14 +87,14 @@ func (h *Host[T]) Run(name string, fn func(logic T) error) (err error) {
 	start := time.Now()
 	v := h.cur.Load()
 	if v == nil {
-		return errors.New("host: run " + name + ": no logic version is loaded yet")
+		return errors.New("hot: run " + name + ": no logic version is loaded yet")
 	}
 	defer func() {
 		if p := recover(); p != nil {
-			h.emit(event.Panic{Version: v.n, Value: fmt.Sprint(p), Where: panicSite(debug.Stack())})
-			err = fmt.Errorf("host: run %s: the logic panicked: %v", name, p)
+			h.emit(protocol.Panic{Version: v.n, Value: fmt.Sprint(p), Where: panicSite(debug.Stack())})
+			err = fmt.Errorf("hot: run %s: the logic panicked: %v", name, p)
 		}
-		u := event.Unit{Unit: name, Duration: event.Duration(time.Since(start)), Version: v.n}
+		u := protocol.Unit{Unit: name, Duration: protocol.Duration(time.Since(start)), Version: v.n}
 		if err != nil {
 			u.Error = err.Error()
 		}
@@ -123,9 +123,9 @@ func panicSite(stack []byte) string {
 	return "unknown"
 }
 
-// FirstLoadWait is how long a request to an engine under hotrun waits for
+// firstLoadWait is how long a request to an engine under hotrun waits for
 // the first version to load before it is answered 503.
-const FirstLoadWait = 30 * time.Second
+const firstLoadWait = 30 * time.Second
 
 // statusRecorder remembers the status a handler wrote.
 type statusRecorder struct {

@@ -1,6 +1,8 @@
-package host
+package hot
 
 import (
+	"github.com/hotrun-dev/hotrun/hot/protocol"
+
 	"fmt"
 	"net"
 	"os"
@@ -18,23 +20,23 @@ import (
 // connections wait in the backlog while the engine restarts instead of being
 // refused), Listen uses it; otherwise it opens its own with net.Listen.
 //
-// hotrun names inherited sockets in EnvListeners as
+// hotrun names inherited sockets in protocol.EnvListeners as
 // "network:addr=fd;network:addr=fd".
 func (h *Host[T]) Listen(network, addr string) (net.Listener, error) {
-	for _, spec := range strings.Split(os.Getenv(EnvListeners), ";") {
+	for _, spec := range strings.Split(os.Getenv(protocol.EnvListeners), ";") {
 		name, fdText, ok := strings.Cut(spec, "=")
 		if !ok || name != network+":"+addr {
 			continue
 		}
 		fd, err := strconv.Atoi(fdText)
 		if err != nil {
-			return nil, fmt.Errorf("host: %s: bad descriptor %q", EnvListeners, fdText)
+			return nil, fmt.Errorf("hot: %s: bad descriptor %q", protocol.EnvListeners, fdText)
 		}
 		f := os.NewFile(uintptr(fd), name)
 		ln, err := net.FileListener(f)
 		f.Close() // FileListener dup'ed it
 		if err != nil {
-			return nil, fmt.Errorf("host: inherited listener %s: %w", name, err)
+			return nil, fmt.Errorf("hot: inherited listener %s: %w", name, err)
 		}
 		return ln, nil
 	}
@@ -42,7 +44,7 @@ func (h *Host[T]) Listen(network, addr string) (net.Listener, error) {
 	if err != nil {
 		return nil, err
 	}
-	if os.Getenv(EnvControl) != "" {
+	if os.Getenv(protocol.EnvControl) != "" {
 		// Hand hotrun a duplicate of the socket: it keeps the socket open
 		// while the engine restarts and passes it to the next engine.
 		if fl, ok := ln.(interface{ File() (*os.File, error) }); ok {

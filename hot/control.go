@@ -1,4 +1,4 @@
-package host
+package hot
 
 import (
 	"bufio"
@@ -14,61 +14,19 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/hotrun-dev/hotrun/event"
+	"github.com/hotrun-dev/hotrun/hot/protocol"
 )
-
-// Protocol is the version of the control protocol this library speaks. The
-// engine reports it in every "status" reply; hotrun refuses an engine that
-// speaks another, with a sentence that says which side to update.
-const Protocol = 2
-
-// Command is one line hotrun sends to the engine over the control socket.
-// Commands run concurrently, each answered by a Reply with its ID: a load
-// whose init never returns must not keep hotrun from pinging the engine or
-// asking it to save its state.
-type Command struct {
-	ID      int64  `json:"id"`
-	Op      string `json:"op"` // "ping", "status", "load", "activate", "takeover", "snapshot" or "stop"
-	Version int    `json:"version,omitempty"`
-	Path    string `json:"path,omitempty"` // the .so for "load"; the snapshot to restore for "takeover" ("" for none)
-}
-
-// Reply answers the Command with the same ID. The engine's other lines are
-// events in hotrun's JSON form ({"time":…,"event":…,…}).
-type Reply struct {
-	Reply   int64  `json:"reply"`
-	Error   string `json:"error,omitempty"`
-	Code    string `json:"code,omitempty"` // what kind of failure, for hotrun to act on (Code* below)
-	Explain string `json:"explain,omitempty"`
-	// For "status": the version serving (0 for none), every version
-	// loaded, whether the engine has taken over, and the protocol.
-	Version  int   `json:"version,omitempty"`
-	Loaded   []int `json:"loaded,omitempty"`
-	Serving  bool  `json:"serving,omitempty"`
-	Protocol int   `json:"protocol,omitempty"`
-}
-
-// MaxLine is the longest control line either side accepts; longer lines are
-// rejected without reading them into memory.
-const MaxLine = 64 << 10
-
-// Listener is the line that goes with a listening socket the engine hands
-// to hotrun (as SCM_RIGHTS on the same message), so that hotrun can keep the
-// socket open across engine restarts and pass it to the next engine.
-type Listener struct {
-	Listener string `json:"listener"` // "network:addr", as in EnvListeners
-}
 
 // commander is what the control server asks of a Host, whatever its T.
 type commander interface {
 	load(path string, n int) error
-	Activate(n int) error
+	activate(n int) error
 	snapshot() error
 	stop() error
 	takeover(statePath string) error
 	status() (cur int, loaded []int, serving bool)
 	markStopped()
-	emit(event.Event)
+	emit(protocol.Event)
 }
 
 // controlServer accepts hotrun's connection on the control socket and
@@ -91,11 +49,11 @@ func listenControl[T any](path string, h *Host[T]) (*controlServer, error) {
 	os.Remove(path)
 	ln, err := net.ListenUnix("unix", &net.UnixAddr{Name: path, Net: "unix"})
 	if err != nil {
-		return nil, fmt.Errorf("host: control socket: %w", err)
+		return nil, fmt.Errorf("hot: control socket: %w", err)
 	}
 	if err := os.Chmod(path, 0o600); err != nil {
 		ln.Close()
-		return nil, fmt.Errorf("host: control socket: %w", err)
+		return nil, fmt.Errorf("hot: control socket: %w", err)
 	}
 	s := &controlServer{ln: ln, h: h, out: h.out, buildDir: h.buildDir, done: make(chan struct{})}
 	s.wg.Add(2)
@@ -183,17 +141,17 @@ func (s *controlServer) serve(c net.Conn) {
 	}()
 	r := bufio.NewReaderSize(c, 4096)
 	for {
-		line, err := readLine(r, MaxLine)
+		line, err := readLine(r, protocol.MaxLine)
 		if errors.Is(err, errLineTooLong) {
-			s.out.reply(Reply{Error: fmt.Sprintf("command longer than %d bytes", MaxLine)})
+			s.out.reply(protocol.Reply{Error: fmt.Sprintf("command longer than %d bytes", protocol.MaxLine)})
 			continue
 		}
 		if err != nil {
 			return
 		}
-		var cmd Command
+		var cmd protocol.Command
 		if err := json.Unmarshal(line, &cmd); err != nil {
-			s.out.reply(Reply{Error: "malformed command: " + err.Error()})
+			s.out.reply(protocol.Reply{Error: "malformed command: " + err.Error()})
 			continue
 		}
 		go func() {
@@ -204,21 +162,21 @@ func (s *controlServer) serve(c net.Conn) {
 	}
 }
 
-func (s *controlServer) run(cmd Command) Reply {
+func (s *controlServer) run(cmd protocol.Command) protocol.Reply {
 	var err error
 	switch cmd.Op {
 	case "ping":
 	case "status":
 		cur, loaded, serving := s.h.status()
-		return Reply{Reply: cmd.ID, Version: cur, Loaded: loaded, Serving: serving, Protocol: Protocol}
+		return protocol.Reply{Reply: cmd.ID, Version: cur, Loaded: loaded, Serving: serving, Protocol: protocol.Version}
 	case "load":
 		if err = within(s.buildDir, cmd.Path); err == nil {
 			err = s.h.load(cmd.Path, cmd.Version)
 		} else {
-			s.h.emit(event.LoadFail{Version: cmd.Version, Error: err.Error(), Explain: Explain(err)})
+			s.h.emit(protocol.LoadFail{Version: cmd.Version, Error: err.Error(), Explain: explain(err)})
 		}
 	case "activate":
-		err = s.h.Activate(cmd.Version)
+		err = s.h.activate(cmd.Version)
 	case "takeover":
 		err = s.h.takeover(cmd.Path)
 	case "snapshot":
@@ -227,40 +185,40 @@ func (s *controlServer) run(cmd Command) Reply {
 		// The reply must reach hotrun before Serve returns and the engine
 		// exits: stop, reply, flush, and only then let Serve go.
 		err = s.h.stop()
-		rep := Reply{Reply: cmd.ID}
+		rep := protocol.Reply{Reply: cmd.ID}
 		if err != nil {
 			rep.Error = err.Error()
 		}
 		s.out.reply(rep)
 		s.out.flush(5 * time.Second)
 		s.h.markStopped()
-		return Reply{Reply: -1}
+		return protocol.Reply{Reply: -1}
 	default:
-		err = fmt.Errorf("host: unknown command %q", cmd.Op)
+		err = fmt.Errorf("hot: unknown command %q", cmd.Op)
 	}
 	if err != nil {
-		return Reply{Reply: cmd.ID, Error: err.Error(), Code: Code(err), Explain: Explain(err)}
+		return protocol.Reply{Reply: cmd.ID, Error: err.Error(), Code: code(err), Explain: explain(err)}
 	}
-	return Reply{Reply: cmd.ID}
+	return protocol.Reply{Reply: cmd.ID}
 }
 
 // within reports an error unless path names a file inside dir, after
 // resolving symlinks: the engine only loads what hotrun built.
 func within(dir, path string) error {
 	if !filepath.IsAbs(path) {
-		return fmt.Errorf("host: load %q: %w (not an absolute path)", path, errOutsideBuild)
+		return fmt.Errorf("hot: load %q: %w (not an absolute path)", path, errOutsideBuild)
 	}
 	realDir, err := filepath.EvalSymlinks(dir)
 	if err != nil {
-		return fmt.Errorf("host: build directory: %w", err)
+		return fmt.Errorf("hot: build directory: %w", err)
 	}
 	realPath, err := filepath.EvalSymlinks(path)
 	if err != nil {
-		return fmt.Errorf("host: load %q: %w", path, err)
+		return fmt.Errorf("hot: load %q: %w", path, err)
 	}
 	rel, err := filepath.Rel(realDir, realPath)
 	if err != nil || rel == ".." || strings.HasPrefix(rel, ".."+string(filepath.Separator)) || filepath.IsAbs(rel) {
-		return fmt.Errorf("host: load %q: %w", path, errOutsideBuild)
+		return fmt.Errorf("hot: load %q: %w", path, errOutsideBuild)
 	}
 	return nil
 }
@@ -315,13 +273,13 @@ func newOutbox() *outbox {
 	return &outbox{msgs: make(chan outMsg, 8192), conns: make(chan net.Conn)}
 }
 
-func (o *outbox) event(e event.Event) {
-	b, err := event.MarshalRecord(event.Record{Time: time.Now(), Event: e})
+func (o *outbox) event(e protocol.Event) {
+	b, err := protocol.Marshal(time.Now(), e)
 	if err != nil {
 		return
 	}
 	switch e.(type) {
-	case event.Request, event.Unit:
+	case protocol.Request, protocol.Unit:
 		select {
 		case o.msgs <- outMsg{line: b}:
 		default: // hotrun is behind: drop a request line rather than slow the app
@@ -334,14 +292,14 @@ func (o *outbox) event(e event.Event) {
 	}
 }
 
-func (o *outbox) reply(r Reply) {
+func (o *outbox) reply(r protocol.Reply) {
 	b, _ := json.Marshal(r)
 	o.msgs <- outMsg{line: b}
 }
 
 // file queues f to be handed to hotrun with a Listener line.
 func (o *outbox) file(name string, f *os.File) {
-	b, _ := json.Marshal(Listener{Listener: name})
+	b, _ := json.Marshal(protocol.Listener{Listener: name})
 	o.msgs <- outMsg{line: b, file: f}
 }
 

@@ -1,0 +1,3 @@
+module github.com/hotrun-dev/hotrun/hot
+
+go 1.26.7
