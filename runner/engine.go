@@ -37,7 +37,7 @@ type Engine struct {
 	conn   net.Conn
 	nextID int64
 
-	pendMu  sync.Mutex                // guards pending
+	pendMu  sync.Mutex                    // guards pending
 	pending map[int64]chan protocol.Reply // replies awaited, by command ID
 
 	lnMu      sync.Mutex          // guards listeners

@@ -110,6 +110,26 @@ func (l *loop) onStarted(ctx context.Context, e *engine, proc *Engine, err error
 		<-proc.Exited()
 		l.post(func() { l.onExit(ctx, e) })
 	}()
+	// First make sure the engine's library speaks this hotrun's protocol:
+	// a mismatch is said in one sentence, never guessed from a failure.
+	l.call(ctx, callTimeout, func(c context.Context) error {
+		_, err := proc.Status(c)
+		return err
+	}, func(err error, _ time.Duration) {
+		if e.exited || !slices.Contains(l.engines, e) {
+			return
+		}
+		if err != nil {
+			l.notTaken(ctx, e, err.Error())
+			return
+		}
+		l.ready(ctx, e)
+	})
+}
+
+// ready has a started engine load its version, or take over at once.
+func (l *loop) ready(ctx context.Context, e *engine) {
+	proc := e.proc
 	switch {
 	case l.cfg.Mode == ModeRestart:
 		// The engine loads its one version as it starts: ask until it

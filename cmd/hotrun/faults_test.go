@@ -322,3 +322,47 @@ func TestKilledHotrunKeepsState(t *testing.T) {
 		t.Errorf("after hotrun was killed and started again: %q, want visits=4", body)
 	}
 }
+
+// TestUnreachableVersionsRemoved: a version's plugin stays while the
+// serving engine can still switch to it (rollback works), and goes once no
+// engine can load it again (after a new engine build takes over).
+func TestUnreachableVersionsRemoved(t *testing.T) {
+	s := startSession(t)
+	waitFor(s, buildWait, func(e event.LoadOK) bool { return e.Version == 1 })
+	s.edit("logic/main.go", replace("1001", "1002"))
+	servingVersion(s, buildWait, 2)
+	plugins := func() []string {
+		m, _ := filepath.Glob(filepath.Join(s.dir, ".hotrun", "build", "*.so"))
+		return m
+	}
+	if n := len(plugins()); n != 2 {
+		t.Fatalf("%d plugins after two versions, want 2: %v", n, plugins())
+	}
+	s.command("b")
+	waitFor(s, loadWait, func(e event.Rollback) bool { return e.To == 1 })
+	s.command("f")
+	waitFor(s, loadWait, func(e event.Rollback) bool { return e.To == 2 })
+
+	s.edit("game/game.go", replace("type State struct {", "type State struct {\n\tadded int // a field: a new engine build"))
+	servingVersion(s, buildWait, 3)
+	var left []string
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
+		left = plugins()
+		if len(left) == 1 {
+			break
+		}
+	}
+	if len(left) != 1 || !strings.Contains(filepath.Base(left[0]), ".v3.") {
+		t.Errorf("plugins after the new engine took over: %v, want v3's alone", left)
+	}
+	// The version list says so.
+	waitFor(s, loadWait, func(e event.Versions) bool {
+		gone := 0
+		for _, r := range e.Versions {
+			if r.Version < 3 && r.State == event.VersionGone {
+				gone++
+			}
+		}
+		return gone == 2
+	})
+}
