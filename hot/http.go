@@ -83,6 +83,9 @@ func (h *Host[T]) serve(rec *statusRecorder, r *http.Request, v *version[T], fn 
 // error; and the unit shows in hotrun's request log with name, duration,
 // version and outcome. A snapshot of the state never runs in the middle of
 // a unit. Before the first version loads, Run returns an error at once.
+// Don't call Run from a function that Handler runs, or Run from Run: the
+// request already runs on one version, and a snapshot waiting between the
+// two would wait forever.
 func (h *Host[T]) Run(name string, fn func(logic T) error) (err error) {
 	start := time.Now()
 	v := h.cur.Load()
