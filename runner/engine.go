@@ -101,12 +101,12 @@ func StartEngine(ctx context.Context, cfg EngineConfig) (*Engine, error) {
 		exited:    make(chan struct{}),
 		pending:   make(map[int64]chan protocol.Reply),
 		listeners: make(map[string]*os.File),
+		words:     lastWords{max: 5},
 	}
 	e.events.Publish(event.EngineStart{PID: cmd.Process.Pid})
 	e.wg.Add(2)
 	go e.copyLines(stdout, "stdout")
 	go e.copyLines(stderr, "stderr")
-	e.words.max = 5
 	connected := make(chan struct{}) // closed when connect has returned: ctl's count is final
 	procDone := make(chan struct{})  // closed when the process has been reaped
 	e.procDone = procDone
