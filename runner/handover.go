@@ -295,6 +295,7 @@ func (l *loop) onTookOver(ctx context.Context, e *engine, err error) {
 	}
 	e.state, e.servingAt, e.replaces = engServing, time.Now(), nil
 	l.serving, l.served, l.restored = e, e.build, true
+	l.takeListeners(e.proc) // its addresses, for the probes the version list sets off
 	if e.build == l.newest {
 		l.pendingHost = false
 	}
