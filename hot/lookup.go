@@ -95,36 +95,26 @@ func code(err error) string {
 	return protocol.CodeOther
 }
 
-// Explain turns the known Go plugin failures into one plain sentence that
+// explanations say, for each known load failure, what happened and what
+// to do, in one plain sentence.
+var explanations = map[string]string{
+	protocol.CodeNoSymbol:         "The new version does not export the symbol the engine looks up; the old version keeps serving. Export it from the logic's main package.",
+	protocol.CodeWrongType:        "The new version exports the symbol with another type than the engine expects; the old version keeps serving. Declare it with the type from the shared package.",
+	protocol.CodeInitPanic:        "The new version panicked while initializing (a package init or a global's initializer); the old version keeps serving. Fix the panic and save again.",
+	protocol.CodeCheckFailed:      "The new version failed its check before taking traffic; the old version keeps serving.",
+	protocol.CodeMigrateFailed:    "The new version's Migrate hook failed, so it never took traffic; the old version keeps serving with the state as it was.",
+	protocol.CodeLoadedTwice:      "This version number was loaded before; Go can't load a plugin twice. hotrun gives each build a new number, so this is a hotrun bug or a manual load.",
+	protocol.CodeOutsideBuild:     "The engine only loads plugins that hotrun built, from its build directory; this request was refused.",
+	protocol.CodeAlreadyLoaded:    "A plugin with the same plugin path was loaded before; Go loads each path once. Build every version with a new plugin path (hotrun does).",
+	protocol.CodeDifferentPackage: "A package the engine holds changed since the engine was built (or engine and plugin were built with different flags or toolchains); only a new engine can take it.",
+	protocol.CodeNoPlugins:        "This Go has no plugin support here: plugins need Linux, macOS or FreeBSD and CGO_ENABLED=1. Use restart mode.",
+	protocol.CodeMissingFile:      "The plugin file is missing; rebuild it.",
+}
+
+// explain turns the known Go plugin failures into one plain sentence that
 // says what happened and what to do. It returns "" for errors it does not
 // know; the raw error is always shown beside it.
-func explain(err error) string {
-	switch code(err) {
-	case protocol.CodeNoSymbol:
-		return "The new version does not export the symbol the engine looks up; the old version keeps serving. Export it from the logic's main package."
-	case protocol.CodeWrongType:
-		return "The new version exports the symbol with another type than the engine expects; the old version keeps serving. Declare it with the type from the shared package."
-	case protocol.CodeInitPanic:
-		return "The new version panicked while initializing (a package init or a global's initializer); the old version keeps serving. Fix the panic and save again."
-	case protocol.CodeCheckFailed:
-		return "The new version failed its check before taking traffic; the old version keeps serving."
-	case protocol.CodeMigrateFailed:
-		return "The new version's Migrate hook failed, so it never took traffic; the old version keeps serving with the state as it was."
-	case protocol.CodeLoadedTwice:
-		return "This version number was loaded before; Go can't load a plugin twice. hotrun gives each build a new number, so this is a hotrun bug or a manual load."
-	case protocol.CodeOutsideBuild:
-		return "The engine only loads plugins that hotrun built, from its build directory; this request was refused."
-	case protocol.CodeAlreadyLoaded:
-		return "A plugin with the same plugin path was loaded before; Go loads each path once. Build every version with a new plugin path (hotrun does)."
-	case protocol.CodeDifferentPackage:
-		return "A package the engine holds changed since the engine was built (or engine and plugin were built with different flags or toolchains); only a new engine can take it: restart the engine."
-	case protocol.CodeNoPlugins:
-		return "This Go has no plugin support here: plugins need Linux, macOS or FreeBSD and CGO_ENABLED=1. Use restart mode."
-	case protocol.CodeMissingFile:
-		return "The plugin file is missing; rebuild it."
-	}
-	return ""
-}
+func explain(err error) string { return explanations[code(err)] }
 
 // staticMap is the symbols of a logic compiled into the engine, looked up
 // like a plugin's.
