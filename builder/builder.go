@@ -68,6 +68,13 @@ type Config struct {
 	// Symbol is the name the logic exports ("" means "Logic"); restart
 	// mode hands it to the engine.
 	Symbol string
+	// NoFast sends every plugin build through the go command (see
+	// "Two routes" in the package doc).
+	NoFast bool
+	// Linker is the external linker: LinkerAuto (mold, lld or gold when
+	// installed), LinkerDefault (the C compiler's own), or a name for
+	// -fuse-ld. Flags or PluginLDFlags that set -extldflags win.
+	Linker string
 }
 
 // Builder builds an engine and versions of its logic plugin.
@@ -82,15 +89,44 @@ type Builder struct {
 
 	seq atomic.Int64 // numbers the builds, for unique staging directories
 
-	mu       sync.Mutex        // guards hostDirs and staged
-	hostDirs map[string]bool   // directories of the packages the engine holds
-	staged   map[string]string // logic package hash → the stage holding a copy of it
+	mu       sync.Mutex          // guards hostDirs, staged and uses
+	hostDirs map[string]bool     // directories of the packages the engine holds
+	staged   map[string]string   // logic package hash → the stage holding a copy of it
+	uses     map[string][]string // .so → the stages its packages were staged in
+
+	pmu sync.Mutex // guards ps
+	ps  planState  // the fast path's plan (fast.go)
 }
+
+// Routes a plugin build takes (Result.Route).
+const (
+	RouteFast = "fast"     // compile and link run directly (fast.go)
+	RouteGo   = "go build" // the go command
+)
 
 // Result is one finished build.
 type Result struct {
 	Path     string        // the executable or .so
-	Duration time.Duration // wall time of the go command(s)
+	Duration time.Duration // wall time of the whole build
+	// Route is RouteFast or RouteGo; Fallback says why a plugin build
+	// that could not take the fast path went to the go command ("" when
+	// the fast path is off or still learning the build).
+	Route    string
+	Fallback string
+	// Linker is the external linker asked for ("mold", "lld", "gold"), or
+	// "default" for the C compiler's own.
+	Linker string
+	Phases Phases
+}
+
+// Phases is where a build's time went. Zero means the phase did not run
+// or was not measured (the go command's inner phases are not).
+type Phases struct {
+	Stage        time.Duration // copying the changed logic packages
+	GoCommand    time.Duration // the go command, all it ran included
+	Compile      time.Duration // the compiler, on the fast path
+	Link         time.Duration // the Go linker, the external link included
+	ExternalLink time.Duration // the C compiler driving the system linker
 }
 
 // BuildError is a failed build: the go command's output and, when it is a
@@ -252,18 +288,44 @@ func (b *Builder) Classify(files []string) (pkgs []string, kind string) {
 }
 
 // BuildEngine builds the engine executable.
+//
+// Every host change comes through here, so it also drops the fast path's
+// plan: the next plugin build learns the build again.
 func (b *Builder) BuildEngine(ctx context.Context) (Result, error) {
 	start := time.Now()
+	b.invalidate()
 	args := append([]string{"build", "-o", b.enginePath}, b.cfg.Flags...)
+	// The engine links externally too (it imports plugin, so cgo): the
+	// fastest linker helps a host change as much as a save. Only when the
+	// user's flags set no -ldflags, which a second one would replace.
+	linker := ""
+	if !slices.ContainsFunc(b.cfg.Flags, func(f string) bool { return strings.HasPrefix(f, "-ldflags") }) {
+		linker = chooseLinker(b.cfg.Linker)
+		if linker != "" {
+			args = append(args, "-ldflags="+withLinker("", linker))
+		}
+	}
 	args = append(args, b.cfg.Engine)
-	if out, err := b.run(ctx, b.cfg.Dir, args...); err != nil {
-		return Result{Duration: time.Since(start)}, b.buildError(out, err)
+	res := Result{Route: RouteGo, Linker: linkerName(linker)}
+	out, err := b.run(ctx, b.cfg.Dir, args...)
+	res.Duration = time.Since(start)
+	res.Phases.GoCommand = res.Duration
+	if err != nil {
+		return res, b.buildError(out, err)
 	}
-	d := time.Since(start)
+	b.invalidate()
 	if err := b.refreshHostDirs(ctx); err != nil {
-		return Result{Duration: d}, err
+		return res, err
 	}
-	return Result{Path: b.enginePath, Duration: d}, nil
+	res.Path = b.enginePath
+	return res, nil
+}
+
+func linkerName(l string) string {
+	if l == "" {
+		return LinkerDefault
+	}
+	return l
 }
 
 // BuildLogic builds version n of the logic plugin into a new .so with a new
@@ -275,26 +337,100 @@ func (b *Builder) BuildLogic(ctx context.Context, n int) (Result, error) {
 	// newer save and the build that replaced it). Staged copies stay for
 	// the session: later builds import the unchanged packages from them.
 	stage := fmt.Sprintf("b%d", b.seq.Add(1))
-	mainPath, err := b.stageIncremental(stage)
+	pkgs, where, err := b.stageIncremental(stage)
 	if err != nil {
 		return Result{Duration: time.Since(start)}, err
 	}
-	so := filepath.Join(b.BuildDir(), fmt.Sprintf("%s.v%d.%s.so", filepath.Base(b.logicDir), n, stage))
-	args := []string{"build", "-buildmode=plugin", "-o", so}
-	args = append(args, b.cfg.Flags...)
-	if b.cfg.PluginLDFlags != "" {
-		args = append(args, "-ldflags="+b.cfg.PluginLDFlags)
-	}
-	args = append(args, mainPath)
-	out, err := b.run(ctx, b.cfg.Dir, args...)
-	d := time.Since(start)
-	if err != nil {
-		if ctx.Err() != nil {
-			return Result{Duration: d}, fmt.Errorf("builder: v%d: %w", n, context.Cause(ctx))
+	res := Result{Phases: Phases{Stage: time.Since(start)}}
+	res.Path = filepath.Join(b.BuildDir(), fmt.Sprintf("%s.v%d.%s.so", filepath.Base(b.logicDir), n, stage))
+	linker := chooseLinker(b.cfg.Linker, append(slices.Clone(b.cfg.Flags), b.cfg.PluginLDFlags)...)
+	res.Linker = linkerName(linker)
+	ldflags := withLinker(b.cfg.PluginLDFlags, linker)
+	done := func(err error) (Result, error) {
+		res.Duration = time.Since(start)
+		if err != nil {
+			res.Path = ""
+			if ctx.Err() != nil {
+				return res, fmt.Errorf("builder: v%d: %w", n, context.Cause(ctx))
+			}
+			return res, err
 		}
-		return Result{Duration: d}, b.buildError(out, err)
+		b.recordUses(res.Path, where)
+		return res, nil
 	}
-	return Result{Path: so, Duration: d}, nil
+
+	var learnGen int64
+	learn := false
+	if !b.cfg.NoFast {
+		var p *plan
+		p, learn, learnGen = b.currentPlan(ldflags)
+		if p != nil {
+			res.Route = RouteFast
+			err := b.fastBuild(ctx, p, stage, pkgs, where, res.Path, &res.Phases)
+			var ce *compileError
+			switch {
+			case err == nil, ctx.Err() != nil:
+				return done(err)
+			case errors.As(err, &ce):
+				// The user's error: the go command would only say it again.
+				return done(b.buildError(ce.out, err))
+			case errors.Is(err, errNotCovered):
+			case errors.Is(err, errStalePlan):
+				b.invalidate()
+				_, learn, learnGen = b.currentPlan(ldflags)
+			default:
+				// Surprising: leave the fast path until the next host
+				// change rather than pay for it on every save.
+				b.storePlan(nil, err, learnGen)
+			}
+			res.Fallback = err.Error()
+		}
+	}
+
+	// The go command builds this one; when there is no plan, it is learned
+	// beside, from the same go command, so the next save can take the fast
+	// path.
+	res.Route = RouteGo
+	var wg sync.WaitGroup
+	if learn {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			p, err := b.learn(ctx, ldflags, pkgs)
+			b.storePlan(p, err, learnGen)
+		}()
+	}
+	args := []string{"build", "-buildmode=plugin", "-o", res.Path}
+	args = append(args, b.cfg.Flags...)
+	if ldflags != "" {
+		args = append(args, "-ldflags="+ldflags)
+	}
+	args = append(args, b.stagedImport(".", stage))
+	t := time.Now()
+	out, err := b.run(ctx, b.cfg.Dir, args...)
+	res.Phases.GoCommand = time.Since(t)
+	wg.Wait()
+	if err != nil {
+		return done(b.buildError(out, err))
+	}
+	return done(nil)
+}
+
+// recordUses remembers which stages the build of so needs: Prune keeps them.
+func (b *Builder) recordUses(so string, where map[string]string) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.uses == nil {
+		b.uses = map[string][]string{}
+	}
+	var stages []string
+	for _, s := range where {
+		if !slices.Contains(stages, s) {
+			stages = append(stages, s)
+		}
+	}
+	slices.Sort(stages)
+	b.uses[so] = stages
 }
 
 // skipDir reports whether a directory of the logic tree is not part of it,

@@ -317,3 +317,72 @@ func rewriteImports(src []byte, from, to string) []byte {
 		return "", false
 	})
 }
+
+// TestFastPath: the first build after the engine goes through the go
+// command and learns the build; later saves take the fast path, whose
+// plugins load into the engine the go command built beside the go
+// command's own, carry the same build information, and pass Compatible.
+// A logic package with //go:embed goes back to the go command.
+func TestFastPath(t *testing.T) {
+	b, dir := newApp(t)
+	ctx := context.Background()
+	eng, err := b.BuildEngine(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	type step struct {
+		file, content string
+		route         string
+	}
+	steps := []step{
+		{"", "", RouteGo},
+		{"logic/util/util.go", "package util\n\nfunc Word() string { return \"two\" }\n", RouteFast},
+		{"logic/main.go", strings.Replace(mainSrc(t, dir), "\"hello \"", "\"hi \"", 1), RouteFast},
+		{"logic/util/util.go", "package util\n\nimport _ \"embed\"\n\n//go:embed word.txt\nvar word string\n\nfunc Word() string { return word }\n", RouteGo},
+		{"logic/util/util.go", "package util\n\nimport \"strings\"\n\nfunc Word() string { return strings.ToUpper(\"four\") }\n", RouteGo},
+		{"logic/main.go", mainSrc(t, dir), RouteFast},
+	}
+	write(t, filepath.Join(dir, "logic/util/word.txt"), "three")
+	var sos []string
+	for i, s := range steps {
+		if s.file != "" {
+			write(t, filepath.Join(dir, s.file), s.content)
+		}
+		r, err := b.BuildLogic(ctx, i+1)
+		if err != nil {
+			t.Fatalf("v%d: %v", i+1, err)
+		}
+		if r.Route != s.route {
+			t.Errorf("v%d took route %q (fallback: %s), want %q", i+1, r.Route, r.Fallback, s.route)
+		}
+		if err := Compatible(eng.Path, r.Path); err != nil {
+			t.Errorf("v%d (%s): %v", i+1, r.Route, err)
+		}
+		sos = append(sos, r.Path)
+	}
+	out, err := exec.Command(eng.Path, sos...).CombinedOutput()
+	if err != nil {
+		t.Fatalf("engine: %v\n%s", err, out)
+	}
+	want := "hello one\nhello two\nhi two\nhi three\nhi FOUR\nhello FOUR\n"
+	if got := string(out); got != want {
+		t.Errorf("one engine loaded the versions as\n%s\nwant\n%s", got, want)
+	}
+	// The build information go version -m shows: only the path differs.
+	info := func(so string) string {
+		out, err := exec.Command("go", "version", "-m", so).CombinedOutput()
+		if err != nil {
+			t.Fatalf("go version -m: %v\n%s", err, out)
+		}
+		var keep []string
+		for _, l := range strings.Split(string(out), "\n")[1:] {
+			if f := strings.Fields(l); len(f) > 0 && f[0] != "path" {
+				keep = append(keep, l)
+			}
+		}
+		return strings.Join(keep, "\n")
+	}
+	if fast, slow := info(sos[1]), info(sos[0]); fast != slow {
+		t.Errorf("build information differs:\nfast path:\n%s\ngo build:\n%s", fast, slow)
+	}
+}
