@@ -31,6 +31,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -174,6 +175,9 @@ func New(ctx context.Context, cfg Config) (*Builder, error) {
 	if cfg.Root == "" {
 		cfg.Root = cfg.Dir
 	}
+	if err := checkModuleDir(cfg.Dir); err != nil {
+		return nil, err
+	}
 	b := &Builder{cfg: cfg, out: filepath.Join(cfg.Dir, OutDir)}
 	b.enginePath = filepath.Join(b.out, "bin", "engine")
 	mod, err := b.goList(ctx, "-m", "-f", "{{.Path}}")
@@ -202,6 +206,33 @@ func New(ctx context.Context, cfg Config) (*Builder, error) {
 		return nil, err
 	}
 	return b, nil
+}
+
+// checkModuleDir says, in words a person can act on, why dir can't be the
+// root of the user's module: the go command alone says nothing useful
+// when the directory is missing.
+func checkModuleDir(dir string) error {
+	fi, err := os.Stat(dir)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return fmt.Errorf("builder: %s does not exist: -dir must name the directory that holds your module's go.mod", dir)
+	case err != nil:
+		return fmt.Errorf("builder: %w", err)
+	case !fi.IsDir():
+		return fmt.Errorf("builder: %s is a file, not a directory: -dir must name the directory that holds your module's go.mod", dir)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+		return nil
+	}
+	for p := filepath.Dir(dir); ; p = filepath.Dir(p) {
+		if _, err := os.Stat(filepath.Join(p, "go.mod")); err == nil {
+			return fmt.Errorf("builder: %s is inside the module rooted at %s: run hotrun there, or pass -dir %s", dir, p, p)
+		}
+		if filepath.Dir(p) == p {
+			break
+		}
+	}
+	return fmt.Errorf("builder: no go.mod in %s or above it: run hotrun in your module's root, or create one with 'go mod init example.com/yourapp' (hotrun init then adds an engine and a logic package)", dir)
 }
 
 // ModulePath returns the user's module path.
@@ -456,7 +487,10 @@ func (b *Builder) LogicHash() (string, error) {
 func (b *Builder) goList(ctx context.Context, args ...string) (string, error) {
 	out, err := b.run(ctx, b.cfg.Dir, append([]string{"list"}, args...)...)
 	if err != nil {
-		return "", fmt.Errorf("%s", strings.TrimSpace(out))
+		if out = strings.TrimSpace(out); out == "" {
+			return "", fmt.Errorf("go list: %w", err)
+		}
+		return "", fmt.Errorf("%s", out)
 	}
 	return out, nil
 }
@@ -490,5 +524,7 @@ func (b *Builder) buildError(out string, err error) error {
 	if !errors.As(err, &ee) {
 		return &BuildError{Output: out, Err: fmt.Errorf("run %s: %w", b.cfg.Go, err)}
 	}
-	return &BuildError{Output: out, Diagnostics: parseDiagnostics(out, b.cfg.Dir, b.cfg.Root), Err: err}
+	ds := parseDiagnostics(out, b.cfg.Dir, b.cfg.Root)
+	addSource(ds, b.cfg.Root)
+	return &BuildError{Output: out, Diagnostics: ds, Err: err}
 }

@@ -221,6 +221,29 @@ func TestNewErrors(t *testing.T) {
 	}
 }
 
+// TestNewDirErrors: a -dir that is missing, a file, below a module's root
+// or outside any module gets a reason a person can act on.
+func TestNewDirErrors(t *testing.T) {
+	tmp := t.TempDir()
+	write(t, filepath.Join(tmp, "file"), "x")
+	mod := filepath.Join(tmp, "mod")
+	if err := os.MkdirAll(filepath.Join(mod, "sub"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	write(t, filepath.Join(mod, "go.mod"), "module example.com/m\n\ngo 1.26\n")
+	for _, tt := range []struct{ dir, want string }{
+		{filepath.Join(tmp, "nope"), "does not exist: -dir must name the directory that holds your module's go.mod"},
+		{filepath.Join(tmp, "file"), "is a file, not a directory"},
+		{filepath.Join(mod, "sub"), "inside the module rooted at " + mod + ": run hotrun there"},
+		{tmp, "no go.mod in " + tmp + " or above it"},
+	} {
+		_, err := New(context.Background(), Config{Dir: tt.dir, Engine: "./engine", Logic: "./logic"})
+		if err == nil || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("New(%s) = %v, want an error containing %q", tt.dir, err, tt.want)
+		}
+	}
+}
+
 // TestIncrementalStaging: a sub-package that did not change keeps the
 // staged path of the build that first staged it, and is not staged again;
 // one that changed gets a new one. Every version still loads into one
@@ -384,5 +407,36 @@ func TestFastPath(t *testing.T) {
 	}
 	if fast, slow := info(sos[1]), info(sos[0]); fast != slow {
 		t.Errorf("build information differs:\nfast path:\n%s\ngo build:\n%s", fast, slow)
+	}
+}
+
+// TestFastPathCompileError: a compile error on the fast path names the
+// user's file, line and column as the go command's would, with the source
+// line, and the plain printer shows that line under the message.
+func TestFastPathCompileError(t *testing.T) {
+	b, dir := newApp(t)
+	ctx := context.Background()
+	if _, err := b.BuildLogic(ctx, 1); err != nil { // learns the build
+		t.Fatal(err)
+	}
+	write(t, filepath.Join(dir, "logic/util/util.go"), "package util\n\nfunc Word() string {\n\treturn 42\n}\n")
+	r, err := b.BuildLogic(ctx, 2)
+	if r.Route != RouteFast {
+		t.Errorf("route %q (fallback: %s), want the fast path", r.Route, r.Fallback)
+	}
+	var be *BuildError
+	if !errors.As(err, &be) || len(be.Diagnostics) == 0 {
+		t.Fatalf("err = %v, want a *BuildError with diagnostics", err)
+	}
+	d := be.Diagnostics[0]
+	if d.File != "logic/util/util.go" || d.Line != 4 || d.Col != 9 || !strings.Contains(d.Msg, "cannot use 42") || d.Source != "\treturn 42" {
+		t.Errorf("diagnostic = %+v, want logic/util/util.go:4:9 cannot use 42… with its source line", d)
+	}
+	if strings.Contains(be.Output, "stage") {
+		t.Errorf("output names the staging copy:\n%s", be.Output)
+	}
+	got := event.Format(event.BuildFail{Version: 2, Target: event.TargetLogic, Diagnostics: be.Diagnostics})
+	if !strings.Contains(got, "logic/util/util.go:4:9: cannot use 42") || !strings.Contains(got, "\n      return 42\n             ^") {
+		t.Errorf("plain printer shows\n%s\nwant the diagnostic, its source line and a caret under the column", got)
 	}
 }

@@ -472,9 +472,13 @@ func (b *Builder) fastBuild(ctx context.Context, p *plan, stage string, pkgs []*
 
 // compileError is a compile that failed with diagnostics: the user's
 // error, not the fast path's; the go command would say the same.
-type compileError struct{ out string }
+type compileError struct {
+	out string
+	err error // the compiler's exit
+}
 
 func (e *compileError) Error() string { return e.out }
+func (e *compileError) Unwrap() error { return e.err }
 
 // compileOne compiles logic package q, staged in stage, to obj.
 func (b *Builder) compileOne(ctx context.Context, p *plan, q *logicPkg, stage, importcfg, obj string) error {
@@ -510,7 +514,7 @@ func (b *Builder) compileOne(ctx context.Context, p *plan, q *logicPkg, stage, i
 	if err != nil {
 		os.Remove(obj + ".tmp")
 		if ctx.Err() == nil && diagLine.MatchString(firstDiag(out)) {
-			return &compileError{out: "# " + ip + "\n" + out}
+			return &compileError{out: "# " + ip + "\n" + out, err: err}
 		}
 		return fmt.Errorf("compile %s: %w: %s", ip, err, strings.TrimSpace(out))
 	}
