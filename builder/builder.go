@@ -1,5 +1,5 @@
 // Package builder builds the user's engine (the host executable) and each
-// version of its logic plugin, with one go command and one set of flags, so
+// version of its logic plugin, with one toolchain and one set of flags, so
 // that every plugin it builds can load into the engine it built.
 //
 // # Versions
@@ -7,18 +7,42 @@
 // Go loads a plugin path once per process and freezes every non-main
 // package it loaded: a later plugin that carries an edited copy of a package
 // fails with "plugin was built with a different version of package". So each
-// logic version is built from a copy of the whole logic tree, staged under
-// .hotrun/stage/bN inside the user's module, with the tree's own imports
-// rewritten to the staged paths. Every package of the logic tree then has a
-// new import path per version, and the plugin's main package, whose import
-// path is its plugin path, has one too. Packages outside the logic tree (the
+// logic build is staged under .hotrun/stage/bN inside the user's module,
+// with the logic tree's own imports rewritten to the staged paths.
+//
+// Staging is incremental: the main package (whose import path is the
+// plugin path) is staged anew for every build, and so is every logic
+// sub-package that changed or imports one that changed; an unchanged
+// sub-package keeps the staged path of the build that first staged it,
+// which the engine may have loaded already with the same contents, and is
+// neither copied nor compiled again. Packages outside the logic tree (the
 // shared state packages, the standard library, dependencies) keep their
 // paths: they are the engine's.
+//
+// # Two routes
+//
+// A plugin is built by the go command ("go build -buildmode=plugin") or by
+// the fast path (fast.go): the compiler on the changed logic packages and
+// the linker, run directly with the flags, import configuration and build
+// information the go command would use, learned from the go command beside
+// the first build and learned again after any host change (BuildEngine),
+// an edit of a dependency inside the module, go.mod, go.sum, the toolchain
+// or the flags. What the fast path does not cover (cgo, assembly or
+// //go:embed in the logic) and any failure of its own go to the go command;
+// Result says which route a build took and why. Both routes link with the
+// fastest external linker installed (mold, lld, gold), unless told not to.
 //
 // # Diagnostics
 //
 // Compiler messages name the staged copy; the builder maps them back to the
-// user's files and import paths before anyone sees them.
+// user's files and import paths, with the line of source they point at,
+// before anyone sees them.
+//
+// # Disk
+//
+// Plugins and stages stay for the session (later builds reuse stages;
+// engines may roll back to older plugins) until Prune removes what the
+// supervisor no longer needs.
 //
 // The builder never decides when to build (the runner does) and never prints:
 // it returns results and errors.
@@ -94,6 +118,10 @@ type Builder struct {
 	hostDirs map[string]bool     // directories of the packages the engine holds
 	staged   map[string]string   // logic package hash → the stage holding a copy of it
 	uses     map[string][]string // .so → the stages its packages were staged in
+
+	// buildMu is held for reading by every plugin build and for writing
+	// by Prune, so a build's stages can't be removed while it uses them.
+	buildMu sync.RWMutex
 
 	pmu sync.Mutex // guards ps
 	ps  planState  // the fast path's plan (fast.go)
@@ -248,7 +276,7 @@ func (b *Builder) BuildDir() string { return filepath.Join(b.out, "build") }
 // Clean removes the output of earlier runs. Call it before the first build.
 func (b *Builder) Clean() error {
 	b.mu.Lock()
-	b.staged = nil
+	b.staged, b.uses = nil, nil
 	b.mu.Unlock()
 	for _, d := range []string{"stage", "build"} {
 		if err := os.RemoveAll(filepath.Join(b.out, d)); err != nil {
@@ -362,6 +390,8 @@ func linkerName(l string) string {
 // BuildLogic builds version n of the logic plugin into a new .so with a new
 // plugin path. Cancelling ctx stops the build at once.
 func (b *Builder) BuildLogic(ctx context.Context, n int) (Result, error) {
+	b.buildMu.RLock()
+	defer b.buildMu.RUnlock()
 	start := time.Now()
 	// Every build gets its own staging directory, and so its own plugin
 	// path, even two builds of one version number (a build canceled by a

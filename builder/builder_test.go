@@ -2,10 +2,13 @@ package builder
 
 import (
 	"context"
+	"debug/elf"
 	"errors"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strings"
 	"testing"
@@ -439,4 +442,140 @@ func TestFastPathCompileError(t *testing.T) {
 	if !strings.Contains(got, "logic/util/util.go:4:9: cannot use 42") || !strings.Contains(got, "\n      return 42\n             ^") {
 		t.Errorf("plain printer shows\n%s\nwant the diagnostic, its source line and a caret under the column", got)
 	}
+}
+
+// TestPrune: three versions, each with an edited sub-package; pruning all
+// but v3 removes v1's and v2's plugins and stages, v3 still loads, and a
+// fourth build whose sub-package is v1's again (staged, before the prune,
+// in a stage now gone) is staged anew and loads beside v3.
+func TestPrune(t *testing.T) {
+	b, dir := newApp(t)
+	ctx := context.Background()
+	eng, err := b.BuildEngine(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var sos []string
+	for i, word := range []string{"one", "two", "three"} {
+		write(t, filepath.Join(dir, "logic/util/util.go"), "package util\n\nfunc Word() string { return \""+word+"\" }\n")
+		r, err := b.BuildLogic(ctx, i+1)
+		if err != nil {
+			t.Fatalf("v%d: %v", i+1, err)
+		}
+		sos = append(sos, r.Path)
+	}
+	before := b.DiskUsage()
+	freed, err := b.Prune(sos[2:])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if after := b.DiskUsage(); freed <= 0 || after != before-freed {
+		t.Errorf("freed %d bytes; usage went from %d to %d", freed, before, after)
+	}
+	for _, so := range sos[:2] {
+		if _, err := os.Stat(so); !os.IsNotExist(err) {
+			t.Errorf("%s survived the prune: %v", so, err)
+		}
+	}
+	for _, s := range []string{"b1", "b2"} {
+		if _, err := os.Stat(filepath.Join(dir, OutDir, "stage", s)); !os.IsNotExist(err) {
+			t.Errorf("stage %s survived the prune: %v", s, err)
+		}
+	}
+	write(t, filepath.Join(dir, "logic/util/util.go"), "package util\n\nfunc Word() string { return \"one\" }\n")
+	r, err := b.BuildLogic(ctx, 4)
+	if err != nil {
+		t.Fatalf("v4 after the prune: %v", err)
+	}
+	out, err := exec.Command(eng.Path, sos[2], r.Path).CombinedOutput()
+	if err != nil {
+		t.Fatalf("engine: %v\n%s", err, out)
+	}
+	if got, want := string(out), "hello three\nhello one\n"; got != want {
+		t.Errorf("engine loaded v3 and v4 as\n%s\nwant\n%s", got, want)
+	}
+}
+
+func TestChooseLinker(t *testing.T) {
+	if runtime.GOOS != "linux" {
+		t.Skip("-fuse-ld is chosen on ELF systems")
+	}
+	installed := ""
+	for _, l := range linkerOrder {
+		if _, err := exec.LookPath("ld." + l); err == nil {
+			installed = l
+			break
+		}
+	}
+	for _, tt := range []struct {
+		want  string
+		flags []string
+		got   string
+	}{
+		{LinkerAuto, nil, installed},
+		{LinkerDefault, nil, ""},
+		{"gold", nil, "gold"},
+		{LinkerAuto, []string{"-s -w -extldflags=-static"}, ""},
+		{"mold", []string{"-linkmode=internal"}, ""},
+	} {
+		if got := chooseLinker(tt.want, tt.flags...); got != tt.got {
+			t.Errorf("chooseLinker(%q, %q) = %q, want %q", tt.want, tt.flags, got, tt.got)
+		}
+	}
+}
+
+// TestLinkers: with the linker left to the C compiler and with the one
+// chosen on this machine (mold where .ci/run installed it), both routes
+// build plugins that load into one engine, and the plugin says which
+// linker wrote it.
+func TestLinkers(t *testing.T) {
+	b, dir := newApp(t)
+	ctx := context.Background()
+	eng, err := b.BuildEngine(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var sos []string
+	for i, linker := range []string{LinkerDefault, LinkerDefault, LinkerAuto, LinkerAuto} {
+		b.cfg.Linker = linker
+		write(t, filepath.Join(dir, "logic/util/util.go"), fmt.Sprintf("package util\n\nfunc Word() string { return \"%d\" }\n", i+1))
+		r, err := b.BuildLogic(ctx, i+1)
+		if err != nil {
+			t.Fatalf("v%d: %v", i+1, err)
+		}
+		wantLinker := linkerName(chooseLinker(linker))
+		if r.Linker != wantLinker {
+			t.Errorf("v%d: linker %q, want %q", i+1, r.Linker, wantLinker)
+		}
+		// i = 0 and 2 learn the build (the flags changed); 1 and 3 are fast.
+		if wantRoute := []string{RouteGo, RouteFast}[i%2]; r.Route != wantRoute {
+			t.Errorf("v%d (%s linker): route %q (fallback %s), want %q", i+1, r.Linker, r.Route, r.Fallback, wantRoute)
+		}
+		if r.Linker == "mold" && !strings.Contains(elfComment(t, r.Path), "mold") {
+			t.Errorf("v%d: asked for mold, but the .comment section does not name it", i+1)
+		}
+		sos = append(sos, r.Path)
+	}
+	out, err := exec.Command(eng.Path, sos...).CombinedOutput()
+	if err != nil {
+		t.Fatalf("engine: %v\n%s", err, out)
+	}
+	if got, want := string(out), "hello 1\nhello 2\nhello 3\nhello 4\n"; got != want {
+		t.Errorf("engine loaded\n%s\nwant\n%s", got, want)
+	}
+}
+
+func elfComment(t *testing.T, path string) string {
+	t.Helper()
+	f, err := elf.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	s := f.Section(".comment")
+	if s == nil {
+		return ""
+	}
+	data, _ := s.Data()
+	return string(data)
 }

@@ -48,12 +48,12 @@ type plan struct {
 	flags   []string // Config.Flags it was learned with
 	ldflags string   // the plugin -ldflags it was learned with
 
-	compile, link string   // the tools' paths
-	linkEnv       []string // the environment the go command gives link (GOROOT)
-	cflags        []string // compile flags every logic package gets
-	trimDirs      bool     // -trimpath: rewrite source directories to import paths
-	lflags        []string // link flags, without the per-build ones
-	modinfo       string   // build information, for the logic's import path
+	compile, link string            // the tools' paths
+	linkEnv       []string          // the environment the go command gives link (GOROOT)
+	cflags        []string          // compile flags every logic package gets
+	trimDirs      bool              // -trimpath: rewrite source directories to import paths
+	lflags        []string          // link flags, without the per-build ones
+	modinfo       string            // build information, for the logic's import path
 	exports       map[string]string // import path → compiled archive, every dependency outside the logic tree
 	stamps        map[string]stamp  // files whose change makes the plan stale
 	bctx          build.Context     // to pick a package's files as the go command does
