@@ -66,15 +66,19 @@ func (e *env) installAir(ctx context.Context) (bin, version string, err error) {
 
 // runAir measures air on the plain app: save-to-live of the same one-line
 // edit, and the steady client during the same number of edits.
-func (e *env) runAir(ctx context.Context) (*modeResult, error) {
+func (e *env) runAir(ctx context.Context, p *project, floorTimes *sample) (*modeResult, error) {
 	e.progress("air: installing %s", e.o.airVer)
 	bin, version, err := e.installAir(ctx)
 	if err != nil {
 		return nil, err
 	}
-	dir, err := e.plainCopy("air")
+	dir, err := e.plainCopy(p, "air-"+p.name)
 	if err != nil {
 		return nil, err
+	}
+	fl, err := e.newFloor(ctx, p, "plain", "air")
+	if err != nil {
+		return nil, fmt.Errorf("floor: %w", err)
 	}
 	addr, err := freeAddr()
 	if err != nil {
@@ -103,9 +107,9 @@ func (e *env) runAir(ctx context.Context) (*modeResult, error) {
 		return nil, fmt.Errorf("%w; air's log ends:\n%s", err, tail(logf.Name(), 15))
 	}
 	res := &modeResult{version: version}
-	file := filepath.Join(dir, "main.go")
+	file := filepath.Join(dir, p.plainMain)
 	v := 1001
-	e.progress("air: save-to-live, %d runs", e.o.n)
+	e.progress("%s, air: save-to-live, %d runs, each followed by the bare build", p.name, e.o.n)
 	for range e.o.n {
 		v++
 		wrote, err := setVersion(file, v)
@@ -121,6 +125,11 @@ func (e *env) runAir(ctx context.Context) (*modeResult, error) {
 		}
 		res.live = append(res.live, live.Sub(wrote))
 		time.Sleep(200 * time.Millisecond)
+		d, err := fl.run(ctx, e, v, url)
+		if err != nil {
+			return nil, fmt.Errorf("floor: %w", err)
+		}
+		*floorTimes = append(*floorTimes, d)
 	}
 	e.progress("air: steady client during %d edits", e.o.edits)
 	if err := e.steadyEdits(ctx, res, url, file, &v); err != nil {

@@ -183,3 +183,21 @@ func freeAddr() (string, error) {
 	defer ln.Close()
 	return ln.Addr().String(), nil
 }
+
+// poll asks url every 5 ms, as untilVersion does while a tool reloads,
+// until the returned stop is called: the client a floor is measured under.
+func poll(url string) (stop func()) {
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for ctx.Err() == nil {
+			get(ctx, url)
+			select {
+			case <-ctx.Done():
+			case <-time.After(5 * time.Millisecond):
+			}
+		}
+	}()
+	return func() { cancel(); <-done }
+}
