@@ -502,7 +502,10 @@ func (b *Builder) compileOne(ctx context.Context, p *plan, q *logicPkg, stage, i
 	if p.trimDirs {
 		trim = dir + "=>" + ip + ";" + trim
 	}
-	args := []string{"-o", obj + ".tmp", "-trimpath", trim, "-p", ip}
+	// Two builds may both find an unchanged package's archive missing
+	// (staged by the go command) and compile it: each to a file of its own.
+	tmp := obj + "." + buildID(importcfg, "")[:8] + ".tmp" // importcfg is the building stage's
+	args := []string{"-o", tmp, "-trimpath", trim, "-p", ip}
 	args = append(args, p.cflags...)
 	id := buildID(stage, ip)
 	args = append(args, "-buildid", id, "-importcfg", importcfg, "-pack")
@@ -512,13 +515,13 @@ func (b *Builder) compileOne(ctx context.Context, p *plan, q *logicPkg, stage, i
 	}
 	out, err := b.tool(ctx, b.cfg.Dir, nil, p.compile, args...)
 	if err != nil {
-		os.Remove(obj + ".tmp")
+		os.Remove(tmp)
 		if ctx.Err() == nil && diagLine.MatchString(firstDiag(out)) {
 			return &compileError{out: "# " + ip + "\n" + out, err: err}
 		}
 		return fmt.Errorf("compile %s: %w: %s", ip, err, strings.TrimSpace(out))
 	}
-	return os.Rename(obj+".tmp", obj)
+	return os.Rename(tmp, obj)
 }
 
 func firstDiag(out string) string {
