@@ -306,6 +306,13 @@ func (p *plan) parseCommands(out, logicPath string) error {
 			p.lflags = append(p.lflags, a)
 		}
 	}
+	// A flag that names the go command's scratch directory (a PGO profile,
+	// a coverage config) would need files the fast path doesn't make.
+	for _, f := range append(slices.Clone(p.cflags), p.lflags...) {
+		if strings.Contains(f, "$WORK") {
+			return fmt.Errorf("%w: go build -n: flag %s needs the go command's work directory", errNotCovered, f)
+		}
+	}
 	p.bctx = build.Default
 	p.bctx.CgoEnabled = true
 	for _, l := range strings.Split(p.modinfo, "\n") {
