@@ -357,12 +357,9 @@ func (b *Builder) BuildEngine(ctx context.Context) (Result, error) {
 	// The engine links externally too (it imports plugin, so cgo): the
 	// fastest linker helps a host change as much as a save. Only when the
 	// user's flags set no -ldflags, which a second one would replace.
-	linker := ""
-	if !slices.ContainsFunc(b.cfg.Flags, func(f string) bool { return strings.HasPrefix(f, "-ldflags") }) {
-		linker = chooseLinker(b.cfg.Linker)
-		if linker != "" {
-			args = append(args, "-ldflags="+withLinker("", linker))
-		}
+	linker := b.engineLinker()
+	if linker != "" {
+		args = append(args, "-ldflags="+withLinker("", linker))
 	}
 	args = append(args, b.cfg.Engine)
 	res := Result{Route: RouteGo, Linker: linkerName(linker)}
@@ -378,6 +375,15 @@ func (b *Builder) BuildEngine(ctx context.Context) (Result, error) {
 	}
 	res.Path = b.enginePath
 	return res, nil
+}
+
+// engineLinker is the linker for engine builds: the fastest one, unless the
+// user's flags set -ldflags, which a second -ldflags would replace.
+func (b *Builder) engineLinker() string {
+	if slices.ContainsFunc(b.cfg.Flags, func(f string) bool { return strings.HasPrefix(f, "-ldflags") }) {
+		return ""
+	}
+	return chooseLinker(b.cfg.Linker)
 }
 
 func linkerName(l string) string {
