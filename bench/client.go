@@ -27,10 +27,11 @@ func setVersion(file string, v int) (time.Time, error) {
 	if err != nil {
 		return time.Time{}, err
 	}
-	nb := versionRE.ReplaceAll(b, []byte("modelVersion = "+strconv.Itoa(v)))
-	if string(nb) == string(b) {
+	if !versionRE.Match(b) {
 		return time.Time{}, fmt.Errorf("edit %s: no modelVersion = N line", file)
 	}
+	// Saving the same version again is a save too (an edit a tool missed).
+	nb := versionRE.ReplaceAll(b, []byte("modelVersion = "+strconv.Itoa(v)))
 	if err := os.WriteFile(file, nb, 0o644); err != nil {
 		return time.Time{}, err
 	}
