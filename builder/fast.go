@@ -17,6 +17,7 @@ import (
 	"path"
 	"path/filepath"
 	"regexp"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
@@ -42,6 +43,10 @@ import (
 // binary, or the build flags. What the plan can't build — cgo, assembly or
 // //go:embed in the logic, a new import from outside the logic tree — goes
 // to the go command.
+//
+// The link is the rest of a build's cost. The linker gets the fastest
+// external linker installed (linker.go) and a C compiler wrapper that
+// answers the linker's flag probes from a cache (cc.go).
 
 // plan is what the fast path learned from the go command.
 type plan struct {
@@ -183,6 +188,12 @@ func (b *Builder) learn(ctx context.Context, ldflags string, pkgs []*logicPkg) (
 	}
 	if err := p.parseCommands(nOut, b.logicPath); err != nil {
 		return nil, err
+	}
+	if runtime.GOOS != "windows" {
+		var err error
+		if p.lflags, err = shimExtld(p.lflags, filepath.Join(b.out, "cc")); err != nil {
+			return nil, fmt.Errorf("builder: %w", err)
+		}
 	}
 	p.exports = map[string]string{}
 	dec := json.NewDecoder(strings.NewReader(lOut))

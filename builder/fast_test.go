@@ -2,6 +2,10 @@ package builder
 
 import (
 	"errors"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
 	"slices"
 	"strings"
 	"testing"
@@ -59,5 +63,58 @@ func TestParseCommands(t *testing.T) {
 	pgo := strings.Replace(nOutput, "-c=2 -dynlink -nolocalimports -importcfg $WORK/b001", "-c=2 -pgoprofile=$WORK/b001/pgo -dynlink -nolocalimports -importcfg $WORK/b001", 1)
 	if err := new(plan).parseCommands(pgo, "m/logic"); !errors.Is(err, errNotCovered) {
 		t.Errorf("with -pgoprofile in $WORK: err = %v, want errNotCovered", err)
+	}
+}
+
+// TestCCShim: the linker's flag probes reach the real C compiler once per
+// question, and their answer (exit code and output) is replayed after;
+// everything else reaches it every time.
+func TestCCShim(t *testing.T) {
+	if runtime.GOOS == "windows" {
+		t.Skip("a shell script")
+	}
+	dir := t.TempDir()
+	log := filepath.Join(dir, "calls")
+	fake := filepath.Join(dir, "fakecc")
+	// The fake compiler refuses -bad with a message, accepts the rest.
+	write(t, fake, "#!/bin/sh\necho \"$*\" >> "+log+"\ncase \"$*\" in *-bad*) echo 'unrecognized option -bad'; exit 1;; esac\nexit 0\n")
+	if err := os.Chmod(fake, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	flags, err := shimExtld([]string{"-s", "-extld=" + fake}, filepath.Join(dir, "cc"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	shim := strings.TrimPrefix(flags[1], "-extld=")
+	if shim == fake {
+		t.Fatal("-extld not replaced")
+	}
+	run := func(args ...string) (string, int) {
+		out, err := exec.Command(shim, args...).CombinedOutput()
+		var ee *exec.ExitError
+		if errors.As(err, &ee) {
+			return string(out), ee.ExitCode()
+		} else if err != nil {
+			t.Fatal(err)
+		}
+		return string(out), 0
+	}
+	for i, tmp := range []string{"/tmp/go-link-1", "/tmp/go-link-2"} {
+		if out, rc := run("-m64", "-o", tmp+"/a.out", "-Wl,--build-id", tmp+"/trivial.c"); rc != 0 || out != "" {
+			t.Errorf("probe %d: rc %d, out %q", i, rc, out)
+		}
+		if out, rc := run("-m64", "-o", tmp+"/a.out", "-bad", tmp+"/trivial.c"); rc != 1 || !strings.Contains(out, "unrecognized") {
+			t.Errorf("refused probe %d: rc %d, out %q", i, rc, out)
+		}
+		if _, rc := run("-shared", "-o", "x.so", "go.o"); rc != 0 {
+			t.Errorf("link %d: rc %d", i, rc)
+		}
+	}
+	calls, _ := os.ReadFile(log)
+	if n := strings.Count(string(calls), "trivial.c"); n != 2 {
+		t.Errorf("the real compiler saw %d probes, want 2 (one per question):\n%s", n, calls)
+	}
+	if n := strings.Count(string(calls), "go.o"); n != 2 {
+		t.Errorf("the real compiler saw %d links, want 2:\n%s", n, calls)
 	}
 }
