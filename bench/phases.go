@@ -55,6 +55,10 @@ type modeResult struct {
 	watch, queue, build, after sample
 	load, answer               sample
 	routes, linkers            map[string]int // build.ok's route and linker, counted
+	// The plugin builds of the session, and those the fast path made (its
+	// compiled main package is in the build's stage): hotrun's events
+	// don't say the route unless the runner passes it on.
+	stages, fastStages int
 
 	sent, failed int64
 	errs         []string
@@ -199,6 +203,9 @@ func (e *env) mode(ctx context.Context, p *project, mode string, floorTimes *sam
 		return nil, err
 	}
 
+	if mode == "hotswap" {
+		res.stages, res.fastStages = countStages(dir)
+	}
 	if mode == "hotswap" && p == projects[0] {
 		e.progress("hotrun %s: a burst of %d file writes", mode, e.o.burst)
 		if err := e.burst(ctx, s, res, dir); err != nil {
@@ -426,4 +433,18 @@ func (e *env) memory(ctx context.Context, maxVersions int) (*memResult, error) {
 		}
 	}
 	return m, s.stop()
+}
+
+// countStages counts the plugin builds staged under dir's .hotrun, and
+// those the builder's fast path linked (it leaves the main package's
+// archive in the stage).
+func countStages(dir string) (all, fast int) {
+	stages, _ := filepath.Glob(filepath.Join(dir, ".hotrun", "stage", "b*"))
+	for _, s := range stages {
+		all++
+		if _, err := os.Stat(filepath.Join(s, "_obj", "main.a")); err == nil {
+			fast++
+		}
+	}
+	return all, fast
 }

@@ -188,6 +188,9 @@ func (pr *projResult) breakdown(w io.Writer) {
 		h := pr.hot
 		fmt.Fprintf(w, "\n**%s**, where hot-swap's save-to-live (%s) goes, medians from hotrun's event times: watcher (write → change event, debounce) %s · change → build.start %s · build (build.start → build.ok; %s) %s, the bare plugin build %s · load (build.ok → load.ok) %s · first answer (load.ok → the poll that sees it) %s.\n",
 			pr.p.name, ms(h.live.median()), ms(h.watch.median()), ms(h.queue.median()), counts(h.routes, h.linkers), ms(h.build.median()), ms(pr.floorPlugin.median()), ms(h.load.median()), ms(h.answer.median()))
+		if h.stages > 0 {
+			fmt.Fprintf(w, "Plugin builds of the session: %d, of which the fast path linked %d (the first, after the engine, goes through the go command and learns the build).\n", h.stages, h.fastStages)
+		}
 	}
 	if ok(pr.restart) && len(pr.restart.build) > 0 {
 		x := pr.restart

@@ -369,7 +369,9 @@ func (b *Builder) BuildEngine(ctx context.Context) (Result, error) {
 	if err != nil {
 		return res, b.buildError(out, err)
 	}
-	b.invalidate()
+	// A plan learned while the engine built (the runner may build both at
+	// once) is kept: it stamped every file it was learned from before
+	// reading them, so an edit since makes it stale at its first use.
 	if err := b.refreshHostDirs(ctx); err != nil {
 		return res, err
 	}
@@ -428,9 +430,10 @@ func (b *Builder) BuildLogic(ctx context.Context, n int) (Result, error) {
 
 	var learnGen int64
 	learn := false
+	sig := importSig(pkgs)
 	if !b.cfg.NoFast {
 		var p *plan
-		p, learn, learnGen = b.currentPlan(ldflags)
+		p, learn, learnGen = b.currentPlan(ldflags, sig)
 		if p != nil {
 			res.Route = RouteFast
 			err := b.fastBuild(ctx, p, stage, pkgs, where, res.Path, &res.Phases)
@@ -444,11 +447,11 @@ func (b *Builder) BuildLogic(ctx context.Context, n int) (Result, error) {
 			case errors.Is(err, errNotCovered):
 			case errors.Is(err, errStalePlan):
 				b.invalidate()
-				_, learn, learnGen = b.currentPlan(ldflags)
+				_, learn, learnGen = b.currentPlan(ldflags, sig)
 			default:
 				// Surprising: leave the fast path until the next host
 				// change rather than pay for it on every save.
-				b.storePlan(nil, err, learnGen)
+				b.storePlan(nil, err, learnGen, sig)
 			}
 			res.Fallback = err.Error()
 		}
@@ -464,7 +467,10 @@ func (b *Builder) BuildLogic(ctx context.Context, n int) (Result, error) {
 		go func() {
 			defer wg.Done()
 			p, err := b.learn(ctx, ldflags, pkgs)
-			b.storePlan(p, err, learnGen)
+			if ctx.Err() != nil {
+				return // canceled with the build: the next one learns
+			}
+			b.storePlan(p, err, learnGen, sig)
 		}()
 	}
 	args := []string{"build", "-buildmode=plugin", "-o", res.Path}

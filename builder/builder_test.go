@@ -579,3 +579,67 @@ func elfComment(t *testing.T, path string) string {
 	data, _ := s.Data()
 	return string(data)
 }
+
+// TestFastPathAfterBadImport: a save whose import the go command can't
+// resolve fails through the go command, which can't learn the build
+// either; the save that fixes the import learns it, and the next is fast.
+func TestFastPathAfterBadImport(t *testing.T) {
+	b, dir := newApp(t)
+	ctx := context.Background()
+	good := "package util\n\nfunc Word() string { return \"one\" }\n"
+	for i, s := range []struct {
+		util  string
+		route string
+		fail  bool
+	}{
+		{"package util\n\nimport _ \"example.com/app/nope\"\n\nfunc Word() string { return \"one\" }\n", RouteGo, true},
+		{good, RouteGo, false},
+		{strings.Replace(good, "one", "two", 1), RouteFast, false},
+	} {
+		write(t, filepath.Join(dir, "logic/util/util.go"), s.util)
+		r, err := b.BuildLogic(ctx, i+1)
+		if (err != nil) != s.fail {
+			t.Fatalf("v%d: err = %v, want failure %v", i+1, err, s.fail)
+		}
+		if r.Route != s.route {
+			t.Errorf("v%d: route %q (fallback %s), want %q", i+1, r.Route, r.Fallback, s.route)
+		}
+	}
+}
+
+// TestFastPathStaleOnHostEdit: an edit of a package outside the logic
+// tree makes the plan stale even when no engine build dropped it; the
+// next save goes through the go command and learns again.
+func TestFastPathStaleOnHostEdit(t *testing.T) {
+	b, dir := newApp(t)
+	ctx := context.Background()
+	shared := filepath.Join(dir, "shared/shared.go")
+	src, err := os.ReadFile(shared)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, s := range []struct {
+		edit  func()
+		route string
+	}{
+		{func() {}, RouteGo},
+		{func() {}, RouteFast},
+		// The edit is a second old, as it is when hotrun has rebuilt the
+		// engine since: one made while learning is stale at once (fast.go).
+		{func() {
+			write(t, shared, string(src)+"\n// edited\n")
+			old := time.Now().Add(-time.Second)
+			os.Chtimes(shared, old, old)
+		}, RouteGo},
+		{func() {}, RouteFast},
+	} {
+		s.edit()
+		r, err := b.BuildLogic(ctx, i+1)
+		if err != nil {
+			t.Fatalf("v%d: %v", i+1, err)
+		}
+		if r.Route != s.route {
+			t.Errorf("v%d: route %q (fallback %s), want %q", i+1, r.Route, r.Fallback, s.route)
+		}
+	}
+}

@@ -66,8 +66,9 @@ type plan struct {
 
 // stamp is what a file looked like when the plan was learned.
 type stamp struct {
-	size int64
-	mod  time.Time
+	size     int64
+	mod      time.Time
+	sizeOnly bool // mod is not compared
 }
 
 func stampOf(p string) stamp {
@@ -75,7 +76,7 @@ func stampOf(p string) stamp {
 	if err != nil {
 		return stamp{size: -1}
 	}
-	return stamp{fi.Size(), fi.ModTime()}
+	return stamp{size: fi.Size(), mod: fi.ModTime()}
 }
 
 // stale reports why the plan no longer describes the build, or "".
@@ -84,7 +85,11 @@ func (p *plan) stale(flags []string, ldflags string) string {
 		return "build flags changed"
 	}
 	for f, s := range p.stamps {
-		if stampOf(f) != s {
+		now := stampOf(f)
+		if s.sizeOnly {
+			now.mod, now.sizeOnly = time.Time{}, true
+		}
+		if now != s {
 			return f + " changed"
 		}
 	}
@@ -103,7 +108,22 @@ var errStalePlan = errors.New("the fast path's plan is stale")
 type planState struct {
 	plan *plan
 	gen  int64 // bumped by every invalidation: a plan learned across one is dropped
-	err  error // why learning failed; retried after the next invalidation
+	// err is why learning or a fast build failed. Learning is tried again
+	// after the next invalidation, or when the logic's imports from
+	// outside it (errSig, see importSig) change: a half-typed import the
+	// go command can't resolve is fixed by the next save.
+	err    error
+	errSig string
+}
+
+// importSig sums the logic's imports from outside the logic tree.
+func importSig(pkgs []*logicPkg) string {
+	var all []string
+	for _, q := range pkgs {
+		all = append(all, q.ext...)
+	}
+	slices.Sort(all)
+	return strings.Join(slices.Compact(all), "\x00")
 }
 
 // invalidate drops the plan: the next build goes through the go command
@@ -117,23 +137,28 @@ func (b *Builder) invalidate() {
 
 // currentPlan returns the plan if it still holds, and whether a build
 // should learn one.
-func (b *Builder) currentPlan(ldflags string) (p *plan, learn bool, gen int64) {
+func (b *Builder) currentPlan(ldflags, sig string) (p *plan, learn bool, gen int64) {
 	b.pmu.Lock()
 	defer b.pmu.Unlock()
 	if b.ps.plan != nil && b.ps.plan.stale(b.cfg.Flags, ldflags) != "" {
 		b.ps.plan = nil
 		b.ps.gen++
 	}
+	if b.ps.err != nil && b.ps.errSig != sig {
+		b.ps.err = nil
+	}
 	return b.ps.plan, b.ps.plan == nil && b.ps.err == nil, b.ps.gen
 }
 
-func (b *Builder) storePlan(p *plan, err error, gen int64) {
+// storePlan keeps what learning gave (a plan or why there is none), unless
+// the plan was invalidated meanwhile.
+func (b *Builder) storePlan(p *plan, err error, gen int64, sig string) {
 	b.pmu.Lock()
 	defer b.pmu.Unlock()
 	if gen != b.ps.gen {
 		return
 	}
-	b.ps.plan, b.ps.err = p, err
+	b.ps.plan, b.ps.err, b.ps.errSig = p, err, sig
 }
 
 // learn asks the go command how it builds the logic plugin. pkgs are the
@@ -141,6 +166,17 @@ func (b *Builder) storePlan(p *plan, err error, gen int64) {
 // logic tree are what go list must compile and name.
 func (b *Builder) learn(ctx context.Context, ldflags string, pkgs []*logicPkg) (*plan, error) {
 	p := &plan{flags: slices.Clone(b.cfg.Flags), ldflags: ldflags, stamps: map[string]stamp{}}
+	// A file changed after learning began may have been read before the
+	// change: its stamp is one no file has, so the plan is stale at its
+	// first use. (The kernel's file times are coarse: a few ms of slack.)
+	t0 := time.Now().Add(-50 * time.Millisecond)
+	stampSince := func(f string) stamp {
+		s := stampOf(f)
+		if s.mod.After(t0) {
+			s.size = -2
+		}
+		return s
+	}
 	// Stamp first: an edit while the go commands run makes the plan stale.
 	for _, f := range []string{"go.mod", "go.sum", "go.work", "go.work.sum"} {
 		p.stamps[filepath.Join(b.cfg.Dir, f)] = stampOf(filepath.Join(b.cfg.Dir, f))
@@ -219,18 +255,20 @@ func (b *Builder) learn(ctx context.Context, ldflags string, pkgs []*logicPkg) (
 		}
 		p.exports[pkg.ImportPath] = pkg.Export
 		// The archive itself may go (go clean -cache, the cache's trim).
-		p.stamps[pkg.Export] = stampOf(pkg.Export)
+		// Its name is its content's hash, and the go command touches an
+		// archive it uses once an hour: only the size counts.
+		p.stamps[pkg.Export] = stamp{size: stampOf(pkg.Export).size, sizeOnly: true}
 		// A dependency the user can edit: its directory and files. One
 		// from the module cache or GOROOT changes only with go.mod or the
 		// toolchain, both stamped.
 		local := !pkg.Standard && pkg.Module != nil && (pkg.Module.Main || pkg.Module.Replace != nil && pkg.Module.Replace.Version == "")
 		if local || (pkg.Dir != "" && !pkg.Standard && isWithin(b.cfg.Dir, pkg.Dir)) {
-			p.stamps[pkg.Dir] = stampOf(pkg.Dir)
+			p.stamps[pkg.Dir] = stampSince(pkg.Dir)
 			if ents, err := os.ReadDir(pkg.Dir); err == nil {
 				for _, e := range ents {
 					if !e.IsDir() {
 						f := filepath.Join(pkg.Dir, e.Name())
-						p.stamps[f] = stampOf(f)
+						p.stamps[f] = stampSince(f)
 					}
 				}
 			}
