@@ -17,7 +17,9 @@
 //   - failed requests and the longest gap with no answer for a steady client
 //     during a series of edits;
 //   - the same for air (installed into a temporary GOBIN) on each project's
-//     plain-executable twin, bench/testdata/plainapp and chatplain;
+//     plain-executable twin, bench/testdata/plainapp and chatplain, its
+//     timed edits interleaved with hot-swap's (each followed by the bare
+//     build of the twin);
 //   - engine memory as versions pile up, without and with recycling;
 //   - builds started by one burst of 1000 file writes;
 //   - how many request-log lines a second the TUI absorbs, and hotrun's CPU
@@ -189,13 +191,13 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			switch m {
 			case "", "none":
 			case "hotswap":
-				pr.hot, err = e.mode(ctx, p, "hotswap", &pr.floorPlugin)
+				pr.hot, pr.air, err = e.hotAndAir(ctx, p, pr)
 			case "restart":
 				if !e.restart {
 					pr.restart = &modeResult{skipped: noRestart}
 					continue
 				}
-				pr.restart, err = e.mode(ctx, p, "restart", &pr.floorEngine)
+				pr.restart, err = e.mode(ctx, p, "restart", &pr.floorEngine, nil)
 			default:
 				return fmt.Errorf("-modes: unknown mode %q (hotswap, restart)", m)
 			}
@@ -203,7 +205,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 				return fmt.Errorf("%s, %s: %w", p.name, m, err)
 			}
 		}
-		if o.air {
+		if o.air && pr.air == nil {
 			if pr.air, err = e.runAir(ctx, p, &pr.floorPlain); err != nil {
 				// air is a peer, not the product: say why its column is
 				// empty and go on.
@@ -226,6 +228,44 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	r.print(stdout, args)
 	return nil
+}
+
+// hotAndAir measures hot-swap and, with -air, air on the same project,
+// their timed edits interleaved: a hot-swap edit, its bare plugin build,
+// air's edit, its bare build, and again. air's failing leaves its column
+// empty with the reason, never hot-swap's.
+func (e *env) hotAndAir(ctx context.Context, p *project, pr *projResult) (hot, air *modeResult, err error) {
+	if !e.o.air {
+		hot, err = e.mode(ctx, p, "hotswap", &pr.floorPlugin, nil)
+		return hot, nil, err
+	}
+	skip := func(err error) *modeResult {
+		e.progress("air: %v", err)
+		return &modeResult{skipped: "n/a: " + firstLine(err.Error())}
+	}
+	a, aerr := e.startAir(ctx, p, &pr.floorPlain)
+	if aerr != nil {
+		hot, err = e.mode(ctx, p, "hotswap", &pr.floorPlugin, nil)
+		return hot, skip(aerr), err
+	}
+	defer a.close()
+	var peerErr error
+	peer := func() error {
+		if peerErr == nil {
+			peerErr = a.once(ctx, e)
+		}
+		return nil
+	}
+	if hot, err = e.mode(ctx, p, "hotswap", &pr.floorPlugin, peer); err != nil {
+		return nil, nil, err
+	}
+	if peerErr != nil {
+		return hot, skip(peerErr), nil
+	}
+	if air, aerr = a.finish(ctx, e); aerr != nil {
+		return hot, skip(aerr), nil
+	}
+	return hot, air, nil
 }
 
 func (e *env) progress(format string, args ...any) {

@@ -134,7 +134,10 @@ func (f *floor) run(ctx context.Context, e *env, v int, url string) (time.Durati
 
 // mode measures hotrun in one mode: save-to-live, a steady client during
 // edits, and (hot-swap) the watcher burst.
-func (e *env) mode(ctx context.Context, p *project, mode string, floorTimes *sample) (*modeResult, error) {
+//
+// peer, when not nil, runs after each timed edit: air's run of the same
+// edit, so the two are measured interleaved.
+func (e *env) mode(ctx context.Context, p *project, mode string, floorTimes *sample, peer func() error) (*modeResult, error) {
 	e.progress("%s, hotrun %s: starting", p.name, mode)
 	dir, err := e.projectCopy(p, p.name+"-"+mode)
 	if err != nil {
@@ -196,6 +199,11 @@ func (e *env) mode(ctx context.Context, p *project, mode string, floorTimes *sam
 			return nil, fmt.Errorf("floor: %w", err)
 		}
 		*floorTimes = append(*floorTimes, d)
+		if peer != nil {
+			if err := peer(); err != nil {
+				return nil, err
+			}
+		}
 	}
 
 	e.progress("%s, hotrun %s: steady client during %d edits", p.name, mode, e.o.edits)
