@@ -64,17 +64,49 @@ func (e *env) installAir(ctx context.Context) (bin, version string, err error) {
 	return filepath.Join(gobin, "air"), version, nil
 }
 
-// runAir measures air on the plain app: save-to-live of the same one-line
-// edit, and the steady client during the same number of edits.
-func (e *env) runAir(ctx context.Context) (*modeResult, error) {
+// airSession is air running on a project's plain twin.
+type airSession struct {
+	cmd        *exec.Cmd
+	logf       *os.File
+	url, file  string
+	fl         *floor  // the bare build of the twin, after each edit
+	floorTimes *sample // where fl's times go
+	v          int     // the version of the last edit
+	res        *modeResult
+}
+
+// runAir measures air on p's plain twin: save-to-live of the same one-line
+// edit, each followed by the bare build, and the steady client during the
+// same number of edits.
+func (e *env) runAir(ctx context.Context, p *project, floorTimes *sample) (*modeResult, error) {
+	a, err := e.startAir(ctx, p, floorTimes)
+	if err != nil {
+		return nil, err
+	}
+	defer a.close()
+	e.progress("%s, air: save-to-live, %d runs, each followed by the bare build", p.name, e.o.n)
+	for range e.o.n {
+		if err := a.once(ctx, e); err != nil {
+			return nil, err
+		}
+	}
+	return a.finish(ctx, e)
+}
+
+// startAir installs air and starts it on a copy of p's twin.
+func (e *env) startAir(ctx context.Context, p *project, floorTimes *sample) (*airSession, error) {
 	e.progress("air: installing %s", e.o.airVer)
 	bin, version, err := e.installAir(ctx)
 	if err != nil {
 		return nil, err
 	}
-	dir, err := e.plainCopy("air")
+	dir, err := e.plainCopy(p, "air-"+p.name)
 	if err != nil {
 		return nil, err
+	}
+	fl, err := e.newFloor(ctx, p, "plain", "air")
+	if err != nil {
+		return nil, fmt.Errorf("floor: %w", err)
 	}
 	addr, err := freeAddr()
 	if err != nil {
@@ -87,49 +119,69 @@ func (e *env) runAir(ctx context.Context) (*modeResult, error) {
 	if err != nil {
 		return nil, err
 	}
-	defer logf.Close()
 	cmd := exec.Command(bin, "-c", ".air.toml")
 	cmd.Dir = dir
 	cmd.Stdout, cmd.Stderr = logf, logf
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	e.progress("air %s: starting", version)
+	e.progress("%s, air %s: starting", p.name, version)
 	if err := cmd.Start(); err != nil {
+		logf.Close()
 		return nil, err
 	}
-	defer stopAir(cmd)
+	a := &airSession{cmd: cmd, logf: logf, url: "http://" + addr + "/hello?name=test", file: filepath.Join(dir, p.plainMain),
+		fl: fl, floorTimes: floorTimes, v: 1001, res: &modeResult{version: version}}
+	if _, err := untilVersion(ctx, a.url, 1001, buildWait); err != nil {
+		a.close()
+		return nil, a.wrap(err)
+	}
+	return a, nil
+}
 
-	url := "http://" + addr + "/hello?name=test"
-	if _, err := untilVersion(ctx, url, 1001, buildWait); err != nil {
-		return nil, fmt.Errorf("%w; air's log ends:\n%s", err, tail(logf.Name(), 15))
+// once makes one edit, times it until air serves it, then times the bare
+// build of the same edit with the same client polling.
+func (a *airSession) once(ctx context.Context, e *env) error {
+	a.v++
+	wrote, err := setVersion(a.file, a.v)
+	if err != nil {
+		return err
 	}
-	res := &modeResult{version: version}
-	file := filepath.Join(dir, "main.go")
-	v := 1001
-	e.progress("air: save-to-live, %d runs", e.o.n)
-	for range e.o.n {
-		v++
-		wrote, err := setVersion(file, v)
-		if err != nil {
-			return nil, err
-		}
-		live, missed, err := res.untilLive(ctx, url, file, v)
-		if err != nil {
-			return nil, fmt.Errorf("%w; air's log ends:\n%s", err, tail(logf.Name(), 15))
-		}
-		if missed {
-			continue
-		}
-		res.live = append(res.live, live.Sub(wrote))
-		time.Sleep(200 * time.Millisecond)
+	live, missed, err := a.res.untilLive(ctx, a.url, a.file, a.v)
+	if err != nil {
+		return a.wrap(err)
 	}
+	if missed {
+		return nil
+	}
+	a.res.live = append(a.res.live, live.Sub(wrote))
+	time.Sleep(200 * time.Millisecond)
+	d, err := a.fl.run(ctx, e, a.v, a.url)
+	if err != nil {
+		return fmt.Errorf("floor: %w", err)
+	}
+	*a.floorTimes = append(*a.floorTimes, d)
+	return nil
+}
+
+// finish runs the steady client during e.o.edits edits and returns air's
+// figures.
+func (a *airSession) finish(ctx context.Context, e *env) (*modeResult, error) {
 	e.progress("air: steady client during %d edits", e.o.edits)
-	if err := e.steadyEdits(ctx, res, url, file, &v); err != nil {
-		return nil, fmt.Errorf("%w; air's log ends:\n%s", err, tail(logf.Name(), 15))
+	if err := e.steadyEdits(ctx, a.res, a.url, a.file, &a.v); err != nil {
+		return nil, a.wrap(err)
 	}
-	if b, err := os.ReadFile(logf.Name()); err == nil {
-		res.bindFails = strings.Count(string(b), "address already in use")
+	if b, err := os.ReadFile(a.logf.Name()); err == nil {
+		a.res.bindFails = strings.Count(string(b), "address already in use")
 	}
-	return res, nil
+	return a.res, nil
+}
+
+func (a *airSession) wrap(err error) error {
+	return fmt.Errorf("%w; air's log ends:\n%s", err, tail(a.logf.Name(), 15))
+}
+
+func (a *airSession) close() {
+	stopAir(a.cmd)
+	a.logf.Close()
 }
 
 // stopAir interrupts air, which stops the app it runs; past 10 s it kills

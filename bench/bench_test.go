@@ -34,19 +34,31 @@ func TestBenchShort(t *testing.T) {
 	table := out.String()
 	t.Logf("\n%s", table)
 
-	cells := func(prefix string) []string {
-		t.Helper()
-		for _, line := range strings.Split(table, "\n") {
-			if strings.HasPrefix(line, "| "+prefix) {
-				f := strings.Split(strings.Trim(line, "|"), "|")
-				for i := range f {
-					f[i] = strings.TrimSpace(f[i])
-				}
-				return f
-			}
+	cells := func(prefix string) []string { return cellsIn(t, table, prefix) }
+	// The chat project's table follows the example's.
+	_, chat, found := strings.Cut(table, "**chat**")
+	if !found {
+		t.Fatalf("no table for the chat project")
+	}
+	if c := cellsIn(t, chat, "failed requests"); !strings.HasPrefix(c[1], "0 of ") || c[1] == "0 of 0" {
+		t.Errorf("chat: hot-swap failed requests = %q, want 0 of some", c[1])
+	}
+	if c := cellsIn(t, chat, "save-to-live ÷ floor"); !strings.HasSuffix(c[1], " ×") {
+		t.Errorf("chat: hot-swap ratio = %q", c[1])
+	}
+	if c := cellsIn(t, chat, "state (visits)"); c[1] != "kept" {
+		t.Errorf("chat: hot-swap state = %q, want kept", c[1])
+	}
+	// The builder alone: both routes for both projects, the route named.
+	for _, want := range []string{"| example | fast ×", "| example | go build ×", "| chat | fast ×", "| chat | go build ×"} {
+		if !strings.Contains(table, want) {
+			t.Errorf("builder table has no row %q", want)
 		}
-		t.Fatalf("no row %q in the table", prefix)
-		return nil
+	}
+	for _, want := range []string{"**example**, where hot-swap's save-to-live", "**chat**, where hot-swap's save-to-live", "watcher (write → change event", "load (build.ok → load.ok)"} {
+		if !strings.Contains(table, want) {
+			t.Errorf("no breakdown %q", want)
+		}
 	}
 	if h := cells("figure"); len(h) != 6 || h[1] != "hotrun hot-swap" {
 		t.Errorf("header = %q", h)
@@ -80,6 +92,23 @@ func TestBenchShort(t *testing.T) {
 		t.Errorf("TUI lines/s empty")
 	}
 	cells("longest gap")
+}
+
+// cellsIn returns the cells of the first row of table that starts with
+// prefix.
+func cellsIn(t *testing.T, table, prefix string) []string {
+	t.Helper()
+	for _, line := range strings.Split(table, "\n") {
+		if strings.HasPrefix(line, "| "+prefix) {
+			f := strings.Split(strings.Trim(line, "|"), "|")
+			for i := range f {
+				f[i] = strings.TrimSpace(f[i])
+			}
+			return f
+		}
+	}
+	t.Fatalf("no row %q in the table", prefix)
+	return nil
 }
 
 func TestSample(t *testing.T) {

@@ -27,10 +27,11 @@ func setVersion(file string, v int) (time.Time, error) {
 	if err != nil {
 		return time.Time{}, err
 	}
-	nb := versionRE.ReplaceAll(b, []byte("modelVersion = "+strconv.Itoa(v)))
-	if string(nb) == string(b) {
+	if !versionRE.Match(b) {
 		return time.Time{}, fmt.Errorf("edit %s: no modelVersion = N line", file)
 	}
+	// Saving the same version again is a save too (an edit a tool missed).
+	nb := versionRE.ReplaceAll(b, []byte("modelVersion = "+strconv.Itoa(v)))
 	if err := os.WriteFile(file, nb, 0o644); err != nil {
 		return time.Time{}, err
 	}
@@ -182,4 +183,22 @@ func freeAddr() (string, error) {
 	}
 	defer ln.Close()
 	return ln.Addr().String(), nil
+}
+
+// poll asks url every 5 ms, as untilVersion does while a tool reloads,
+// until the returned stop is called: the client a floor is measured under.
+func poll(url string) (stop func()) {
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for ctx.Err() == nil {
+			get(ctx, url)
+			select {
+			case <-ctx.Done():
+			case <-time.After(5 * time.Millisecond):
+			}
+		}
+	}()
+	return func() { cancel(); <-done }
 }

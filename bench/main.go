@@ -1,17 +1,25 @@
 // Command bench measures hotrun against the build itself and against a
-// restart runner (air), on the example, and prints a Markdown table.
+// restart runner (air), on two projects, and prints Markdown tables: the
+// example, whose logic links only fmt, and bench/testdata/chat, whose logic
+// is handler code (net/http, encoding/json, a sub-package) as real logic is.
 //
 // It builds the hotrun binary, runs it as `hotrun -json` on scratch copies
-// of example/, edits the logic the way a person saves a file, and reads the
-// figures from hotrun's events and from HTTP answers on 127.0.0.1:
+// of each project, edits the logic the way a person saves a file, and reads
+// the figures from hotrun's events and from HTTP answers on 127.0.0.1:
 //
 //   - save-to-live of a one-line logic edit, in hot-swap mode and (when the
-//     binary has it) -mode restart, beside the bare go build of the same
-//     edit, which is the floor no reload tool can beat;
+//     binary has it) -mode restart, each run followed by the bare go build of
+//     the same edit (the floor) with the same client polling, so both sides
+//     of a ratio are measured interleaved under the same conditions;
+//   - where save-to-live goes: hotrun's event times (watcher, build, load,
+//     first answer) and the builder alone (stage, go command or fast path,
+//     compile, link, external link), with the route and linker it took;
 //   - failed requests and the longest gap with no answer for a steady client
 //     during a series of edits;
-//   - the same for air (installed into a temporary GOBIN) on an equivalent
-//     plain app, bench/testdata/plainapp;
+//   - the same for air (installed into a temporary GOBIN) on each project's
+//     plain-executable twin, bench/testdata/plainapp and chatplain, its
+//     timed edits interleaved with hot-swap's (each followed by the bare
+//     build of the twin);
 //   - engine memory as versions pile up, without and with recycling;
 //   - builds started by one burst of 1000 file writes;
 //   - how many request-log lines a second the TUI absorbs, and hotrun's CPU
@@ -21,7 +29,7 @@
 // of the bench. Everything is bounded in count and time and stays on
 // loopback. Usage:
 //
-//	go run ./bench [-n 10] [-short] [-air] [-modes hotswap,restart]
+//	go run ./bench [-n 10] [-short] [-air] [-modes hotswap,restart] [-projects example,chat]
 package main
 
 import (
@@ -59,11 +67,12 @@ type options struct {
 	air      bool     // measure air
 	airVer   string   // air version to install
 	modes    []string // hotrun modes to measure
-	versions []int    // memory checkpoints: versions loaded
-	recycle  int      // -max-versions for the recycling row
-	burst    int      // files in the watcher burst
-	tuiLive  bool     // drive the real TUI in tmux
-	keep     bool     // keep the scratch directory
+	projects []*project
+	versions []int // memory checkpoints: versions loaded
+	recycle  int   // -max-versions for the recycling row
+	burst    int   // files in the watcher burst
+	tuiLive  bool  // drive the real TUI in tmux
+	keep     bool  // keep the scratch directory
 }
 
 func parseOptions(args []string, stderr io.Writer) (*options, error) {
@@ -77,6 +86,7 @@ func parseOptions(args []string, stderr io.Writer) (*options, error) {
 	noAir := fs.Bool("no-air", false, "skip air")
 	fs.StringVar(&o.airVer, "air-version", "v1.67.4", "air `version` to install (the newest v1.6x if this one is not served)")
 	modes := fs.String("modes", "hotswap,restart", "hotrun `modes` to measure")
+	projs := fs.String("projects", "example,chat", "`projects` to measure")
 	versions := fs.String("versions", "1,50,200", "memory checkpoints: `versions` loaded (-short: 1,5,10)")
 	fs.IntVar(&o.recycle, "recycle", 20, "-max-versions for the recycling row (-short: 4)")
 	fs.IntVar(&o.burst, "burst", 1000, "file writes in the watcher burst")
@@ -104,6 +114,16 @@ func parseOptions(args []string, stderr io.Writer) (*options, error) {
 	o.air = (!o.short || *air) && !*noAir
 	o.tuiLive = !o.short || *tuiLive
 	o.modes = strings.Split(*modes, ",")
+	for _, name := range strings.Split(*projs, ",") {
+		p := findProject(strings.TrimSpace(name))
+		if p == nil {
+			return nil, fmt.Errorf("-projects: unknown project %q (example, chat)", name)
+		}
+		o.projects = append(o.projects, p)
+	}
+	if len(o.projects) == 0 || o.projects[0].name != "example" {
+		return nil, fmt.Errorf("-projects: the example comes first (memory, burst and TUI figures run on it)")
+	}
 	for _, v := range strings.Split(*versions, ",") {
 		n, err := strconv.Atoi(strings.TrimSpace(v))
 		if err != nil || n < 1 {
@@ -164,33 +184,37 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if b, err := os.ReadFile("/proc/loadavg"); err == nil {
 		r.load = strings.Fields(string(b))[0]
 	}
-	if err := e.floors(ctx, r); err != nil {
-		return fmt.Errorf("floors: %w", err)
-	}
-	for _, m := range o.modes {
-		switch m {
-		case "", "none":
-		case "hotswap":
-			r.hot, err = e.mode(ctx, "hotswap")
-		case "restart":
-			if !e.restart {
-				r.restart = &modeResult{skipped: noRestart}
-				continue
+	for _, p := range o.projects {
+		pr := &projResult{p: p}
+		r.projs = append(r.projs, pr)
+		for _, m := range o.modes {
+			switch m {
+			case "", "none":
+			case "hotswap":
+				pr.hot, pr.air, err = e.hotAndAir(ctx, p, pr)
+			case "restart":
+				if !e.restart {
+					pr.restart = &modeResult{skipped: noRestart}
+					continue
+				}
+				pr.restart, err = e.mode(ctx, p, "restart", &pr.floorEngine, nil)
+			default:
+				return fmt.Errorf("-modes: unknown mode %q (hotswap, restart)", m)
 			}
-			r.restart, err = e.mode(ctx, "restart")
-		default:
-			return fmt.Errorf("-modes: unknown mode %q (hotswap, restart)", m)
+			if err != nil {
+				return fmt.Errorf("%s, %s: %w", p.name, m, err)
+			}
 		}
-		if err != nil {
-			return fmt.Errorf("%s: %w", m, err)
+		if o.air && pr.air == nil {
+			if pr.air, err = e.runAir(ctx, p, &pr.floorPlain); err != nil {
+				// air is a peer, not the product: say why its column is
+				// empty and go on.
+				e.progress("air: %v", err)
+				pr.air = &modeResult{skipped: "n/a: " + firstLine(err.Error())}
+			}
 		}
-	}
-	if o.air {
-		if r.air, err = e.runAir(ctx); err != nil {
-			// air is a peer, not the product: say why its column is
-			// empty and go on.
-			e.progress("air: %v", err)
-			r.air = &modeResult{skipped: "n/a: " + firstLine(err.Error())}
+		if pr.direct, err = e.direct(ctx, p); err != nil {
+			return fmt.Errorf("%s, builder alone: %w", p.name, err)
 		}
 	}
 	if r.mem, err = e.memory(ctx, -1); err != nil {
@@ -204,6 +228,44 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	r.print(stdout, args)
 	return nil
+}
+
+// hotAndAir measures hot-swap and, with -air, air on the same project,
+// their timed edits interleaved: a hot-swap edit, its bare plugin build,
+// air's edit, its bare build, and again. air's failing leaves its column
+// empty with the reason, never hot-swap's.
+func (e *env) hotAndAir(ctx context.Context, p *project, pr *projResult) (hot, air *modeResult, err error) {
+	if !e.o.air {
+		hot, err = e.mode(ctx, p, "hotswap", &pr.floorPlugin, nil)
+		return hot, nil, err
+	}
+	skip := func(err error) *modeResult {
+		e.progress("air: %v", err)
+		return &modeResult{skipped: "n/a: " + firstLine(err.Error())}
+	}
+	a, aerr := e.startAir(ctx, p, &pr.floorPlain)
+	if aerr != nil {
+		hot, err = e.mode(ctx, p, "hotswap", &pr.floorPlugin, nil)
+		return hot, skip(aerr), err
+	}
+	defer a.close()
+	var peerErr error
+	peer := func() error {
+		if peerErr == nil {
+			peerErr = a.once(ctx, e)
+		}
+		return nil
+	}
+	if hot, err = e.mode(ctx, p, "hotswap", &pr.floorPlugin, peer); err != nil {
+		return nil, nil, err
+	}
+	if peerErr != nil {
+		return hot, skip(peerErr), nil
+	}
+	if air, aerr = a.finish(ctx, e); aerr != nil {
+		return hot, skip(aerr), nil
+	}
+	return hot, air, nil
 }
 
 func (e *env) progress(format string, args ...any) {
@@ -227,11 +289,36 @@ func (e *env) timeGo(ctx context.Context, dir string, args ...string) (time.Dura
 	return time.Since(start), err
 }
 
-// exampleCopy copies the repository's example/ to the scratch directory
-// under name and points its replace directive at the repository.
-func (e *env) exampleCopy(name string) (string, error) {
+// project is one module the bench measures, and its plain-executable twin
+// for air.
+type project struct {
+	name  string
+	src   string // the module, relative to the repository
+	plain string // its twin as one executable, relative to the repository
+	// logic and plainMain are the files the one-line edit changes
+	// (modelVersion = N), relative to each copy.
+	logic, plainMain string
+}
+
+var projects = []*project{
+	{name: "example", src: "example", plain: "bench/testdata/plainapp", logic: "logic/main.go", plainMain: "main.go"},
+	{name: "chat", src: "bench/testdata/chat", plain: "bench/testdata/chatplain", logic: "logic/main.go", plainMain: "main.go"},
+}
+
+func findProject(name string) *project {
+	for _, p := range projects {
+		if p.name == name {
+			return p
+		}
+	}
+	return nil
+}
+
+// projectCopy copies project p to the scratch directory under name and
+// points its replace directive at the repository.
+func (e *env) projectCopy(p *project, name string) (string, error) {
 	dir := filepath.Join(e.tmp, name)
-	if err := os.CopyFS(dir, os.DirFS(filepath.Join(e.repo, "example"))); err != nil {
+	if err := os.CopyFS(dir, os.DirFS(filepath.Join(e.repo, p.src))); err != nil {
 		return "", err
 	}
 	os.RemoveAll(filepath.Join(dir, ".hotrun"))
@@ -244,10 +331,13 @@ func (e *env) exampleCopy(name string) (string, error) {
 	return dir, os.WriteFile(mod, b, 0o644)
 }
 
-// plainCopy copies bench/testdata/plainapp to the scratch directory.
-func (e *env) plainCopy(name string) (string, error) {
+// exampleCopy copies the repository's example/ to the scratch directory.
+func (e *env) exampleCopy(name string) (string, error) { return e.projectCopy(projects[0], name) }
+
+// plainCopy copies p's plain twin to the scratch directory.
+func (e *env) plainCopy(p *project, name string) (string, error) {
 	dir := filepath.Join(e.tmp, name)
-	return dir, os.CopyFS(dir, os.DirFS(filepath.Join(e.repo, "bench", "testdata", "plainapp")))
+	return dir, os.CopyFS(dir, os.DirFS(filepath.Join(e.repo, p.plain)))
 }
 
 func firstLine(s string) string {

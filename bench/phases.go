@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"os"
@@ -27,10 +28,19 @@ type results struct {
 	started time.Time
 	load    string // the 1-minute load average when the bench started
 
+	projs           []*projResult
+	mem, memRecycle *memResult
+	tui             *tuiResult
+}
+
+// projResult is one project's figures. Each floor is measured interleaved
+// with the runs it is compared with: floorPlugin after each hot-swap edit,
+// floorEngine after each restart-mode edit, floorPlain after each of air's.
+type projResult struct {
+	p                                    *project
 	floorPlugin, floorEngine, floorPlain sample
 	hot, restart, air                    *modeResult
-	mem, memRecycle                      *memResult
-	tui                                  *tuiResult
+	direct                               *directResult
 }
 
 // modeResult is one reload tool's figures.
@@ -40,8 +50,15 @@ type modeResult struct {
 
 	live sample // save-to-live of the one-line edit
 	// Where the time went, per edit, from hotrun's event times: the write
-	// to the change event, to build.start, to build.ok, to an answer.
+	// to the change event, to build.start, to build.ok, to an answer; the
+	// last split at load.ok into the load and the first answer after it.
 	watch, queue, build, after sample
+	load, answer               sample
+	routes, linkers            map[string]int // build.ok's route and linker, counted
+	// The plugin builds of the session, and those the fast path made (its
+	// compiled main package is in the build's stage): hotrun's events
+	// don't say the route unless the runner passes it on.
+	stages, fastStages int
 
 	sent, failed int64
 	errs         []string
@@ -54,64 +71,85 @@ type modeResult struct {
 	burstWrite                              time.Duration
 }
 
-// floors times the bare builds of the same one-line edit: the plugin and
-// the engine of the example, and the plain app air restarts. One warm-up
-// build each first, as every tool has one before the first edit.
-func (e *env) floors(ctx context.Context, r *results) error {
-	e.progress("floors: bare go build of the same edit, %d runs", e.o.n)
-	ex, err := e.exampleCopy("floors")
-	if err != nil {
-		return err
+// floor is the bare go build a tool's save-to-live is compared with, on a
+// copy of its own. It runs after each of the tool's edits, the same edit,
+// with a client polling the tool's app as during the edit: both sides of a
+// ratio are measured under the same conditions, interleaved.
+type floor struct {
+	dir, file string   // the copy and the file the edit changes
+	engine    bool     // the edit is a constant in the engine's main package
+	args      []string // the go command
+}
+
+// newFloor prepares the floor of kind "plugin" (the logic plugin, with the
+// -ldflags hotrun passes and the system's default linker), "engine" or
+// "plain" (the twin air rebuilds), and builds it once, as every tool has
+// one build before the first edit.
+func (e *env) newFloor(ctx context.Context, p *project, kind, tag string) (*floor, error) {
+	name := "floor-" + p.name + "-" + tag
+	out := filepath.Join(e.tmp, name+".out")
+	f := &floor{}
+	var err error
+	switch kind {
+	case "plugin":
+		f.dir, err = e.projectCopy(p, name)
+		f.file = p.logic
+		f.args = []string{"build", "-buildmode=plugin", "-ldflags=" + pluginLDFlags, "-o", out, "./logic"}
+	case "engine":
+		f.dir, err = e.projectCopy(p, name)
+		f.file, f.engine = "engine/bench_edit.go", true
+		f.args = []string{"build", "-o", out, "./engine"}
+	case "plain":
+		f.dir, err = e.plainCopy(p, name)
+		f.file = p.plainMain
+		f.args = []string{"build", "-o", out, "."}
 	}
-	plain, err := e.plainCopy("floors-plain")
 	if err != nil {
-		return err
+		return nil, err
 	}
-	so := filepath.Join(e.tmp, "floor.so")
-	plugin := []string{"build", "-buildmode=plugin", "-ldflags=" + pluginLDFlags, "-o", so, "./logic"}
-	engine := []string{"build", "-o", filepath.Join(e.tmp, "floor-engine"), "./engine"}
-	app := []string{"build", "-o", filepath.Join(e.tmp, "floor-plain"), "."}
-	for i := 0; i <= e.o.n; i++ {
-		v := 2001 + i
-		if _, err := setVersion(filepath.Join(ex, "logic", "main.go"), v); err != nil {
-			return err
-		}
+	if _, err := f.run(ctx, e, 2000, ""); err != nil {
+		return nil, err
+	}
+	return f, nil
+}
+
+// run makes edit v and times the build, with url polled every 5 ms as
+// untilVersion does ("" for no client).
+func (f *floor) run(ctx context.Context, e *env, v int, url string) (time.Duration, error) {
+	file := filepath.Join(f.dir, f.file)
+	if f.engine {
 		// The engine doesn't import the logic: the same kind of edit, one
 		// constant in its main package.
-		if err := os.WriteFile(filepath.Join(ex, "engine", "bench_edit.go"), fmt.Appendf(nil, "package main\n\nconst modelVersion = %d\n", v), 0o644); err != nil {
-			return err
+		if err := os.WriteFile(file, fmt.Appendf(nil, "package main\n\nconst modelVersion = %d\n", v), 0o644); err != nil {
+			return 0, err
 		}
-		if _, err := setVersion(filepath.Join(plain, "main.go"), v); err != nil {
-			return err
-		}
-		dp, err := e.timeGo(ctx, ex, plugin...)
-		if err != nil {
-			return err
-		}
-		de, err := e.timeGo(ctx, ex, engine...)
-		if err != nil {
-			return err
-		}
-		da, err := e.timeGo(ctx, plain, app...)
-		if err != nil {
-			return err
-		}
-		if i > 0 {
-			r.floorPlugin = append(r.floorPlugin, dp)
-			r.floorEngine = append(r.floorEngine, de)
-			r.floorPlain = append(r.floorPlain, da)
-		}
+	} else if _, err := setVersion(file, v); err != nil {
+		return 0, err
 	}
-	return nil
+	if url != "" {
+		defer poll(url)()
+	}
+	return e.timeGo(ctx, f.dir, f.args...)
 }
 
 // mode measures hotrun in one mode: save-to-live, a steady client during
 // edits, and (hot-swap) the watcher burst.
-func (e *env) mode(ctx context.Context, mode string) (*modeResult, error) {
-	e.progress("hotrun %s: starting", mode)
-	dir, err := e.exampleCopy(mode)
+//
+// peer, when not nil, runs after each timed edit: air's run of the same
+// edit, so the two are measured interleaved.
+func (e *env) mode(ctx context.Context, p *project, mode string, floorTimes *sample, peer func() error) (*modeResult, error) {
+	e.progress("%s, hotrun %s: starting", p.name, mode)
+	dir, err := e.projectCopy(p, p.name+"-"+mode)
 	if err != nil {
 		return nil, err
+	}
+	kind := "plugin"
+	if mode == "restart" {
+		kind = "engine"
+	}
+	fl, err := e.newFloor(ctx, p, kind, mode)
+	if err != nil {
+		return nil, fmt.Errorf("floor: %w", err)
 	}
 	addr, err := freeAddr()
 	if err != nil {
@@ -134,10 +172,10 @@ func (e *env) mode(ctx context.Context, mode string) (*modeResult, error) {
 		return nil, err
 	}
 	res := &modeResult{}
-	logic := filepath.Join(dir, "logic", "main.go")
+	logic := filepath.Join(dir, p.logic)
 	v := 1001
 
-	e.progress("hotrun %s: save-to-live, %d runs", mode, e.o.n)
+	e.progress("%s, hotrun %s: save-to-live, %d runs, each followed by the bare %s build", p.name, mode, e.o.n, kind)
 	for range e.o.n {
 		v++
 		mark := s.mark()
@@ -156,14 +194,27 @@ func (e *env) mode(ctx context.Context, mode string) (*modeResult, error) {
 		// Let the events of this edit arrive, then split its time.
 		time.Sleep(200 * time.Millisecond)
 		res.split(s.since(mark), wrote, live)
+		d, err := fl.run(ctx, e, v, url)
+		if err != nil {
+			return nil, fmt.Errorf("floor: %w", err)
+		}
+		*floorTimes = append(*floorTimes, d)
+		if peer != nil {
+			if err := peer(); err != nil {
+				return nil, err
+			}
+		}
 	}
 
-	e.progress("hotrun %s: steady client during %d edits", mode, e.o.edits)
+	e.progress("%s, hotrun %s: steady client during %d edits", p.name, mode, e.o.edits)
 	if err := e.steadyEdits(ctx, res, url, logic, &v); err != nil {
 		return nil, err
 	}
 
 	if mode == "hotswap" {
+		res.stages, res.fastStages = countStages(dir)
+	}
+	if mode == "hotswap" && p == projects[0] {
 		e.progress("hotrun %s: a burst of %d file writes", mode, e.o.burst)
 		if err := e.burst(ctx, s, res, dir); err != nil {
 			return nil, err
@@ -193,9 +244,13 @@ func (res *modeResult) untilLive(ctx context.Context, url, file string, v int) (
 
 // split adds one edit's event times to the breakdown.
 func (res *modeResult) split(recs []event.Record, wrote, live time.Time) {
-	var change, start, ok time.Time
+	var change, start, ok, loaded time.Time
 	for _, r := range recs {
-		switch r.Event.(type) {
+		switch ev := r.Event.(type) {
+		case event.LoadOK:
+			if loaded.IsZero() {
+				loaded = r.Time
+			}
 		case event.Change:
 			if change.IsZero() {
 				change = r.Time
@@ -207,6 +262,11 @@ func (res *modeResult) split(recs []event.Record, wrote, live time.Time) {
 		case event.BuildOK:
 			if ok.IsZero() {
 				ok = r.Time
+				if res.routes == nil {
+					res.routes, res.linkers = map[string]int{}, map[string]int{}
+				}
+				res.routes[cmp.Or(ev.Route, "?")]++
+				res.linkers[cmp.Or(ev.Linker, "?")]++
 			}
 		}
 	}
@@ -217,6 +277,10 @@ func (res *modeResult) split(recs []event.Record, wrote, live time.Time) {
 	res.queue = append(res.queue, start.Sub(change))
 	res.build = append(res.build, ok.Sub(start))
 	res.after = append(res.after, live.Sub(ok))
+	if !loaded.IsZero() && !loaded.Before(ok) && !live.Before(loaded) {
+		res.load = append(res.load, loaded.Sub(ok))
+		res.answer = append(res.answer, live.Sub(loaded))
+	}
 }
 
 // steadyEdits runs a steady client during e.o.edits edits, each waited
@@ -377,4 +441,18 @@ func (e *env) memory(ctx context.Context, maxVersions int) (*memResult, error) {
 		}
 	}
 	return m, s.stop()
+}
+
+// countStages counts the plugin builds staged under dir's .hotrun, and
+// those the builder's fast path linked (it leaves the main package's
+// archive in the stage).
+func countStages(dir string) (all, fast int) {
+	stages, _ := filepath.Glob(filepath.Join(dir, ".hotrun", "stage", "b*"))
+	for _, s := range stages {
+		all++
+		if _, err := os.Stat(filepath.Join(s, "_obj", "main.a")); err == nil {
+			fast++
+		}
+	}
+	return all, fast
 }

@@ -1,5 +1,5 @@
 // Package builder builds the user's engine (the host executable) and each
-// version of its logic plugin, with one go command and one set of flags, so
+// version of its logic plugin, with one toolchain and one set of flags, so
 // that every plugin it builds can load into the engine it built.
 //
 // # Versions
@@ -7,18 +7,42 @@
 // Go loads a plugin path once per process and freezes every non-main
 // package it loaded: a later plugin that carries an edited copy of a package
 // fails with "plugin was built with a different version of package". So each
-// logic version is built from a copy of the whole logic tree, staged under
-// .hotrun/stage/bN inside the user's module, with the tree's own imports
-// rewritten to the staged paths. Every package of the logic tree then has a
-// new import path per version, and the plugin's main package, whose import
-// path is its plugin path, has one too. Packages outside the logic tree (the
+// logic build is staged under .hotrun/stage/bN inside the user's module,
+// with the logic tree's own imports rewritten to the staged paths.
+//
+// Staging is incremental: the main package (whose import path is the
+// plugin path) is staged anew for every build, and so is every logic
+// sub-package that changed or imports one that changed; an unchanged
+// sub-package keeps the staged path of the build that first staged it,
+// which the engine may have loaded already with the same contents, and is
+// neither copied nor compiled again. Packages outside the logic tree (the
 // shared state packages, the standard library, dependencies) keep their
 // paths: they are the engine's.
+//
+// # Two routes
+//
+// A plugin is built by the go command ("go build -buildmode=plugin") or by
+// the fast path (fast.go): the compiler on the changed logic packages and
+// the linker, run directly with the flags, import configuration and build
+// information the go command would use, learned from the go command beside
+// the first build and learned again after any host change (BuildEngine),
+// an edit of a dependency inside the module, go.mod, go.sum, the toolchain
+// or the flags. What the fast path does not cover (cgo, assembly or
+// //go:embed in the logic) and any failure of its own go to the go command;
+// Result says which route a build took and why. Both routes link with the
+// fastest external linker installed (mold, lld, gold), unless told not to.
 //
 // # Diagnostics
 //
 // Compiler messages name the staged copy; the builder maps them back to the
-// user's files and import paths before anyone sees them.
+// user's files and import paths, with the line of source they point at,
+// before anyone sees them.
+//
+// # Disk
+//
+// Plugins and stages stay for the session (later builds reuse stages;
+// engines may roll back to older plugins) until Prune removes what the
+// supervisor no longer needs.
 //
 // The builder never decides when to build (the runner does) and never prints:
 // it returns results and errors.
@@ -31,6 +55,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -68,6 +93,13 @@ type Config struct {
 	// Symbol is the name the logic exports ("" means "Logic"); restart
 	// mode hands it to the engine.
 	Symbol string
+	// NoFast sends every plugin build through the go command (see
+	// "Two routes" in the package doc).
+	NoFast bool
+	// Linker is the external linker: LinkerAuto (mold, lld or gold when
+	// installed), LinkerDefault (the C compiler's own), or a name for
+	// -fuse-ld. Flags or PluginLDFlags that set -extldflags win.
+	Linker string
 }
 
 // Builder builds an engine and versions of its logic plugin.
@@ -82,15 +114,48 @@ type Builder struct {
 
 	seq atomic.Int64 // numbers the builds, for unique staging directories
 
-	mu       sync.Mutex        // guards hostDirs and staged
-	hostDirs map[string]bool   // directories of the packages the engine holds
-	staged   map[string]string // logic package hash → the stage holding a copy of it
+	mu       sync.Mutex          // guards hostDirs, staged and uses
+	hostDirs map[string]bool     // directories of the packages the engine holds
+	staged   map[string]string   // logic package hash → the stage holding a copy of it
+	uses     map[string][]string // .so → the stages its packages were staged in
+
+	// buildMu is held for reading by every plugin build and for writing
+	// by Prune, so a build's stages can't be removed while it uses them.
+	buildMu sync.RWMutex
+
+	pmu sync.Mutex // guards ps
+	ps  planState  // the fast path's plan (fast.go)
 }
+
+// Routes a plugin build takes (Result.Route).
+const (
+	RouteFast = "fast"     // compile and link run directly (fast.go)
+	RouteGo   = "go build" // the go command
+)
 
 // Result is one finished build.
 type Result struct {
 	Path     string        // the executable or .so
-	Duration time.Duration // wall time of the go command(s)
+	Duration time.Duration // wall time of the whole build
+	// Route is RouteFast or RouteGo; Fallback says why a plugin build
+	// that could not take the fast path went to the go command ("" when
+	// the fast path is off or still learning the build).
+	Route    string
+	Fallback string
+	// Linker is the external linker asked for ("mold", "lld", "gold"), or
+	// "default" for the C compiler's own.
+	Linker string
+	Phases Phases
+}
+
+// Phases is where a build's time went. Zero means the phase did not run
+// or was not measured (the go command's inner phases are not).
+type Phases struct {
+	Stage        time.Duration // copying the changed logic packages
+	GoCommand    time.Duration // the go command, all it ran included
+	Compile      time.Duration // the compiler, on the fast path
+	Link         time.Duration // the Go linker, the external link included
+	ExternalLink time.Duration // the C compiler driving the system linker
 }
 
 // BuildError is a failed build: the go command's output and, when it is a
@@ -138,6 +203,9 @@ func New(ctx context.Context, cfg Config) (*Builder, error) {
 	if cfg.Root == "" {
 		cfg.Root = cfg.Dir
 	}
+	if err := checkModuleDir(cfg.Dir); err != nil {
+		return nil, err
+	}
 	b := &Builder{cfg: cfg, out: filepath.Join(cfg.Dir, OutDir)}
 	b.enginePath = filepath.Join(b.out, "bin", "engine")
 	mod, err := b.goList(ctx, "-m", "-f", "{{.Path}}")
@@ -168,6 +236,33 @@ func New(ctx context.Context, cfg Config) (*Builder, error) {
 	return b, nil
 }
 
+// checkModuleDir says, in words a person can act on, why dir can't be the
+// root of the user's module: the go command alone says nothing useful
+// when the directory is missing.
+func checkModuleDir(dir string) error {
+	fi, err := os.Stat(dir)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return fmt.Errorf("builder: %s does not exist: -dir must name the directory that holds your module's go.mod", dir)
+	case err != nil:
+		return fmt.Errorf("builder: %w", err)
+	case !fi.IsDir():
+		return fmt.Errorf("builder: %s is a file, not a directory: -dir must name the directory that holds your module's go.mod", dir)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+		return nil
+	}
+	for p := filepath.Dir(dir); ; p = filepath.Dir(p) {
+		if _, err := os.Stat(filepath.Join(p, "go.mod")); err == nil {
+			return fmt.Errorf("builder: %s is inside the module rooted at %s: run hotrun there, or pass -dir %s", dir, p, p)
+		}
+		if filepath.Dir(p) == p {
+			break
+		}
+	}
+	return fmt.Errorf("builder: no go.mod in %s or above it: run hotrun in your module's root, or create one with 'go mod init example.com/yourapp' (hotrun init then adds an engine and a logic package)", dir)
+}
+
 // ModulePath returns the user's module path.
 func (b *Builder) ModulePath() string { return b.modPath }
 
@@ -181,7 +276,7 @@ func (b *Builder) BuildDir() string { return filepath.Join(b.out, "build") }
 // Clean removes the output of earlier runs. Call it before the first build.
 func (b *Builder) Clean() error {
 	b.mu.Lock()
-	b.staged = nil
+	b.staged, b.uses = nil, nil
 	b.mu.Unlock()
 	for _, d := range []string{"stage", "build"} {
 		if err := os.RemoveAll(filepath.Join(b.out, d)); err != nil {
@@ -252,49 +347,163 @@ func (b *Builder) Classify(files []string) (pkgs []string, kind string) {
 }
 
 // BuildEngine builds the engine executable.
+//
+// Every host change comes through here, so it also drops the fast path's
+// plan: the next plugin build learns the build again.
 func (b *Builder) BuildEngine(ctx context.Context) (Result, error) {
 	start := time.Now()
+	b.invalidate()
 	args := append([]string{"build", "-o", b.enginePath}, b.cfg.Flags...)
+	// The engine links externally too (it imports plugin, so cgo): the
+	// fastest linker helps a host change as much as a save. Only when the
+	// user's flags set no -ldflags, which a second one would replace.
+	linker := b.engineLinker()
+	if linker != "" {
+		args = append(args, "-ldflags="+withLinker("", linker))
+	}
 	args = append(args, b.cfg.Engine)
-	if out, err := b.run(ctx, b.cfg.Dir, args...); err != nil {
-		return Result{Duration: time.Since(start)}, b.buildError(out, err)
+	res := Result{Route: RouteGo, Linker: linkerName(linker)}
+	out, err := b.run(ctx, b.cfg.Dir, args...)
+	res.Duration = time.Since(start)
+	res.Phases.GoCommand = res.Duration
+	if err != nil {
+		return res, b.buildError(out, err)
 	}
-	d := time.Since(start)
+	// A plan learned while the engine built (the runner may build both at
+	// once) is kept: it stamped every file it was learned from before
+	// reading them, so an edit since makes it stale at its first use.
 	if err := b.refreshHostDirs(ctx); err != nil {
-		return Result{Duration: d}, err
+		return res, err
 	}
-	return Result{Path: b.enginePath, Duration: d}, nil
+	res.Path = b.enginePath
+	return res, nil
+}
+
+// engineLinker is the linker for engine builds: the fastest one, unless the
+// user's flags set -ldflags, which a second -ldflags would replace.
+func (b *Builder) engineLinker() string {
+	if slices.ContainsFunc(b.cfg.Flags, func(f string) bool { return strings.HasPrefix(f, "-ldflags") }) {
+		return ""
+	}
+	return chooseLinker(b.cfg.Linker)
+}
+
+func linkerName(l string) string {
+	if l == "" {
+		return LinkerDefault
+	}
+	return l
 }
 
 // BuildLogic builds version n of the logic plugin into a new .so with a new
 // plugin path. Cancelling ctx stops the build at once.
 func (b *Builder) BuildLogic(ctx context.Context, n int) (Result, error) {
+	b.buildMu.RLock()
+	defer b.buildMu.RUnlock()
 	start := time.Now()
 	// Every build gets its own staging directory, and so its own plugin
 	// path, even two builds of one version number (a build canceled by a
 	// newer save and the build that replaced it). Staged copies stay for
 	// the session: later builds import the unchanged packages from them.
 	stage := fmt.Sprintf("b%d", b.seq.Add(1))
-	mainPath, err := b.stageIncremental(stage)
+	pkgs, where, err := b.stageIncremental(stage)
 	if err != nil {
 		return Result{Duration: time.Since(start)}, err
 	}
-	so := filepath.Join(b.BuildDir(), fmt.Sprintf("%s.v%d.%s.so", filepath.Base(b.logicDir), n, stage))
-	args := []string{"build", "-buildmode=plugin", "-o", so}
-	args = append(args, b.cfg.Flags...)
-	if b.cfg.PluginLDFlags != "" {
-		args = append(args, "-ldflags="+b.cfg.PluginLDFlags)
-	}
-	args = append(args, mainPath)
-	out, err := b.run(ctx, b.cfg.Dir, args...)
-	d := time.Since(start)
-	if err != nil {
-		if ctx.Err() != nil {
-			return Result{Duration: d}, fmt.Errorf("builder: v%d: %w", n, context.Cause(ctx))
+	res := Result{Phases: Phases{Stage: time.Since(start)}}
+	res.Path = filepath.Join(b.BuildDir(), fmt.Sprintf("%s.v%d.%s.so", filepath.Base(b.logicDir), n, stage))
+	linker := chooseLinker(b.cfg.Linker, append(slices.Clone(b.cfg.Flags), b.cfg.PluginLDFlags)...)
+	res.Linker = linkerName(linker)
+	ldflags := withLinker(b.cfg.PluginLDFlags, linker)
+	done := func(err error) (Result, error) {
+		res.Duration = time.Since(start)
+		if err != nil {
+			res.Path = ""
+			if ctx.Err() != nil {
+				return res, fmt.Errorf("builder: v%d: %w", n, context.Cause(ctx))
+			}
+			return res, err
 		}
-		return Result{Duration: d}, b.buildError(out, err)
+		b.recordUses(res.Path, where)
+		return res, nil
 	}
-	return Result{Path: so, Duration: d}, nil
+
+	var learnGen int64
+	learn := false
+	sig := importSig(pkgs)
+	if !b.cfg.NoFast {
+		var p *plan
+		p, learn, learnGen = b.currentPlan(ldflags, sig)
+		if p != nil {
+			res.Route = RouteFast
+			err := b.fastBuild(ctx, p, stage, pkgs, where, res.Path, &res.Phases)
+			var ce *compileError
+			switch {
+			case err == nil, ctx.Err() != nil:
+				return done(err)
+			case errors.As(err, &ce):
+				// The user's error: the go command would only say it again.
+				return done(b.buildError(ce.out, err))
+			case errors.Is(err, errNotCovered):
+			case errors.Is(err, errStalePlan):
+				b.invalidate()
+				_, learn, learnGen = b.currentPlan(ldflags, sig)
+			default:
+				// Surprising: leave the fast path until the next host
+				// change rather than pay for it on every save.
+				b.storePlan(nil, err, learnGen, sig)
+			}
+			res.Fallback = err.Error()
+		}
+	}
+
+	// The go command builds this one; when there is no plan, it is learned
+	// beside, from the same go command, so the next save can take the fast
+	// path.
+	res.Route = RouteGo
+	var wg sync.WaitGroup
+	if learn {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			p, err := b.learn(ctx, ldflags, pkgs)
+			if ctx.Err() != nil {
+				return // canceled with the build: the next one learns
+			}
+			b.storePlan(p, err, learnGen, sig)
+		}()
+	}
+	args := []string{"build", "-buildmode=plugin", "-o", res.Path}
+	args = append(args, b.cfg.Flags...)
+	if ldflags != "" {
+		args = append(args, "-ldflags="+ldflags)
+	}
+	args = append(args, b.stagedImport(".", stage))
+	t := time.Now()
+	out, err := b.run(ctx, b.cfg.Dir, args...)
+	res.Phases.GoCommand = time.Since(t)
+	wg.Wait()
+	if err != nil {
+		return done(b.buildError(out, err))
+	}
+	return done(nil)
+}
+
+// recordUses remembers which stages the build of so needs: Prune keeps them.
+func (b *Builder) recordUses(so string, where map[string]string) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.uses == nil {
+		b.uses = map[string][]string{}
+	}
+	var stages []string
+	for _, s := range where {
+		if !slices.Contains(stages, s) {
+			stages = append(stages, s)
+		}
+	}
+	slices.Sort(stages)
+	b.uses[so] = stages
 }
 
 // skipDir reports whether a directory of the logic tree is not part of it,
@@ -320,7 +529,10 @@ func (b *Builder) LogicHash() (string, error) {
 func (b *Builder) goList(ctx context.Context, args ...string) (string, error) {
 	out, err := b.run(ctx, b.cfg.Dir, append([]string{"list"}, args...)...)
 	if err != nil {
-		return "", fmt.Errorf("%s", strings.TrimSpace(out))
+		if out = strings.TrimSpace(out); out == "" {
+			return "", fmt.Errorf("go list: %w", err)
+		}
+		return "", fmt.Errorf("%s", out)
 	}
 	return out, nil
 }
@@ -354,5 +566,7 @@ func (b *Builder) buildError(out string, err error) error {
 	if !errors.As(err, &ee) {
 		return &BuildError{Output: out, Err: fmt.Errorf("run %s: %w", b.cfg.Go, err)}
 	}
-	return &BuildError{Output: out, Diagnostics: parseDiagnostics(out, b.cfg.Dir, b.cfg.Root), Err: err}
+	ds := parseDiagnostics(out, b.cfg.Dir, b.cfg.Root)
+	addSource(ds, b.cfg.Root)
+	return &BuildError{Output: out, Diagnostics: ds, Err: err}
 }

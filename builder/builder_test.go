@@ -2,10 +2,13 @@ package builder
 
 import (
 	"context"
+	"debug/elf"
 	"errors"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strings"
 	"testing"
@@ -221,6 +224,29 @@ func TestNewErrors(t *testing.T) {
 	}
 }
 
+// TestNewDirErrors: a -dir that is missing, a file, below a module's root
+// or outside any module gets a reason a person can act on.
+func TestNewDirErrors(t *testing.T) {
+	tmp := t.TempDir()
+	write(t, filepath.Join(tmp, "file"), "x")
+	mod := filepath.Join(tmp, "mod")
+	if err := os.MkdirAll(filepath.Join(mod, "sub"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	write(t, filepath.Join(mod, "go.mod"), "module example.com/m\n\ngo 1.26\n")
+	for _, tt := range []struct{ dir, want string }{
+		{filepath.Join(tmp, "nope"), "does not exist: -dir must name the directory that holds your module's go.mod"},
+		{filepath.Join(tmp, "file"), "is a file, not a directory"},
+		{filepath.Join(mod, "sub"), "inside the module rooted at " + mod + ": run hotrun there"},
+		{tmp, "no go.mod in " + tmp + " or above it"},
+	} {
+		_, err := New(context.Background(), Config{Dir: tt.dir, Engine: "./engine", Logic: "./logic"})
+		if err == nil || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("New(%s) = %v, want an error containing %q", tt.dir, err, tt.want)
+		}
+	}
+}
+
 // TestIncrementalStaging: a sub-package that did not change keeps the
 // staged path of the build that first staged it, and is not staged again;
 // one that changed gets a new one. Every version still loads into one
@@ -316,4 +342,304 @@ func rewriteImports(src []byte, from, to string) []byte {
 		}
 		return "", false
 	})
+}
+
+// TestFastPath: the first build after the engine goes through the go
+// command and learns the build; later saves take the fast path, whose
+// plugins load into the engine the go command built beside the go
+// command's own, carry the same build information, and pass Compatible.
+// A logic package with //go:embed goes back to the go command.
+func TestFastPath(t *testing.T) {
+	b, dir := newApp(t)
+	ctx := context.Background()
+	eng, err := b.BuildEngine(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	type step struct {
+		file, content string
+		route         string
+	}
+	steps := []step{
+		{"", "", RouteGo},
+		{"logic/util/util.go", "package util\n\nfunc Word() string { return \"two\" }\n", RouteFast},
+		{"logic/main.go", strings.Replace(mainSrc(t, dir), "\"hello \"", "\"hi \"", 1), RouteFast},
+		{"logic/util/util.go", "package util\n\nimport _ \"embed\"\n\n//go:embed word.txt\nvar word string\n\nfunc Word() string { return word }\n", RouteGo},
+		{"logic/util/util.go", "package util\n\nimport \"strings\"\n\nfunc Word() string { return strings.ToUpper(\"four\") }\n", RouteGo},
+		{"logic/main.go", mainSrc(t, dir), RouteFast},
+	}
+	write(t, filepath.Join(dir, "logic/util/word.txt"), "three")
+	var sos []string
+	for i, s := range steps {
+		if s.file != "" {
+			write(t, filepath.Join(dir, s.file), s.content)
+		}
+		r, err := b.BuildLogic(ctx, i+1)
+		if err != nil {
+			t.Fatalf("v%d: %v", i+1, err)
+		}
+		if r.Route != s.route {
+			t.Errorf("v%d took route %q (fallback: %s), want %q", i+1, r.Route, r.Fallback, s.route)
+		}
+		if err := Compatible(eng.Path, r.Path); err != nil {
+			t.Errorf("v%d (%s): %v", i+1, r.Route, err)
+		}
+		sos = append(sos, r.Path)
+	}
+	out, err := exec.Command(eng.Path, sos...).CombinedOutput()
+	if err != nil {
+		t.Fatalf("engine: %v\n%s", err, out)
+	}
+	want := "hello one\nhello two\nhi two\nhi three\nhi FOUR\nhello FOUR\n"
+	if got := string(out); got != want {
+		t.Errorf("one engine loaded the versions as\n%s\nwant\n%s", got, want)
+	}
+	// The build information go version -m shows: only the path differs.
+	info := func(so string) string {
+		out, err := exec.Command("go", "version", "-m", so).CombinedOutput()
+		if err != nil {
+			t.Fatalf("go version -m: %v\n%s", err, out)
+		}
+		var keep []string
+		for _, l := range strings.Split(string(out), "\n")[1:] {
+			if f := strings.Fields(l); len(f) > 0 && f[0] != "path" {
+				keep = append(keep, l)
+			}
+		}
+		return strings.Join(keep, "\n")
+	}
+	if fast, slow := info(sos[1]), info(sos[0]); fast != slow {
+		t.Errorf("build information differs:\nfast path:\n%s\ngo build:\n%s", fast, slow)
+	}
+}
+
+// TestFastPathCompileError: a compile error on the fast path names the
+// user's file, line and column as the go command's would, with the source
+// line, and the plain printer shows that line under the message.
+func TestFastPathCompileError(t *testing.T) {
+	b, dir := newApp(t)
+	ctx := context.Background()
+	if _, err := b.BuildLogic(ctx, 1); err != nil { // learns the build
+		t.Fatal(err)
+	}
+	write(t, filepath.Join(dir, "logic/util/util.go"), "package util\n\nfunc Word() string {\n\treturn 42\n}\n")
+	r, err := b.BuildLogic(ctx, 2)
+	if r.Route != RouteFast {
+		t.Errorf("route %q (fallback: %s), want the fast path", r.Route, r.Fallback)
+	}
+	var be *BuildError
+	if !errors.As(err, &be) || len(be.Diagnostics) == 0 {
+		t.Fatalf("err = %v, want a *BuildError with diagnostics", err)
+	}
+	d := be.Diagnostics[0]
+	if d.File != "logic/util/util.go" || d.Line != 4 || d.Col != 9 || !strings.Contains(d.Msg, "cannot use 42") || d.Source != "\treturn 42" {
+		t.Errorf("diagnostic = %+v, want logic/util/util.go:4:9 cannot use 42… with its source line", d)
+	}
+	if strings.Contains(be.Output, "stage") {
+		t.Errorf("output names the staging copy:\n%s", be.Output)
+	}
+	got := event.Format(event.BuildFail{Version: 2, Target: event.TargetLogic, Diagnostics: be.Diagnostics})
+	if !strings.Contains(got, "logic/util/util.go:4:9: cannot use 42") || !strings.Contains(got, "\n      return 42\n             ^") {
+		t.Errorf("plain printer shows\n%s\nwant the diagnostic, its source line and a caret under the column", got)
+	}
+}
+
+// TestPrune: three versions, each with an edited sub-package; pruning all
+// but v3 removes v1's and v2's plugins and stages, v3 still loads, and a
+// fourth build whose sub-package is v1's again (staged, before the prune,
+// in a stage now gone) is staged anew and loads beside v3.
+func TestPrune(t *testing.T) {
+	b, dir := newApp(t)
+	ctx := context.Background()
+	eng, err := b.BuildEngine(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var sos []string
+	for i, word := range []string{"one", "two", "three"} {
+		write(t, filepath.Join(dir, "logic/util/util.go"), "package util\n\nfunc Word() string { return \""+word+"\" }\n")
+		r, err := b.BuildLogic(ctx, i+1)
+		if err != nil {
+			t.Fatalf("v%d: %v", i+1, err)
+		}
+		sos = append(sos, r.Path)
+	}
+	before := b.DiskUsage()
+	freed, err := b.Prune(sos[2:])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if after := b.DiskUsage(); freed <= 0 || after != before-freed {
+		t.Errorf("freed %d bytes; usage went from %d to %d", freed, before, after)
+	}
+	for _, so := range sos[:2] {
+		if _, err := os.Stat(so); !os.IsNotExist(err) {
+			t.Errorf("%s survived the prune: %v", so, err)
+		}
+	}
+	for _, s := range []string{"b1", "b2"} {
+		if _, err := os.Stat(filepath.Join(dir, OutDir, "stage", s)); !os.IsNotExist(err) {
+			t.Errorf("stage %s survived the prune: %v", s, err)
+		}
+	}
+	write(t, filepath.Join(dir, "logic/util/util.go"), "package util\n\nfunc Word() string { return \"one\" }\n")
+	r, err := b.BuildLogic(ctx, 4)
+	if err != nil {
+		t.Fatalf("v4 after the prune: %v", err)
+	}
+	out, err := exec.Command(eng.Path, sos[2], r.Path).CombinedOutput()
+	if err != nil {
+		t.Fatalf("engine: %v\n%s", err, out)
+	}
+	if got, want := string(out), "hello three\nhello one\n"; got != want {
+		t.Errorf("engine loaded v3 and v4 as\n%s\nwant\n%s", got, want)
+	}
+}
+
+func TestChooseLinker(t *testing.T) {
+	if runtime.GOOS != "linux" {
+		t.Skip("-fuse-ld is chosen on ELF systems")
+	}
+	installed := ""
+	for _, l := range linkerOrder {
+		if _, err := exec.LookPath("ld." + l); err == nil {
+			installed = l
+			break
+		}
+	}
+	for _, tt := range []struct {
+		want  string
+		flags []string
+		got   string
+	}{
+		{LinkerAuto, nil, installed},
+		{LinkerDefault, nil, ""},
+		{"gold", nil, "gold"},
+		{LinkerAuto, []string{"-s -w -extldflags=-static"}, ""},
+		{"mold", []string{"-linkmode=internal"}, ""},
+	} {
+		if got := chooseLinker(tt.want, tt.flags...); got != tt.got {
+			t.Errorf("chooseLinker(%q, %q) = %q, want %q", tt.want, tt.flags, got, tt.got)
+		}
+	}
+}
+
+// TestLinkers: with the linker left to the C compiler and with the one
+// chosen on this machine (mold where .ci/run installed it), both routes
+// build plugins that load into one engine, and the plugin says which
+// linker wrote it.
+func TestLinkers(t *testing.T) {
+	b, dir := newApp(t)
+	ctx := context.Background()
+	eng, err := b.BuildEngine(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var sos []string
+	for i, linker := range []string{LinkerDefault, LinkerDefault, LinkerAuto, LinkerAuto} {
+		b.cfg.Linker = linker
+		write(t, filepath.Join(dir, "logic/util/util.go"), fmt.Sprintf("package util\n\nfunc Word() string { return \"%d\" }\n", i+1))
+		r, err := b.BuildLogic(ctx, i+1)
+		if err != nil {
+			t.Fatalf("v%d: %v", i+1, err)
+		}
+		wantLinker := linkerName(chooseLinker(linker))
+		if r.Linker != wantLinker {
+			t.Errorf("v%d: linker %q, want %q", i+1, r.Linker, wantLinker)
+		}
+		// i = 0 and 2 learn the build (the flags changed); 1 and 3 are fast.
+		if wantRoute := []string{RouteGo, RouteFast}[i%2]; r.Route != wantRoute {
+			t.Errorf("v%d (%s linker): route %q (fallback %s), want %q", i+1, r.Linker, r.Route, r.Fallback, wantRoute)
+		}
+		if r.Linker == "mold" && !strings.Contains(elfComment(t, r.Path), "mold") {
+			t.Errorf("v%d: asked for mold, but the .comment section does not name it", i+1)
+		}
+		sos = append(sos, r.Path)
+	}
+	out, err := exec.Command(eng.Path, sos...).CombinedOutput()
+	if err != nil {
+		t.Fatalf("engine: %v\n%s", err, out)
+	}
+	if got, want := string(out), "hello 1\nhello 2\nhello 3\nhello 4\n"; got != want {
+		t.Errorf("engine loaded\n%s\nwant\n%s", got, want)
+	}
+}
+
+func elfComment(t *testing.T, path string) string {
+	t.Helper()
+	f, err := elf.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	s := f.Section(".comment")
+	if s == nil {
+		return ""
+	}
+	data, _ := s.Data()
+	return string(data)
+}
+
+// TestFastPathAfterBadImport: a save whose import the go command can't
+// resolve fails through the go command, which can't learn the build
+// either; the save that fixes the import learns it, and the next is fast.
+func TestFastPathAfterBadImport(t *testing.T) {
+	b, dir := newApp(t)
+	ctx := context.Background()
+	good := "package util\n\nfunc Word() string { return \"one\" }\n"
+	for i, s := range []struct {
+		util  string
+		route string
+		fail  bool
+	}{
+		{"package util\n\nimport _ \"example.com/app/nope\"\n\nfunc Word() string { return \"one\" }\n", RouteGo, true},
+		{good, RouteGo, false},
+		{strings.Replace(good, "one", "two", 1), RouteFast, false},
+	} {
+		write(t, filepath.Join(dir, "logic/util/util.go"), s.util)
+		r, err := b.BuildLogic(ctx, i+1)
+		if (err != nil) != s.fail {
+			t.Fatalf("v%d: err = %v, want failure %v", i+1, err, s.fail)
+		}
+		if r.Route != s.route {
+			t.Errorf("v%d: route %q (fallback %s), want %q", i+1, r.Route, r.Fallback, s.route)
+		}
+	}
+}
+
+// TestFastPathStaleOnHostEdit: an edit of a package outside the logic
+// tree makes the plan stale even when no engine build dropped it; the
+// next save goes through the go command and learns again.
+func TestFastPathStaleOnHostEdit(t *testing.T) {
+	b, dir := newApp(t)
+	ctx := context.Background()
+	shared := filepath.Join(dir, "shared/shared.go")
+	src, err := os.ReadFile(shared)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, s := range []struct {
+		edit  func()
+		route string
+	}{
+		{func() {}, RouteGo},
+		{func() {}, RouteFast},
+		// The edit is a second old, as it is when hotrun has rebuilt the
+		// engine since: one made while learning is stale at once (fast.go).
+		{func() {
+			write(t, shared, string(src)+"\n// edited\n")
+			old := time.Now().Add(-time.Second)
+			os.Chtimes(shared, old, old)
+		}, RouteGo},
+		{func() {}, RouteFast},
+	} {
+		s.edit()
+		r, err := b.BuildLogic(ctx, i+1)
+		if err != nil {
+			t.Fatalf("v%d: %v", i+1, err)
+		}
+		if r.Route != s.route {
+			t.Errorf("v%d: route %q (fallback %s), want %q", i+1, r.Route, r.Fallback, s.route)
+		}
+	}
 }

@@ -1,6 +1,7 @@
 package builder
 
 import (
+	"os"
 	"path/filepath"
 	"regexp"
 	"strconv"
@@ -40,4 +41,30 @@ func parseDiagnostics(out, dir, root string) []event.Diagnostic {
 		ds = append(ds, event.Diagnostic{File: file, Line: ln, Col: col, Msg: m[4]})
 	}
 	return ds
+}
+
+// addSource fills each diagnostic's Source with its line of the user's
+// file (paths relative to root), so that a headless log shows what the
+// compiler means without opening an editor.
+func addSource(ds []event.Diagnostic, root string) {
+	files := map[string][]string{}
+	for i, d := range ds {
+		if d.File == "" || d.Line <= 0 {
+			continue
+		}
+		p := d.File
+		if !filepath.IsAbs(p) {
+			p = filepath.Join(root, p)
+		}
+		lines, ok := files[p]
+		if !ok {
+			if b, err := os.ReadFile(p); err == nil {
+				lines = strings.Split(string(b), "\n")
+			}
+			files[p] = lines
+		}
+		if d.Line <= len(lines) {
+			ds[i].Source = strings.TrimRight(lines[d.Line-1], "\r")
+		}
+	}
 }

@@ -1,6 +1,7 @@
 package builder
 
 import (
+	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
@@ -25,6 +26,12 @@ type logicPkg struct {
 	deps  []string // rel of the logic packages it imports
 	own   string   // hash of its files
 	sum   string   // hash of its files and, transitively, its logic imports
+
+	// What the fast path needs to know (see fast.go).
+	ext   []string // imports from outside the logic tree
+	cgo   bool     // a file imports "C"
+	embed bool     // a file has a //go:embed directive
+	nonGo bool     // the directory holds C, assembly or other non-Go sources
 }
 
 // stagedPath matches the part of a path that staging adds to the user's
@@ -36,8 +43,9 @@ var stagedPath = regexp.MustCompile(`\.hotrun/stage/(?:b\d+|static)/`)
 func Unstage(s string) string { return stagedPath.ReplaceAllString(s, "") }
 
 // stageIncremental stages the logic tree for one plugin build into stage
-// (a directory name under .hotrun/stage) and returns the import path of
-// its main package.
+// (a directory name under .hotrun/stage) and returns its packages and the
+// stage each of them is staged in ("." is the main package, always in
+// stage).
 //
 // The main package always gets a new path: it is the plugin path, which
 // Go loads once. A sub-package gets one only when it, or a logic package it
@@ -46,10 +54,10 @@ func Unstage(s string) string { return stagedPath.ReplaceAllString(s, "") }
 // contents; Go accepts that, as it does for any shared dependency, and it
 // is not compiled again. An edited one must have a new path: Go refuses a
 // second, different copy of a package it loaded.
-func (b *Builder) stageIncremental(stage string) (string, error) {
+func (b *Builder) stageIncremental(stage string) ([]*logicPkg, map[string]string, error) {
 	pkgs, err := b.scanLogic()
 	if err != nil {
-		return "", err
+		return nil, nil, err
 	}
 	b.mu.Lock()
 	defer b.mu.Unlock()
@@ -67,7 +75,7 @@ func (b *Builder) stageIncremental(stage string) (string, error) {
 		where[p.rel] = stage
 	}
 	if err := b.copyPkgs(pkgs, stage, where); err != nil {
-		return "", err
+		return nil, nil, err
 	}
 	// Only now, with every file in place, may later builds reuse them.
 	for _, p := range pkgs {
@@ -75,7 +83,7 @@ func (b *Builder) stageIncremental(stage string) (string, error) {
 			b.staged[p.sum] = stage
 		}
 	}
-	return b.stagedImport(".", stage), nil
+	return pkgs, where, nil
 }
 
 // stagedImport is the import path of logic package rel staged in stage.
@@ -204,10 +212,23 @@ func (b *Builder) scanLogic() ([]*logicPkg, error) {
 			}
 			fmt.Fprintf(h, "%s\x00%d\x00", f, len(src))
 			h.Write(src)
+			if path.Dir(f) == p.rel && nonGoSource[path.Ext(f)] {
+				p.nonGo = true
+			}
 			if strings.HasSuffix(f, ".go") {
+				if bytes.Contains(src, []byte("//go:embed")) {
+					p.embed = true
+				}
+				ext := map[string]bool{}
 				for _, ip := range imports(src) {
-					if strings.HasPrefix(ip, b.logicPath+"/") {
+					switch {
+					case strings.HasPrefix(ip, b.logicPath+"/"):
 						deps[ip[len(b.logicPath)+1:]] = true
+					case ip == "C":
+						p.cgo = true
+					case !ext[ip]:
+						ext[ip] = true
+						p.ext = append(p.ext, ip)
 					}
 				}
 			}
@@ -246,6 +267,15 @@ func (b *Builder) scanLogic() ([]*logicPkg, error) {
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].rel < out[j].rel })
 	return out, nil
+}
+
+// nonGoSource are the file kinds the go command compiles or assembles
+// beside Go files (cgo, assembly, SWIG, syso): the fast path leaves a
+// package holding any of them to the go command.
+var nonGoSource = map[string]bool{
+	".c": true, ".cc": true, ".cpp": true, ".cxx": true, ".h": true, ".hh": true, ".hpp": true, ".hxx": true,
+	".s": true, ".S": true, ".sx": true, ".m": true, ".f": true, ".F": true, ".for": true, ".f90": true,
+	".swig": true, ".swigcxx": true, ".syso": true,
 }
 
 // imports returns the import paths of a Go file, or none if it doesn't

@@ -67,6 +67,10 @@ func (b *Builder) BuildStatic(ctx context.Context, n int) (Result, error) {
 	}
 	exe := filepath.Join(b.out, "bin", fmt.Sprintf("engine.%d", n))
 	args := append([]string{"build", "-overlay", ov, "-o", exe}, b.cfg.Flags...)
+	linker := b.engineLinker()
+	if linker != "" {
+		args = append(args, "-ldflags="+withLinker("", linker))
+	}
 	args = append(args, b.cfg.Engine)
 	out, err := b.runEnv(ctx, b.cfg.Dir, false, args...)
 	d := time.Since(start)
@@ -86,7 +90,7 @@ func (b *Builder) BuildStatic(ctx context.Context, n int) (Result, error) {
 			}
 		}
 	}
-	return Result{Path: exe, Duration: d}, nil
+	return Result{Path: exe, Duration: d, Route: RouteGo, Linker: linkerName(linker), Phases: Phases{GoCommand: d}}, nil
 }
 
 // symbols are the names restart mode hands to the engine: the main symbol

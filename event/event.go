@@ -66,6 +66,9 @@ type Diagnostic struct {
 	Line int    `json:"line"`
 	Col  int    `json:"col,omitempty"`
 	Msg  string `json:"msg"`
+	// Source is the text of line Line of the user's file, tabs and all,
+	// as it was when the build failed ("" when unknown).
+	Source string `json:"source,omitempty"`
 }
 
 // String formats d the way the go command does: file:line:col: msg.
@@ -93,12 +96,16 @@ type BuildStart struct {
 	Target  string `json:"target"`
 }
 
-// BuildOK says a build finished and produced Path.
+// BuildOK says a build finished and produced Path. Route says how a
+// plugin was built: "fast" (compile and link run directly) or "go build";
+// Linker names the external linker ("mold", "lld", "gold", "default").
 type BuildOK struct {
 	Version  int      `json:"version"`
 	Target   string   `json:"target"`
 	Duration Duration `json:"duration_ms"`
 	Path     string   `json:"path"`
+	Route    string   `json:"route,omitempty"`
+	Linker   string   `json:"linker,omitempty"`
 }
 
 // BuildFail says a build failed. Diagnostics holds the compiler's messages

@@ -61,7 +61,14 @@ func Format(e Event) string {
 	case BuildStart:
 		return "build    " + TargetLabel(e.Target, e.Version) + " started"
 	case BuildOK:
-		return fmt.Sprintf("build    %s ok in %s", TargetLabel(e.Target, e.Version), e.Duration)
+		s := fmt.Sprintf("build    %s ok in %s", TargetLabel(e.Target, e.Version), e.Duration)
+		switch {
+		case e.Route != "" && e.Linker != "":
+			s += fmt.Sprintf(" (%s, %s linker)", e.Route, e.Linker)
+		case e.Route != "":
+			s += " (" + e.Route + ")"
+		}
+		return s
 	case BuildCanceled:
 		return "build    " + TargetLabel(e.Target, e.Version) + " canceled: a newer change made it stale"
 	case BuildFail:
@@ -72,6 +79,15 @@ func Format(e Event) string {
 		}
 		for _, d := range e.Diagnostics {
 			b.WriteString("\n  " + d.String())
+			if src := strings.TrimSpace(d.Source); src != "" {
+				// The line as the user wrote it, and a caret under the
+				// column when it can be placed (columns count bytes).
+				b.WriteString("\n      " + src)
+				lead := len(d.Source) - len(strings.TrimLeft(d.Source, " \t"))
+				if c := d.Col - 1 - lead; d.Col > 0 && c >= 0 && c <= len(src) {
+					b.WriteString("\n      " + strings.Repeat(" ", c) + "^")
+				}
+			}
 		}
 		return b.String()
 	case LoadOK:

@@ -1,0 +1,3 @@
+module example.com/chatplain
+
+go 1.26
