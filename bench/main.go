@@ -327,7 +327,7 @@ func (e *env) projectCopy(p *project, name string) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	b = regexp.MustCompile(`(?m)^replace (\S+) => .*$`).ReplaceAll(b, []byte("replace $1 => "+e.repo))
+	b = regexp.MustCompile(`(?m)^replace (\S+) => .*$`).ReplaceAll(b, []byte("replace $1 => "+filepath.Join(e.repo, "hot")))
 	return dir, os.WriteFile(mod, b, 0o644)
 }
 

@@ -174,7 +174,7 @@ func (l *loop) build(ctx context.Context, n int, withEngine bool, pub event.Publ
 			res.err, res.logicErr = err, err
 			return res
 		}
-		res.final = event.BuildOK{Version: n, Target: event.TargetLogic, Duration: event.Duration(r.Duration), Path: r.Path}
+		res.final = buildOK(n, event.TargetLogic, r)
 		l.ev.Publish(res.final)
 		res.engine, res.logic = &r, &r
 		return res
@@ -199,7 +199,7 @@ func (l *loop) build(ctx context.Context, n int, withEngine bool, pub event.Publ
 				return nil
 			}
 			r.Path = path
-			l.ev.Publish(event.BuildOK{Target: event.TargetEngine, Duration: event.Duration(r.Duration), Path: r.Path})
+			l.ev.Publish(buildOK(0, event.TargetEngine, r))
 			res.engine = &r
 			return nil
 		})
@@ -215,13 +215,20 @@ func (l *loop) build(ctx context.Context, n int, withEngine bool, pub event.Publ
 			res.logicErr = err
 			return nil
 		}
-		res.final = event.BuildOK{Version: n, Target: event.TargetLogic, Duration: event.Duration(r.Duration), Path: r.Path}
+		res.final = buildOK(n, event.TargetLogic, r)
+		if r.Fallback != "" {
+			pub.Publish(event.Log{Source: event.SourceHotrun, Level: "info", Text: fmt.Sprintf("v%d built by the go command: %s", n, r.Fallback)})
+		}
 		pub.Publish(res.final)
 		res.logic = &r
 		return nil
 	})
 	g.Wait()
 	return res
+}
+
+func buildOK(n int, target string, r builder.Result) event.BuildOK {
+	return event.BuildOK{Version: n, Target: target, Duration: event.Duration(r.Duration), Path: r.Path, Route: r.Route, Linker: r.Linker}
 }
 
 func failEvent(n int, target string, d time.Duration, err error) event.BuildFail {
@@ -257,6 +264,10 @@ func (l *loop) onResult(ctx context.Context, res jobResult) {
 	}
 	if !current {
 		return // a stale job, canceled for a newer one
+	}
+	if l.pruneAgain {
+		l.pruneAgain = false
+		defer l.prune()
 	}
 	v := l.versions[res.version]
 	if v == nil {

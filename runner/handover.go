@@ -371,6 +371,7 @@ func (l *loop) onLoaded(ctx context.Context, e *engine, n int, err error, d time
 	if m := l.newestLoadable(); m > n {
 		l.loadInto(ctx, e, m)
 	}
+	l.prune()
 }
 
 // loadFailed handles a version that engine e did not load.

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/hotrun-dev/hotrun/builder"
@@ -172,41 +174,76 @@ func (l *loop) memory() int64 {
 	return rss
 }
 
-// prune removes the files of versions no engine holds and none can load
-// again, and forgets their sources. (Removing them is the builder's: it
-// knows which staging copies later builds still use.)
+// prune removes, off the loop, the files of versions no engine holds and
+// none can load again (their plugins, the staging copies only they used)
+// and engine builds no engine runs or may run, and forgets their sources;
+// then it measures what .hotrun holds. It waits for a moment with no build
+// under way: a build that finished and has not reached the loop yet would
+// lose its plugin.
 func (l *loop) prune() {
+	if l.job.cancel != nil || l.pruning {
+		l.pruneAgain = true
+		return
+	}
 	l.r.src.forget(func(n int) bool {
 		v := l.versions[n]
 		return v != nil && v.state != event.VersionGone
 	})
+	var keep []string
+	engines := make(map[string]bool)
 	for _, v := range l.versions {
-		if v.state == event.VersionGone && v.so != "" && v.build != nil && v.build.path != v.so {
-			os.Remove(v.so)
+		if v.state == event.VersionGone {
 			v.so = ""
-		}
-	}
-	for _, v := range l.versions {
-		if v.state == event.VersionGone && l.cfg.Mode == ModeRestart && v.so != "" && (l.serving == nil || l.serving.build.path != v.so) {
-			os.Remove(v.so)
-			v.so = ""
-		}
-	}
-	l.dirty = true
-}
-
-// diskBytes is what .hotrun holds, for the version list.
-func (l *loop) diskBytes() int64 {
-	var n int64
-	filepath.WalkDir(filepath.Join(l.dir, builder.OutDir), func(_ string, d os.DirEntry, err error) error {
-		if err == nil && !d.IsDir() {
-			if fi, err := d.Info(); err == nil {
-				n += fi.Size()
+		} else if v.so != "" {
+			keep = append(keep, v.so)
+			if l.cfg.Mode == ModeRestart {
+				engines[v.so] = true
 			}
 		}
-		return nil
-	})
-	return n
+	}
+	for _, b := range []*engineBuild{l.served, l.newest} {
+		if b != nil {
+			engines[b.path] = true
+		}
+	}
+	for _, e := range l.engines {
+		engines[e.build.path] = true
+	}
+	l.pruning = true
+	bin := filepath.Join(l.dir, builder.OutDir, "bin")
+	go func() {
+		_, err := l.b.Prune(keep)
+		// Engine executables: every build of the session is a file of its
+		// own (engine.N); the ones nothing runs or may run go.
+		files, _ := filepath.Glob(filepath.Join(bin, "*"))
+		for _, f := range files {
+			if !engines[f] && isEngineBuild(f) {
+				os.Remove(f)
+			}
+		}
+		disk := l.b.DiskUsage()
+		l.post(func() {
+			l.pruning = false
+			if err != nil {
+				l.warn(err.Error())
+			}
+			if disk != l.disk {
+				l.disk, l.dirty = disk, true
+			}
+			if l.pruneAgain {
+				l.pruneAgain = false
+				l.prune()
+			}
+		})
+	}()
+}
+
+// isEngineBuild reports whether f is one of the session's engine builds
+// (the builder's engine path with a build number appended).
+func isEngineBuild(f string) bool {
+	ext := strings.TrimPrefix(filepath.Ext(f), ".")
+	_, err := strconv.Atoi(ext)
+	return err == nil
 }
 
 // shutdown cancels the build under way, stops the serving engine with its

@@ -43,7 +43,10 @@ type loop struct {
 	lastMem     event.Memory
 	lastLogic   string // content hash of the last logic tree built
 	engineIDs   int
-	dirty       bool // the version list changed since it was last published
+	dirty       bool  // the version list changed since it was last published
+	disk        int64 // what .hotrun holds, as the last prune measured it
+	pruning     bool  // a prune runs
+	pruneAgain  bool  // the model changed while it ran (or a build ran): prune once more
 
 	job buildJob // the build under way
 }
@@ -237,7 +240,7 @@ func (l *loop) publishVersions() {
 	}
 	slices.Sort(ns)
 	slices.Reverse(ns)
-	list := event.Versions{Versions: make([]event.VersionInfo, 0, len(ns)), DiskBytes: l.diskBytes()}
+	list := event.Versions{Versions: make([]event.VersionInfo, 0, len(ns)), DiskBytes: l.disk}
 	for _, n := range ns {
 		v := l.versions[n]
 		list.Versions = append(list.Versions, event.VersionInfo{

@@ -138,7 +138,7 @@ func report(w io.Writer, dir string, res *scaffold.Result) {
 	}
 	tw.Flush()
 	if res.Require != "" {
-		fmt.Fprintf(w, "  go.mod: require %s (hotrun is not published as a module: its runner/host package, which the engine imports, comes from a checkout)\n", res.Require)
+		fmt.Fprintf(w, "  go.mod: require %s (the engine library is not published as a module yet: it comes from the hot directory of a hotrun checkout)\n", res.Require)
 	}
 	if res.Replace != "" {
 		fmt.Fprintf(w, "  go.mod: replace %s (the checkout this hotrun was built from; set %s to use another)\n", res.Replace, scaffold.EnvSrc)

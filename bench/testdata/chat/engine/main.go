@@ -8,7 +8,7 @@ import (
 	"net/http"
 
 	"example.com/chat/room"
-	"github.com/hotrun-dev/hotrun/runner/host"
+	"github.com/hotrun-dev/hotrun/hot"
 )
 
 func main() {
@@ -18,7 +18,11 @@ func main() {
 	log.SetFlags(0)
 
 	r := new(room.Room)
-	h := host.New(host.Config[room.Logic]{State: r})
+	h := hot.New(hot.Config[room.Logic]{State: r})
+	ln, err := h.Listen("tcp", *addr)
+	if err != nil {
+		log.Fatal(err)
+	}
 	if err := h.Start(*plugin); err != nil {
 		log.Fatal(err)
 	}
@@ -27,10 +31,6 @@ func main() {
 	mux.Handle("/", h.Handler(func(w http.ResponseWriter, req *http.Request, logic room.Logic) {
 		logic.ServeHTTP(w, req, r)
 	}))
-	ln, err := h.Listen("tcp", *addr)
-	if err != nil {
-		log.Fatal(err)
-	}
 	log.Printf("engine: serving on http://%s/hello?name=test", ln.Addr())
 	if err := h.Serve(ln, mux); err != nil {
 		log.Fatal(err)
