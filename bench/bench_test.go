@@ -92,6 +92,18 @@ func TestBenchShort(t *testing.T) {
 		t.Errorf("TUI lines/s empty")
 	}
 	cells("longest gap")
+	// The fault run: the state survives every fault. (A crash may take the
+	// one request in flight with it, so failures are shown, not asserted.)
+	_, faults, found := strings.Cut(table, "### Faults")
+	if !found {
+		t.Fatal("no fault table")
+	}
+	if c := cellsIn(t, faults, "state (visits) through"); c[1] != "kept" {
+		t.Errorf("faults: state = %q, want kept", c[1])
+	}
+	if c := cellsIn(t, faults, "requests failed / sent, outside"); strings.HasSuffix(c[1], "/ 0") {
+		t.Errorf("faults: no requests sent: %q", c[1])
+	}
 }
 
 // cellsIn returns the cells of the first row of table that starts with

@@ -100,6 +100,8 @@ type steady struct {
 	sent, failed atomic.Int64
 	version      atomic.Int64 // the model version of the last answer
 	resets       atomic.Int64 // answers whose visits went down: state lost
+	visits       atomic.Int64 // the visits of the last answer
+	dropped      atomic.Int64 // visits lost at the resets: how far back each went
 	gap          atomic.Int64 // the longest time with no answer, in ns
 	mu           sync.Mutex   // guards errs
 	errs         []string     // the first failures, for the report
@@ -139,8 +141,10 @@ func startSteady(url string) *steady {
 				c.version.Store(int64(v))
 				if n < visits {
 					c.resets.Add(1)
+					c.dropped.Add(int64(visits - n + 1))
 				}
 				visits = n
+				c.visits.Store(int64(n))
 			}
 			time.Sleep(2 * time.Millisecond)
 		}

@@ -61,18 +61,20 @@ func main() {
 
 // options are the bench's flags.
 type options struct {
-	n        int      // runs per timed figure
-	edits    int      // edits under the steady client
-	short    bool     // CI: few runs, small counts
-	air      bool     // measure air
-	airVer   string   // air version to install
-	modes    []string // hotrun modes to measure
-	projects []*project
-	versions []int // memory checkpoints: versions loaded
-	recycle  int   // -max-versions for the recycling row
-	burst    int   // files in the watcher burst
-	tuiLive  bool  // drive the real TUI in tmux
-	keep     bool  // keep the scratch directory
+	n          int      // runs per timed figure
+	edits      int      // edits under the steady client
+	short      bool     // CI: few runs, small counts
+	air        bool     // measure air
+	airVer     string   // air version to install
+	modes      []string // hotrun modes to measure
+	projects   []*project
+	versions   []int // memory checkpoints: versions loaded
+	recycle    int   // -max-versions for the recycling row
+	burst      int   // files in the watcher burst
+	tuiLive    bool  // drive the real TUI in tmux
+	faults     bool  // the fault run
+	onlyFaults bool  // the fault run alone
+	keep       bool  // keep the scratch directory
 }
 
 func parseOptions(args []string, stderr io.Writer) (*options, error) {
@@ -91,6 +93,8 @@ func parseOptions(args []string, stderr io.Writer) (*options, error) {
 	fs.IntVar(&o.recycle, "recycle", 20, "-max-versions for the recycling row (-short: 4)")
 	fs.IntVar(&o.burst, "burst", 1000, "file writes in the watcher burst")
 	tuiLive := fs.Bool("tui", false, "drive the real TUI in tmux even with -short")
+	fs.BoolVar(&o.onlyFaults, "only-faults", false, "run the fault run alone")
+	fs.BoolVar(&o.faults, "faults", true, "the fault run: swaps, shared-package and interface-first edits, crashes and a hung init under a steady client")
 	fs.BoolVar(&o.keep, "keep", false, "keep the scratch directory")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
@@ -184,6 +188,13 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if b, err := os.ReadFile("/proc/loadavg"); err == nil {
 		r.load = strings.Fields(string(b))[0]
 	}
+	if o.onlyFaults {
+		if r.faults, err = e.faults(ctx, 20, 5, 3); err != nil {
+			return fmt.Errorf("faults: %w", err)
+		}
+		r.faults.print(stdout)
+		return nil
+	}
 	for _, p := range o.projects {
 		pr := &projResult{p: p}
 		r.projs = append(r.projs, pr)
@@ -225,6 +236,15 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	if r.tui, err = e.tuiFigures(ctx); err != nil {
 		return fmt.Errorf("tui: %w", err)
+	}
+	if o.faults {
+		swaps, host, iface := 20, 5, 3
+		if o.short {
+			swaps, host, iface = 4, 1, 1
+		}
+		if r.faults, err = e.faults(ctx, swaps, host, iface); err != nil {
+			return fmt.Errorf("faults: %w", err)
+		}
 	}
 	r.print(stdout, args)
 	return nil

@@ -31,6 +31,7 @@ type results struct {
 	projs           []*projResult
 	mem, memRecycle *memResult
 	tui             *tuiResult
+	faults          *faultResult
 }
 
 // projResult is one project's figures. Each floor is measured interleaved

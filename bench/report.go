@@ -32,6 +32,9 @@ func (r *results) print(w io.Writer, args []string) {
 		pr.breakdown(w)
 	}
 	r.builderTable(w)
+	if r.faults != nil {
+		r.faults.print(w)
+	}
 	for _, pr := range r.projs {
 		if ok(pr.air) {
 			fmt.Fprintf(w, "\nair restarts %s, %s's plain twin, with `build.delay = 50`; its state resets on every reload.\n", pr.p.plain, pr.p.name)

@@ -37,7 +37,7 @@ func (l *loop) replace(ctx context.Context, target int, b *engineBuild, why stri
 		l.abandon(old, "a newer engine replaces it")
 	}
 	l.engineIDs++
-	e := &engine{id: l.engineIDs, build: b, state: engStarting, target: target, replaces: l.serving, why: why}
+	e := &engine{id: l.engineIDs, build: b, state: engStarting, target: target, newAbove: l.next, replaces: l.serving, why: why}
 	l.engines = append(l.engines, e)
 	if l.serving != nil && why != "" {
 		l.ev.Publish(event.EngineRestart{PID: l.serving.pid(), Reason: why})
@@ -308,7 +308,9 @@ func (l *loop) onTookOver(ctx context.Context, e *engine, err error) {
 	l.prune()
 	// A logic build that finished while this engine was readied, for its
 	// build, loads now.
-	if n := l.newestLoadable(); n > e.live && e.live != 0 {
+	// (Only such a build: an older one is live by the user's choice, a
+	// rollback or l in the version list, and a restart keeps that choice.)
+	if n := l.newestLoadable(); n > e.live && n > e.newAbove && e.live != 0 {
 		l.loadInto(ctx, e, n)
 	}
 }
@@ -368,7 +370,9 @@ func (l *loop) onLoaded(ctx context.Context, e *engine, n int, err error, d time
 		l.replace(ctx, n, e.build, fmt.Sprintf("memory: %d versions loaded, the limit (Go never unloads a plugin)", len(e.loaded)))
 		return
 	}
-	if m := l.newestLoadable(); m > n {
+	// The newest build, if it finished while this one loaded, loads now
+	// (an older built version goes live only when asked for).
+	if m := l.newestLoadable(); m > n && m == l.next {
 		l.loadInto(ctx, e, m)
 	}
 	l.prune()

@@ -366,3 +366,52 @@ func TestUnreachableVersionsRemoved(t *testing.T) {
 		return gone == 2
 	})
 }
+
+// TestTickingEngine runs an engine that does its work in ticks through
+// Run, not in HTTP requests: each tick shows as a unit event on the version
+// it ran on, through a swap; a panic in one tick is contained, and the
+// ticks go on.
+func TestTickingEngine(t *testing.T) {
+	if testing.Short() {
+		t.Skip("end to end")
+	}
+	dir := exampleCopy(t)
+	main := filepath.Join(dir, "engine", "main.go")
+	b, err := os.ReadFile(main)
+	if err != nil {
+		t.Fatal(err)
+	}
+	src := strings.Replace(string(b), "\tdefer h.Close()\n", `	defer h.Close()
+	go func() {
+		for range time.Tick(20 * time.Millisecond) {
+			h.Run("tick", func(l game.Logic) error {
+				l.Hello("tick", game.Snapshot{})
+				return nil
+			})
+		}
+	}()
+`, 1)
+	src = strings.Replace(src, "import (", "import (\n\t\"time\"", 1)
+	if err := os.WriteFile(main, []byte(src), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	s := runSession(t, dir, freeAddr(t))
+	waitFor(s, buildWait, func(e event.Unit) bool { return e.Unit == "tick" && e.Version == 1 && e.Error == "" })
+
+	s.edit("logic/greet/greet.go", replace("func Hello(name string, version int, model string, s game.Snapshot) string {",
+		"func Hello(name string, version int, model string, s game.Snapshot) string {\n\tif name == \"tick\" {\n\t\tpanic(\"tick boom\")\n\t}"))
+	bad := waitFor(s, buildWait, func(e event.Unit) bool { return e.Version == 2 && e.Error != "" })
+	if !strings.Contains(bad.Error, "tick boom") {
+		t.Errorf("a panicking tick: %+v", bad)
+	}
+	p := waitFor(s, loadWait, func(e event.Panic) bool { return e.Version == 2 })
+	if !strings.Contains(p.Where, "greet") {
+		t.Errorf("panic event %+v doesn't name the file", p)
+	}
+	waitFor(s, loadWait, func(e event.Unit) bool { return e.Version == 2 }) // the ticks go on
+	if code, _ := s.get("/hello?name=test"); code != 200 {
+		t.Errorf("the engine stopped serving after panicking ticks: %d", code)
+	}
+	s.edit("logic/greet/greet.go", replace("\tif name == \"tick\" {\n\t\tpanic(\"tick boom\")\n\t}", ""))
+	waitFor(s, buildWait, func(e event.Unit) bool { return e.Version == 3 && e.Error == "" })
+}

@@ -1,0 +1,245 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/hotrun-dev/hotrun/event"
+)
+
+// faultResult is the fault run: a steady client while the example goes
+// through swaps, shared-package edits, interface-first edits, crashes and
+// an init that never returns.
+type faultResult struct {
+	swaps, hostEdits, ifaceEdits, crashes, hangs int
+	sent, failed                                 int64
+	gap                                          time.Duration
+	// A crash (the engine killed) loses the requests under way and what
+	// changed since the last snapshot: those are counted apart.
+	crashFailed int64 // requests that failed during the crash steps
+	crashLost   int64 // visits lost to the last snapshot, over all crashes
+	resets      int64 // answers with fewer visits than the one before, outside the crash steps
+	kept        bool  // no visit lost outside the crashes
+	errs        []string
+	took        time.Duration
+}
+
+// faults runs the fault sequence on a copy of the example. Every step waits
+// for its outcome in hotrun's events, so the figures are about what the
+// client saw while hotrun handled each fault.
+func (e *env) faults(ctx context.Context, swaps, hostEdits, ifaceEdits int) (*faultResult, error) {
+	e.progress("faults: starting")
+	start := time.Now()
+	dir, err := e.exampleCopy("faults")
+	if err != nil {
+		return nil, err
+	}
+	addr, err := freeAddr()
+	if err != nil {
+		return nil, err
+	}
+	s, err := startSession(e.bin, dir, addr, "-fresh")
+	if err != nil {
+		return nil, err
+	}
+	defer s.stop()
+	wait := func(what string, ok func(event.Event) bool) error {
+		_, err := s.wait(ctx, 3*time.Minute, what, ok)
+		return err
+	}
+	live := 0 // the newest version the version list said was live
+	waitLive := func(what string) error {
+		return wait(what, func(ev event.Event) bool {
+			v, ok := ev.(event.Versions)
+			if !ok {
+				return false
+			}
+			for _, r := range v.Versions {
+				if r.State == event.VersionLive && r.Version > live {
+					live = r.Version
+					return true
+				}
+			}
+			return false
+		})
+	}
+	if err := waitLive("v1 live"); err != nil {
+		return nil, err
+	}
+	url := "http://" + addr + "/hello?name=test"
+	c := startSteady(url)
+	defer c.finish()
+	res := &faultResult{}
+	var crashResets int64
+	logic := filepath.Join(dir, "logic", "main.go")
+	shared := filepath.Join(dir, "game", "game.go")
+	model := 1001
+	swap := func() error {
+		model++
+		if _, err := setVersion(logic, model); err != nil {
+			return err
+		}
+		if err := waitLive(fmt.Sprintf("model %d live", model)); err != nil {
+			return err
+		}
+		res.swaps++
+		return c.waitVersion(ctx, model, time.Minute)
+	}
+	edit := func(file string, fn func(string) string) error {
+		b, err := os.ReadFile(file)
+		if err != nil {
+			return err
+		}
+		return os.WriteFile(file, []byte(fn(string(b))), 0o644)
+	}
+	steps := []struct {
+		name string
+		do   func(i int) error
+	}{
+		{"shared-package edit", func(i int) error {
+			if err := edit(shared, func(s string) string {
+				return strings.Replace(s, "type State struct {", fmt.Sprintf("type State struct {\n\tfault%d int // added by the bench", i), 1)
+			}); err != nil {
+				return err
+			}
+			res.hostEdits++
+			return waitLive("a new engine live after a shared-package edit")
+		}},
+		{"interface-first edit", func(i int) error {
+			method := fmt.Sprintf("Fault%d", i)
+			if err := edit(shared, func(s string) string {
+				return strings.Replace(s, "\tName() string\n", "\tName() string\n\t"+method+"() int\n", 1)
+			}); err != nil {
+				return err
+			}
+			if err := wait("the logic failing against the new interface", func(ev event.Event) bool {
+				f, ok := ev.(event.BuildFail)
+				return ok && f.Target == event.TargetLogic
+			}); err != nil {
+				return err
+			}
+			time.Sleep(time.Second) // the old engine serves on, alone
+			if err := edit(logic, func(s string) string {
+				return s + fmt.Sprintf("\nfunc (model) %s() int { return %d }\n", method, i)
+			}); err != nil {
+				return err
+			}
+			res.ifaceEdits++
+			return waitLive("a new engine live once the logic implements the interface")
+		}},
+		{"crash", func(i int) error {
+			f0, r0, d0 := c.failed.Load(), c.resets.Load(), c.dropped.Load()
+			defer func() {
+				res.crashFailed += c.failed.Load() - f0
+				crashResets += c.resets.Load() - r0
+				res.crashLost += c.dropped.Load() - d0
+			}()
+			pid := s.enginePID()
+			sig := syscall.SIGKILL
+			if i%2 == 1 {
+				sig = syscall.SIGSEGV
+			}
+			syscall.Kill(pid, sig)
+			if err := wait("the engine's exit", func(ev event.Event) bool {
+				x, ok := ev.(event.EngineExit)
+				return ok && x.PID == pid
+			}); err != nil {
+				return err
+			}
+			res.crashes++
+			live = 0
+			if err := waitLive("a replacement live after a crash"); err != nil {
+				return err
+			}
+			// The client's first answers from the replacement.
+			n := c.sent.Load()
+			for c.sent.Load() < n+3 {
+				time.Sleep(5 * time.Millisecond)
+			}
+			return nil
+		}},
+		{"init that never returns", func(int) error {
+			const hang = "\nfunc init() { select {} }\n"
+			if err := edit(logic, func(s string) string { return s + hang }); err != nil {
+				return err
+			}
+			if err := wait("the hung load's blame", func(ev event.Event) bool { _, ok := ev.(event.Blame); return ok }); err != nil {
+				return err
+			}
+			live = 0
+			if err := waitLive("the last good version live on a new engine"); err != nil {
+				return err
+			}
+			res.hangs++
+			return edit(logic, func(s string) string { return strings.Replace(s, hang, "", 1) })
+		}},
+	}
+	// The plan: swaps spread between the faults.
+	plan := []struct{ step, n int }{{0, hostEdits}, {1, ifaceEdits}, {2, 2}, {3, 1}}
+	faultsTotal := hostEdits + ifaceEdits + 3
+	swapsEach := max(1, swaps/faultsTotal)
+	for _, p := range plan {
+		for i := range p.n {
+			for range swapsEach {
+				if res.swaps < swaps {
+					if err := swap(); err != nil {
+						return nil, fmt.Errorf("swap %d: %w", res.swaps+1, err)
+					}
+				}
+			}
+			e.progress("faults: %s %d", steps[p.step].name, i+1)
+			if err := steps[p.step].do(i); err != nil {
+				return nil, fmt.Errorf("%s %d: %w", steps[p.step].name, i+1, err)
+			}
+		}
+	}
+	for res.swaps < swaps {
+		if err := swap(); err != nil {
+			return nil, fmt.Errorf("swap %d: %w", res.swaps+1, err)
+		}
+	}
+	time.Sleep(500 * time.Millisecond)
+	c.finish()
+	body, err := get(ctx, url)
+	if err != nil {
+		return nil, fmt.Errorf("the last answer: %w", err)
+	}
+	_, visits, ok := answer(body)
+	res.sent, res.failed = c.sent.Load(), c.failed.Load()
+	res.resets = c.resets.Load() - crashResets
+	res.gap = time.Duration(c.gap.Load())
+	// Every answered request counted once but those a crash lost: the
+	// state kept means that many visits at least.
+	res.kept = ok && res.resets == 0 && int64(visits) >= res.sent-res.failed-res.crashLost
+	c.mu.Lock()
+	res.errs = append(res.errs, c.errs...)
+	c.mu.Unlock()
+	res.took = time.Since(start)
+	return res, nil
+}
+
+// print writes the fault run's table.
+func (f *faultResult) print(w io.Writer) {
+	fmt.Fprintf(w, "\n### Faults: a steady client through swaps, engine handovers and failures (the example, hot swap)\n\n")
+	fmt.Fprintf(w, "| %d swaps · %d shared-package edits · %d interface-first edits · %d crashes · %d init that never returns | figure | target | met |\n|---|---|---|---|\n",
+		f.swaps, f.hostEdits, f.ifaceEdits, f.crashes, f.hangs)
+	fmt.Fprintf(w, "| requests failed / sent, outside the crashes | %d / %d | 0 | %s |\n", f.failed-f.crashFailed, f.sent, check(f.failed == f.crashFailed))
+	fmt.Fprintf(w, "| requests failed at the %d crashes (under way when the engine was killed) | %d | | |\n", f.crashes, f.crashFailed)
+	fmt.Fprintf(w, "| longest wait with no answer | %s | | |\n", f.gap.Round(time.Millisecond))
+	kept := "kept"
+	if !f.kept {
+		kept = fmt.Sprintf("NOT kept (%d answers with fewer visits than the one before)", f.resets)
+	}
+	fmt.Fprintf(w, "| state (visits) through swaps, handovers and the hung init | %s | kept | %s |\n", kept, check(f.kept))
+	fmt.Fprintf(w, "| visits lost at the crashes (changed since the last snapshot) | %d | | |\n", f.crashLost)
+	fmt.Fprintf(w, "| the run took | %s | | |\n", f.took.Round(time.Second))
+	if len(f.errs) > 0 {
+		fmt.Fprintf(w, "\nFirst failures: %s\n", strings.Join(f.errs, "; "))
+	}
+}
