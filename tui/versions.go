@@ -92,6 +92,7 @@ type probeRow struct {
 
 func (m *Model) setVersions(t time.Time, e event.Versions) {
 	m.versions.rows, m.versions.disk = e.Versions, e.DiskBytes
+	m.countChange()
 	for _, r := range e.Versions {
 		if r.State == event.VersionLive {
 			if r.Version != m.live.version {
@@ -100,6 +101,27 @@ func (m *Model) setVersions(t time.Time, e event.Versions) {
 			break
 		}
 	}
+}
+
+// countChange adds the lines added and removed to the timeline's last
+// "change:" line once the supervisor's list has them for the version built
+// from it: "change: logic/main.go +2 −1".
+func (m *Model) countChange() {
+	ch := &m.change
+	if !ch.open || ch.version == 0 {
+		return
+	}
+	r, ok := m.versions.find(ch.version)
+	if !ok || len(r.Files) == 0 {
+		return
+	}
+	ch.open = false
+	if !m.timeline.lines.has(ch.seq) {
+		return
+	}
+	c := ch.c
+	c.Stats = r.Files
+	m.timeline.lines.at(ch.seq).text = clean("change: " + summarizeChange(c, 3))
 }
 
 func (m *Model) setProbe(t time.Time, e event.Probe) {
@@ -241,14 +263,17 @@ func (m Model) versionsKey(msg tea.KeyPressMsg) (tea.Model, tea.Cmd) {
 		return m, m.showDiff(l.mark, l.sel)
 	case key.Matches(msg, k.Activate):
 		r := l.rows[i]
+		v := r.Version
 		switch r.State {
-		case event.VersionLoaded:
-			v := r.Version
+		case event.VersionLoaded, event.VersionBuilt:
+			// A built version is one the serving engine doesn't hold
+			// (one from before a restart): the supervisor loads it if it
+			// was built for that engine, and says why not otherwise.
 			m.ask(fmt.Sprintf("v%d: make live requested", v), func(c Controller) { c.Activate(v) })
 		case event.VersionLive:
-			m.addNote(m.now(), noteMuted, fmt.Sprintf("v%d is live already", r.Version))
+			m.addNote(m.now(), noteMuted, fmt.Sprintf("v%d is live already", v))
 		default:
-			m.addNote(m.now(), noteMuted, fmt.Sprintf("v%d is %s: only a loaded version can go live", r.Version, r.State))
+			m.addNote(m.now(), noteMuted, fmt.Sprintf("v%d can't go live: %s", v, cannotGoLive(r)))
 		}
 	}
 	return m, nil
@@ -291,6 +316,23 @@ func (m Model) diffKey(msg tea.KeyPressMsg) (tea.Model, tea.Cmd) {
 	}
 	d.top = max(0, min(d.top, len(d.lines)-h))
 	return m, nil
+}
+
+// cannotGoLive says why a version in state r.State can't be made live.
+func cannotGoLive(r event.VersionInfo) string {
+	switch r.State {
+	case event.VersionBuilding:
+		return "its build is under way"
+	case event.VersionFailed:
+		return "its build failed"
+	case event.VersionRejected:
+		return "the engine rejected it"
+	case event.VersionBlamed:
+		return "it took an engine down"
+	case event.VersionGone:
+		return "no engine holds it and its files are removed"
+	}
+	return "it is " + r.State
 }
 
 // isFileHeader reports whether a diff line starts a file's part.
@@ -516,17 +558,46 @@ func (m *Model) probeLines(out []string, w, h int) []string {
 			s += st.bad.Render("✗ "+p.Error) + "  " + st.muted.Render("v"+strconv.Itoa(p.Version))
 		default:
 			s += st.status(p.Status).Render(strconv.Itoa(p.Status)) + " " +
-				st.label.Render(took(p.Duration)) + " " + st.muted.Render("v"+strconv.Itoa(p.Version)) + "  " +
-				m.changed(p.Body, p.Previous, st.good)
+				st.label.Render(took(p.Duration)) + " " + st.muted.Render("v"+strconv.Itoa(p.Version)) + "  "
+		}
+		body, was := p.Body, p.Previous
+		if p.Error == "" && ansi.StringWidth(s)+ansi.StringWidth(body) > w {
+			// The answer is cut at the edge: start both lines at the word
+			// where they differ, so what changed is on the screen.
+			body, was = fromChange(body, was)
+		}
+		if p.Error == "" {
+			s += m.changed(body, was, st.good)
 		}
 		out = append(out, s)
 		n++
 		if p.Previous != "" && n < h {
-			out = append(out, "    "+st.label.Render("was ")+m.changed(p.Previous, p.Body, st.bad))
+			out = append(out, "    "+st.label.Render("was ")+m.changed(was, body, st.bad))
 			n++
 		}
 	}
 	return out
+}
+
+// fromChange returns body and was from the start of the word in which they
+// first differ, each after "…", when that word is not their first: an
+// answer that begins with a long greeting would otherwise show the same cut
+// start for every version. With nothing to compare, body is returned whole.
+func fromChange(body, was string) (string, string) {
+	if was == "" || body == was {
+		return body, was
+	}
+	p := 0
+	for p < len(body) && p < len(was) && body[p] == was[p] {
+		p++
+	}
+	// Back to the start of the word: after the last space or comma
+	// before the first difference (both are ASCII: a rune boundary).
+	i := strings.LastIndexAny(body[:p], " ,")
+	if i < 0 {
+		return body, was
+	}
+	return "…" + body[i+1:], "…" + was[i+1:]
 }
 
 // probeRows is how many rows the probe pane's lines would take.

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	tea "charm.land/bubbletea/v2"
+	"github.com/charmbracelet/x/ansi"
 	"github.com/charmbracelet/x/exp/golden"
 
 	"github.com/hotrun-dev/hotrun/event"
@@ -167,12 +168,8 @@ func TestVersionKeys(t *testing.T) {
 	if m.view != viewMain {
 		t.Errorf("esc from the list: view %d, want the panes", m.view)
 	}
-	var tl strings.Builder
-	for seq := m.timeline.lines.first(); seq < m.timeline.lines.total; seq++ {
-		tl.WriteString(m.timeline.lines.at(seq).text + "\n")
-	}
-	view := tl.String()
-	for _, want := range []string{"v4 is rejected: only a loaded version can go live", "v2 is live already",
+	view := m.timelineText()
+	for _, want := range []string{"v4 can't go live: the engine rejected it", "v2 is live already",
 		"v3: make live requested", "change: logic/main.go +2 −2, logic/util/greet.go +1 −0", "v5 blamed: the engine died"} {
 		if !strings.Contains(view, want) {
 			t.Errorf("timeline lacks %q:\n%s", want, view)
@@ -182,6 +179,32 @@ func TestVersionKeys(t *testing.T) {
 	m = drive(t, m, press("v"), press("home"), press("enter"))
 	if !strings.Contains(content(m), "no such version") {
 		t.Errorf("failed diff not shown:\n%s", content(m))
+	}
+}
+
+// TestVersionKeysAfterRestart checks l on the states a new engine leaves:
+// built (the supervisor loads it) and gone (nothing can).
+func TestVersionKeysAfterRestart(t *testing.T) {
+	ctl := newDiffControl()
+	m := NewModel(Options{Control: ctl, Now: fixedNow})
+	m = drive(t, m, RecordsMsg{at(60, event.Versions{Versions: []event.VersionInfo{
+		{Version: 3, State: event.VersionLive},
+		{Version: 2, State: event.VersionBuilt},
+		{Version: 1, State: event.VersionGone, Why: "no engine holds it, and none can load it"},
+	}})}, press("v"), press("down"), press("l"), press("down"), press("l"))
+	if got, want := ctl.String(), "activate 2"; got != want {
+		t.Errorf("controller calls = %q, want %q", got, want)
+	}
+	screen := ansi.Strip(content(m))
+	for _, want := range []string{"v2: make live requested", "v1 can't go live: no engine holds it and its files are removed"} {
+		if !strings.Contains(m.timelineText(), want) {
+			t.Errorf("timeline lacks %q:\n%s", want, m.timelineText())
+		}
+	}
+	for _, want := range []string{"v2     built", "v1     gone", "no engine holds it, and none can load it"} {
+		if !strings.Contains(screen, want) {
+			t.Errorf("version list lacks %q:\n%s", want, screen)
+		}
 	}
 }
 
@@ -197,5 +220,35 @@ func TestIdle(t *testing.T) {
 	m, _ = update(t, m, RecordsMsg{at(51, event.BuildOK{Version: 3, Target: event.TargetLogic, Duration: ms(900)})})
 	if _, cmd = update(t, m, tickMsg{gen: m.tickGen}); cmd != nil {
 		t.Error("the spinner's tick goes on after the build ended")
+	}
+}
+
+// timelineText is every line the timeline holds, one a line.
+func (m *Model) timelineText() string {
+	var tl strings.Builder
+	for seq := m.timeline.lines.first(); seq < m.timeline.lines.total; seq++ {
+		tl.WriteString(m.timeline.lines.at(seq).text + "\n")
+	}
+	return tl.String()
+}
+
+// TestChangeCounted checks that the timeline's change line gets its counts
+// of lines from the version list when the change came without them: the
+// supervisor counts them when it builds the version.
+func TestChangeCounted(t *testing.T) {
+	m := newTestModel(nil)
+	m, _ = update(t, m, RecordsMsg{
+		at(1, event.Change{Files: []string{"logic/main.go"}, Kind: event.KindLogic}),
+		at(1.1, event.BuildStart{Version: 2, Target: event.TargetLogic}),
+		at(2, event.Versions{Versions: []event.VersionInfo{{Version: 2, State: event.VersionBuilding}}}),
+	})
+	if want := "change: logic/main.go\n"; !strings.Contains(m.timelineText(), want) {
+		t.Errorf("before the build: timeline lacks %q:\n%s", want, m.timelineText())
+	}
+	m, _ = update(t, m, RecordsMsg{at(3, event.Versions{Versions: []event.VersionInfo{
+		{Version: 2, State: event.VersionLive, Files: []event.FileChange{{Path: "logic/main.go", Added: 2, Removed: 1}}},
+	}})})
+	if want := "change: logic/main.go +2 −1\n"; !strings.Contains(m.timelineText(), want) {
+		t.Errorf("timeline lacks %q:\n%s", want, m.timelineText())
 	}
 }
