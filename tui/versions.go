@@ -120,7 +120,19 @@ func (m *Model) countChange() {
 		return
 	}
 	c := ch.c
-	c.Stats = r.Files
+	c.Stats = make([]event.FileChange, len(r.Files))
+	for i, f := range r.Files {
+		// The supervisor names a file by its place in the logic tree
+		// ("main.go"), the watcher by its place in the project
+		// ("logic/main.go"): the line keeps the watcher's names.
+		for _, p := range c.Files {
+			if p == f.Path || strings.HasSuffix(p, "/"+f.Path) {
+				f.Path = p
+				break
+			}
+		}
+		c.Stats[i] = f
+	}
 	m.timeline.lines.at(ch.seq).text = clean("change: " + summarizeChange(c, 3))
 }
 
@@ -132,7 +144,8 @@ func (m *Model) setProbe(t time.Time, e event.Probe) {
 	case e.Error != "":
 		m.addNote(t, noteWarn, fmt.Sprintf("probe %s on v%d: %s", e.Request, e.Version, e.Error))
 	case e.Previous != "":
-		m.addNote(t, noteInfo, fmt.Sprintf("probe %s on v%d: %d %s", e.Request, e.Version, e.Status, e.Body))
+		body, _ := fromChange(e.Body, e.Previous)
+		m.addNote(t, noteInfo, fmt.Sprintf("probe %s on v%d: %d %s", e.Request, e.Version, e.Status, body))
 	}
 	for i := range m.probes {
 		if m.probes[i].p.Request == e.Request {

@@ -246,7 +246,8 @@ func TestChangeCounted(t *testing.T) {
 		t.Errorf("before the build: timeline lacks %q:\n%s", want, m.timelineText())
 	}
 	m, _ = update(t, m, RecordsMsg{at(3, event.Versions{Versions: []event.VersionInfo{
-		{Version: 2, State: event.VersionLive, Files: []event.FileChange{{Path: "logic/main.go", Added: 2, Removed: 1}}},
+		// Named by their place in the logic tree, not in the project.
+		{Version: 2, State: event.VersionLive, Files: []event.FileChange{{Path: "main.go", Added: 2, Removed: 1}}},
 	}})})
 	if want := "change: logic/main.go +2 −1\n"; !strings.Contains(m.timelineText(), want) {
 		t.Errorf("timeline lacks %q:\n%s", want, m.timelineText())
