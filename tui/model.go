@@ -617,7 +617,8 @@ func (m *Model) apply(r event.Record) {
 		m.setProbe(t, e)
 	case event.Diff:
 		// Asked for on the stream (headless "d"): keep it as the last diff.
-		m.lastDiff = diffView{from: e.From, to: e.To, lines: splitDiff(e.Text)}
+		lines := splitDiff(e.Text)
+		m.lastDiff = diffView{from: e.From, to: e.To, lines: lines, heads: fileHeads(lines)}
 	case event.Blame:
 		m.addNote(t, noteBad, fmt.Sprintf("v%d blamed: %s", e.Version, e.Reason))
 	case event.EngineHung:

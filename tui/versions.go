@@ -69,6 +69,7 @@ func (l *versionList) find(v int) (event.VersionInfo, bool) {
 type diffView struct {
 	from, to int
 	lines    []string // the unified diff, one line each, made safe to draw
+	heads    []bool   // whether each line starts a file's part
 	err      string
 	loading  bool
 	top      int // first line shown
@@ -201,6 +202,7 @@ func (m *Model) gotDiff(msg diffMsg) {
 		return
 	}
 	d.lines = splitDiff(msg.text)
+	d.heads = fileHeads(d.lines)
 }
 
 func splitDiff(text string) []string {
@@ -314,14 +316,14 @@ func (m Model) diffKey(msg tea.KeyPressMsg) (tea.Model, tea.Cmd) {
 		d.top = len(d.lines)
 	case key.Matches(msg, k.NextFile):
 		for i := d.top + 1; i < len(d.lines); i++ {
-			if isFileHeader(d.lines[i]) {
+			if d.heads[i] {
 				d.top = i
 				break
 			}
 		}
 	case key.Matches(msg, k.PrevFile):
 		for i := min(d.top, len(d.lines)) - 1; i >= 0; i-- {
-			if isFileHeader(d.lines[i]) {
+			if d.heads[i] {
 				d.top = i
 				break
 			}
@@ -348,8 +350,25 @@ func cannotGoLive(r event.VersionInfo) string {
 	return "it is " + r.State
 }
 
-// isFileHeader reports whether a diff line starts a file's part.
-func isFileHeader(l string) bool { return strings.HasPrefix(l, "diff ") }
+// fileHeads reports which lines of a diff start a file's part: its "diff"
+// lines (git's form), or, in a plain unified diff (the supervisor's, which
+// has none), each "---" line followed by a "+++" line.
+func fileHeads(lines []string) []bool {
+	heads := make([]bool, len(lines))
+	git := false
+	for i, l := range lines {
+		if strings.HasPrefix(l, "diff ") {
+			heads[i], git = true, true
+		}
+	}
+	if git {
+		return heads
+	}
+	for i, l := range lines {
+		heads[i] = strings.HasPrefix(l, "--- ") && i+1 < len(lines) && strings.HasPrefix(lines[i+1], "+++ ")
+	}
+	return heads
+}
 
 // bodyRows is how many rows the view below the build line has.
 func (m *Model) bodyRows() int {
@@ -530,16 +549,16 @@ func (m *Model) diffLines(out []string, d *diffView, w, h int, title bool) []str
 	top := max(0, min(d.top, len(d.lines)-1))
 	n := 0
 	for i := top; i < len(d.lines) && n < h; i++ {
-		out = append(out, m.diffLine(d.lines[i]))
+		out = append(out, m.diffLine(d.lines[i], i < len(d.heads) && d.heads[i]))
 		n++
 	}
 	return fill(out, h-n)
 }
 
-func (m *Model) diffLine(l string) string {
+func (m *Model) diffLine(l string, head bool) string {
 	st := m.st
 	switch {
-	case isFileHeader(l):
+	case head:
 		return st.diffFile.Render(l)
 	case strings.HasPrefix(l, "+++"), strings.HasPrefix(l, "---"), strings.HasPrefix(l, "index "):
 		return st.diffMeta.Render(l)

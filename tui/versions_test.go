@@ -253,3 +253,26 @@ func TestChangeCounted(t *testing.T) {
 		t.Errorf("timeline lacks %q:\n%s", want, m.timelineText())
 	}
 }
+
+// TestPlainDiffFiles checks n and N in a plain unified diff, the
+// supervisor's form: its files start at "---" lines, with no "diff" line.
+func TestPlainDiffFiles(t *testing.T) {
+	plain := "--- v1/main.go\n+++ v2/main.go\n@@ -1,3 +1,3 @@\n a\n--- x\n+b\n c\n" +
+		"--- v1/greet/greet.go\n+++ v2/greet/greet.go\n@@ -1 +1 @@\n-d\n+e\n"
+	ctl := &fakeControl{diffs: map[string]string{"1-2": plain}}
+	m := NewModel(Options{Control: ctl, Now: fixedNow})
+	m.height = 8 // a short screen, so the diff scrolls
+	m = drive(t, m, RecordsMsg{at(1, event.Versions{Versions: []event.VersionInfo{
+		{Version: 2, State: event.VersionLive}, {Version: 1, State: event.VersionLoaded}}})}, press("d"))
+	if m.view != viewDiff || len(m.diff.lines) != 12 {
+		t.Fatalf("view %d with %d lines, want the diff view of 12", m.view, len(m.diff.lines))
+	}
+	m = drive(t, m, press("n"))
+	if got := m.diff.lines[m.diff.top]; got != "--- v1/greet/greet.go" {
+		t.Errorf("n: top line %q, want the second file's header", got)
+	}
+	m = drive(t, m, press("N"))
+	if m.diff.top != 0 {
+		t.Errorf("N: top %d, want 0 (the removed line \"-- x\" is no header)", m.diff.top)
+	}
+}

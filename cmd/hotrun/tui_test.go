@@ -201,7 +201,7 @@ func TestTUI(t *testing.T) {
 	s.press("d")
 	s.waitFor(10*time.Second, "the diff view", regexp.MustCompile(`▸ diff v1 → v2`))
 	s.waitFor(10*time.Second, "the edit in the diff", regexp.MustCompile(
-		`(?ms)^diff .*logic/main\.go\n.*^-\s*modelVersion\s*=\s*1001\n.*^\+\s*modelVersion\s*=\s*1002\n`))
+		`(?ms)^\+\+\+ \S*main\.go\n.*^-\s*modelVersion\s*=\s*1001\n.*^\+\s*modelVersion\s*=\s*1002\n`))
 	s.press("Escape")
 	s.waitFor(5*time.Second, "the panes again", regexp.MustCompile(`requests · 4 `))
 
@@ -209,7 +209,7 @@ func TestTUI(t *testing.T) {
 	// makes it live.
 	s.press("v")
 	s.waitFor(5*time.Second, "the version list with v2 live and v1 loaded",
-		regexp.MustCompile(`(?ms)▸ versions · 2\b.*^▸ v2 +live .*logic/main\.go \+2 −2\n^  v1 +loaded `))
+		regexp.MustCompile(`(?ms)▸ versions · 2\b.*^▸ v2 +live .*main\.go \+2 −2\n^  v1 +loaded `))
 	s.press("j")
 	s.waitFor(5*time.Second, "v1 selected", regexp.MustCompile(`(?m)^▸ v1 +loaded `))
 	s.press("l")
