@@ -588,6 +588,12 @@ func (m *Model) apply(r event.Record) {
 			m.addNote(t, noteMuted, "engine "+e.String())
 			return
 		}
+		if en.state == engineRunning && en.pid != 0 && e.PID != en.pid {
+			// Not the engine the header shows: the old one of a handover,
+			// which exits after the new one started and took over.
+			m.addNote(t, noteMuted, "engine "+e.String())
+			return
+		}
 		en.state, en.pid, en.code, en.signal, en.reason = engineExited, e.PID, e.Code, e.Signal, e.Reason
 		kind := noteBad
 		if e.Code == 0 && e.Signal == "" {
