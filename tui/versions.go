@@ -584,31 +584,66 @@ func (m *Model) probeLines(out []string, w, h int) []string {
 			break
 		}
 		p := &pr.p
-		s := " " + st.value.Render(p.Request) + "  "
-		switch {
-		case p.Error != "":
-			s += st.bad.Render("✗ "+p.Error) + "  " + st.muted.Render("v"+strconv.Itoa(p.Version))
-		default:
-			s += st.status(p.Status).Render(strconv.Itoa(p.Status)) + " " +
-				st.label.Render(took(p.Duration)) + " " + st.muted.Render("v"+strconv.Itoa(p.Version)) + "  "
+		s := m.probeHead(p)
+		if p.Error != "" {
+			out = append(out, s)
+			n++
+			continue
 		}
 		body, was := p.Body, p.Previous
-		if p.Error == "" && ansi.StringWidth(s)+ansi.StringWidth(body) > w {
+		if ansi.StringWidth(s)+ansi.StringWidth(body) > w {
 			// The answer is cut at the edge: start both lines at the word
 			// where they differ, so what changed is on the screen.
 			body, was = fromChange(body, was)
 		}
-		if p.Error == "" {
-			s += m.changed(body, was, st.good)
+		if was == "" && m.probeWraps(p, w) && n+1 < h {
+			// Nothing to compare with, and too long for one line: the
+			// rest goes on the line a "was" would take.
+			first, rest := cutWord(body, w-ansi.StringWidth(s))
+			out = append(out, s+first, "    "+rest)
+			n += 2
+			continue
 		}
-		out = append(out, s)
+		out = append(out, s+m.changed(body, was, st.good))
 		n++
-		if p.Previous != "" && n < h {
+		if was != "" && n < h {
 			out = append(out, "    "+st.label.Render("was ")+m.changed(was, body, st.bad))
 			n++
 		}
 	}
 	return out
+}
+
+// probeHead is the start of a probe's line: the request, and its status,
+// time and version, or its error.
+func (m *Model) probeHead(p *event.Probe) string {
+	st := m.st
+	s := " " + st.value.Render(p.Request) + "  "
+	if p.Error != "" {
+		return s + st.bad.Render("✗ "+p.Error) + "  " + st.muted.Render("v"+strconv.Itoa(p.Version))
+	}
+	return s + st.status(p.Status).Render(strconv.Itoa(p.Status)) + " " +
+		st.label.Render(took(p.Duration)) + " " + st.muted.Render("v"+strconv.Itoa(p.Version)) + "  "
+}
+
+// probeWraps reports whether p's answer, with no answer before it to show,
+// takes a second line at width w.
+func (m *Model) probeWraps(p *event.Probe, w int) bool {
+	return p.Error == "" && p.Previous == "" && ansi.StringWidth(m.probeHead(p))+ansi.StringWidth(p.Body) > w
+}
+
+// cutWord splits s after the last space that leaves the first part at most
+// w columns wide (or at w columns, when no space does).
+func cutWord(s string, w int) (string, string) {
+	w = max(1, w)
+	first := ansi.Truncate(s, w, "")
+	if len(first) == len(s) {
+		return s, ""
+	}
+	if i := strings.LastIndexByte(first, ' '); i > 0 {
+		first = first[:i+1]
+	}
+	return first, s[len(first):]
 }
 
 // fromChange returns body and was from the start of the word in which they
@@ -637,7 +672,7 @@ func (m *Model) probeRows() int {
 	n := 0
 	for _, pr := range m.probes {
 		n++
-		if pr.p.Previous != "" {
+		if pr.p.Previous != "" || m.probeWraps(&pr.p, m.width) {
 			n++
 		}
 	}
