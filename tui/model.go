@@ -125,7 +125,7 @@ type Model struct {
 		version int          // the version built from it; 0 until its build starts
 		open    bool         // the line waits for counts
 	}
-	probes   []probeRow  // the last answer of each probe, in the order first seen
+	probes []probeRow // the last answer of each probe, in the order first seen
 	// view is what fills the screen below the build line: the panes, the
 	// version list or a diff.
 	view     int
