@@ -130,11 +130,22 @@ func TestTUI(t *testing.T) {
 		";", "set-option", "-t", "hotrun", "remain-on-exit", "on"); err != nil {
 		t.Fatal(err)
 	}
+	paneOut, err := s.do("display-message", "-p", "-t", "hotrun", "#{pane_pid}")
+	if err != nil {
+		t.Fatal(err)
+	}
+	hotrunPID, _ := strconv.Atoi(strings.TrimSpace(paneOut))
 	t.Cleanup(func() {
 		if t.Failed() {
 			t.Logf("last screen:\n%s", s.last)
 		}
 		s.do("kill-server")
+		// A test that failed half-way leaves hotrun to end on the hangup:
+		// wait for it, so it writes nothing more into the temporary
+		// directory being removed.
+		for wait := time.Now().Add(30 * time.Second); hotrunPID > 0 && processRunning(hotrunPID) && time.Now().Before(wait); {
+			time.Sleep(100 * time.Millisecond)
+		}
 	})
 
 	// get asks the engine itself and returns its answer. Every request,
@@ -280,11 +291,6 @@ func TestTUI(t *testing.T) {
 	// and the new engine's two probes and this request.
 	get(fmt.Sprintf("version=1002, name=game2, oldversion=1001, oldName=game1, visits=%d", n+3))
 
-	paneOut, err := s.do("display-message", "-p", "-t", "hotrun", "#{pane_pid}")
-	if err != nil {
-		t.Fatal(err)
-	}
-	hotrunPID, _ := strconv.Atoi(strings.TrimSpace(paneOut))
 	s.press("q")
 	deadline := time.Now().Add(30 * time.Second)
 	for {
