@@ -275,9 +275,6 @@ func (l *loop) onTookOver(ctx context.Context, e *engine, err error) {
 	}
 	e.state, e.servingAt, e.replaces = engServing, time.Now(), nil
 	l.serving, l.served, l.restored = e, e.build, true
-	// Its sockets now: the probes ask Addrs as soon as the live version
-	// is published, before the next health tick would take them.
-	l.takeListeners(e.proc)
 	if e.build == l.newest {
 		l.pendingHost = false
 	}
