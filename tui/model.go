@@ -116,7 +116,16 @@ type Model struct {
 	}
 
 	versions versionList // the supervisor's list, as last published
-	probes   []probeRow  // the last answer of each probe, in the order first seen
+	// change is the timeline's last "change:" line while its counts of
+	// lines are unknown: the supervisor counts them when it builds the
+	// version (VersionInfo.Files), after the change is published.
+	change struct {
+		seq     uint64       // the line's sequence number in the timeline
+		c       event.Change // the change, to summarise again with counts
+		version int          // the version built from it; 0 until its build starts
+		open    bool         // the line waits for counts
+	}
+	probes []probeRow // the last answer of each probe, in the order first seen
 	// view is what fills the screen below the build line: the panes, the
 	// version list or a diff.
 	view     int
@@ -511,11 +520,16 @@ func (m *Model) apply(r event.Record) {
 			kind = " (engine: restart needed)"
 		}
 		m.addNote(t, noteInfo, "change: "+summarizeChange(e, 3)+kind)
+		ch := &m.change
+		ch.open, ch.seq, ch.c, ch.version = e.Kind == event.KindLogic && len(e.Stats) == 0, m.timeline.lines.total-1, e, 0
 	case event.Ignored:
 		m.addNote(t, noteMuted, fmt.Sprintf("ignored %s: %s", e.Path, e.Reason))
 	case event.BuildStart:
 		b := &m.build
 		b.phase, b.version, b.target, b.started = buildRunning, e.Version, e.Target, t
+		if ch := &m.change; ch.open && ch.version == 0 && e.Target == event.TargetLogic {
+			ch.version = e.Version
+		}
 	case event.BuildOK:
 		b := &m.build
 		b.phase, b.version, b.target, b.took = buildOK, e.Version, e.Target, e.Duration
@@ -574,6 +588,12 @@ func (m *Model) apply(r event.Record) {
 			m.addNote(t, noteMuted, "engine "+e.String())
 			return
 		}
+		if en.state == engineRunning && en.pid != 0 && e.PID != en.pid {
+			// Not the engine the header shows: the old one of a handover,
+			// which exits after the new one started and took over.
+			m.addNote(t, noteMuted, "engine "+e.String())
+			return
+		}
 		en.state, en.pid, en.code, en.signal, en.reason = engineExited, e.PID, e.Code, e.Signal, e.Reason
 		kind := noteBad
 		if e.Code == 0 && e.Signal == "" {
@@ -603,7 +623,8 @@ func (m *Model) apply(r event.Record) {
 		m.setProbe(t, e)
 	case event.Diff:
 		// Asked for on the stream (headless "d"): keep it as the last diff.
-		m.lastDiff = diffView{from: e.From, to: e.To, lines: splitDiff(e.Text)}
+		lines := splitDiff(e.Text)
+		m.lastDiff = diffView{from: e.From, to: e.To, lines: lines, heads: fileHeads(lines)}
 	case event.Blame:
 		m.addNote(t, noteBad, fmt.Sprintf("v%d blamed: %s", e.Version, e.Reason))
 	case event.EngineHung:

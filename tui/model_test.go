@@ -96,6 +96,23 @@ func TestModel(t *testing.T) {
 			notWant: []string{"pid 4242 exited (code 0): stopped by hotrun", "(switched)", "state    saved", "48.0 MB"},
 		},
 		{
+			// R, as the supervisor's blue/green handover reports it: the
+			// new engine starts and takes over before the old one exits.
+			name: "handover: the old engine exits after the new one serves",
+			msgs: []tea.Msg{RecordsMsg(session()), RecordsMsg{
+				at(50, event.EngineRestart{PID: 4242, Reason: "restart asked for"}),
+				at(50.3, event.EngineStart{PID: 4343}),
+				at(50.4, event.StateRestored{Bytes: 49}),
+				at(50.5, event.LoadOK{Version: 2, Duration: ms(4.4)}),
+				at(50.6, event.EngineExit{PID: 4242, Code: 0, Reason: "handed over to pid 4343"}),
+			}},
+			want: []string{
+				"engine running · pid 4343", "v2 live since 10:00:50 · 1 version loaded",
+				"engine pid 4242 exited (code 0): handed over to pid 4343",
+			},
+			notWant: []string{"engine exited", "v2 was live"},
+		},
+		{
 			name: "while the engine restarts nothing is live",
 			msgs: []tea.Msg{RecordsMsg(session()), RecordsMsg{
 				at(50, event.EngineRestart{PID: 4242, Reason: "memory: 20 versions loaded, the limit"}),

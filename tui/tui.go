@@ -23,7 +23,7 @@ type Controller interface {
 	Restart()       // R: restart the engine
 	Rollback()      // b: switch to the previous loaded version
 	Forward()       // f: switch forward again
-	Activate(n int) // l in the version list: make loaded version n live
+	Activate(n int) // l in the version list: make version n, loaded or built, live
 	// Diff returns the unified diff of the logic tree from version from to
 	// version to. It may read files: the screen calls it off its loop.
 	Diff(from, to int) (string, error)

@@ -69,6 +69,7 @@ func (l *versionList) find(v int) (event.VersionInfo, bool) {
 type diffView struct {
 	from, to int
 	lines    []string // the unified diff, one line each, made safe to draw
+	heads    []bool   // whether each line starts a file's part
 	err      string
 	loading  bool
 	top      int // first line shown
@@ -92,6 +93,7 @@ type probeRow struct {
 
 func (m *Model) setVersions(t time.Time, e event.Versions) {
 	m.versions.rows, m.versions.disk = e.Versions, e.DiskBytes
+	m.countChange()
 	for _, r := range e.Versions {
 		if r.State == event.VersionLive {
 			if r.Version != m.live.version {
@@ -102,6 +104,39 @@ func (m *Model) setVersions(t time.Time, e event.Versions) {
 	}
 }
 
+// countChange adds the lines added and removed to the timeline's last
+// "change:" line once the supervisor's list has them for the version built
+// from it: "change: logic/main.go +2 −1".
+func (m *Model) countChange() {
+	ch := &m.change
+	if !ch.open || ch.version == 0 {
+		return
+	}
+	r, ok := m.versions.find(ch.version)
+	if !ok || len(r.Files) == 0 {
+		return
+	}
+	ch.open = false
+	if !m.timeline.lines.has(ch.seq) {
+		return
+	}
+	c := ch.c
+	c.Stats = make([]event.FileChange, len(r.Files))
+	for i, f := range r.Files {
+		// The supervisor names a file by its place in the logic tree
+		// ("main.go"), the watcher by its place in the project
+		// ("logic/main.go"): the line keeps the watcher's names.
+		for _, p := range c.Files {
+			if p == f.Path || strings.HasSuffix(p, "/"+f.Path) {
+				f.Path = p
+				break
+			}
+		}
+		c.Stats[i] = f
+	}
+	m.timeline.lines.at(ch.seq).text = clean("change: " + summarizeChange(c, 3))
+}
+
 func (m *Model) setProbe(t time.Time, e event.Probe) {
 	e.Body, e.Previous, e.Error = clean(e.Body), clean(e.Previous), clean(e.Error)
 	// The pane shows the last answers; the timeline keeps the news: a
@@ -110,7 +145,8 @@ func (m *Model) setProbe(t time.Time, e event.Probe) {
 	case e.Error != "":
 		m.addNote(t, noteWarn, fmt.Sprintf("probe %s on v%d: %s", e.Request, e.Version, e.Error))
 	case e.Previous != "":
-		m.addNote(t, noteInfo, fmt.Sprintf("probe %s on v%d: %d %s", e.Request, e.Version, e.Status, e.Body))
+		body, _ := fromChange(e.Body, e.Previous)
+		m.addNote(t, noteInfo, fmt.Sprintf("probe %s on v%d: %d %s", e.Request, e.Version, e.Status, body))
 	}
 	for i := range m.probes {
 		if m.probes[i].p.Request == e.Request {
@@ -166,6 +202,7 @@ func (m *Model) gotDiff(msg diffMsg) {
 		return
 	}
 	d.lines = splitDiff(msg.text)
+	d.heads = fileHeads(d.lines)
 }
 
 func splitDiff(text string) []string {
@@ -241,14 +278,17 @@ func (m Model) versionsKey(msg tea.KeyPressMsg) (tea.Model, tea.Cmd) {
 		return m, m.showDiff(l.mark, l.sel)
 	case key.Matches(msg, k.Activate):
 		r := l.rows[i]
+		v := r.Version
 		switch r.State {
-		case event.VersionLoaded:
-			v := r.Version
+		case event.VersionLoaded, event.VersionBuilt:
+			// A built version is one the serving engine doesn't hold
+			// (one from before a restart): the supervisor loads it if it
+			// was built for that engine, and says why not otherwise.
 			m.ask(fmt.Sprintf("v%d: make live requested", v), func(c Controller) { c.Activate(v) })
 		case event.VersionLive:
-			m.addNote(m.now(), noteMuted, fmt.Sprintf("v%d is live already", r.Version))
+			m.addNote(m.now(), noteMuted, fmt.Sprintf("v%d is live already", v))
 		default:
-			m.addNote(m.now(), noteMuted, fmt.Sprintf("v%d is %s: only a loaded version can go live", r.Version, r.State))
+			m.addNote(m.now(), noteMuted, fmt.Sprintf("v%d can't go live: %s", v, cannotGoLive(r)))
 		}
 	}
 	return m, nil
@@ -276,14 +316,14 @@ func (m Model) diffKey(msg tea.KeyPressMsg) (tea.Model, tea.Cmd) {
 		d.top = len(d.lines)
 	case key.Matches(msg, k.NextFile):
 		for i := d.top + 1; i < len(d.lines); i++ {
-			if isFileHeader(d.lines[i]) {
+			if d.heads[i] {
 				d.top = i
 				break
 			}
 		}
 	case key.Matches(msg, k.PrevFile):
 		for i := min(d.top, len(d.lines)) - 1; i >= 0; i-- {
-			if isFileHeader(d.lines[i]) {
+			if d.heads[i] {
 				d.top = i
 				break
 			}
@@ -293,8 +333,42 @@ func (m Model) diffKey(msg tea.KeyPressMsg) (tea.Model, tea.Cmd) {
 	return m, nil
 }
 
-// isFileHeader reports whether a diff line starts a file's part.
-func isFileHeader(l string) bool { return strings.HasPrefix(l, "diff ") }
+// cannotGoLive says why a version in state r.State can't be made live.
+func cannotGoLive(r event.VersionInfo) string {
+	switch r.State {
+	case event.VersionBuilding:
+		return "its build is under way"
+	case event.VersionFailed:
+		return "its build failed"
+	case event.VersionRejected:
+		return "the engine rejected it"
+	case event.VersionBlamed:
+		return "it took an engine down"
+	case event.VersionGone:
+		return "no engine holds it and its files are removed"
+	}
+	return "it is " + r.State
+}
+
+// fileHeads reports which lines of a diff start a file's part: its "diff"
+// lines (git's form), or, in a plain unified diff (the supervisor's, which
+// has none), each "---" line followed by a "+++" line.
+func fileHeads(lines []string) []bool {
+	heads := make([]bool, len(lines))
+	git := false
+	for i, l := range lines {
+		if strings.HasPrefix(l, "diff ") {
+			heads[i], git = true, true
+		}
+	}
+	if git {
+		return heads
+	}
+	for i, l := range lines {
+		heads[i] = strings.HasPrefix(l, "--- ") && i+1 < len(lines) && strings.HasPrefix(lines[i+1], "+++ ")
+	}
+	return heads
+}
 
 // bodyRows is how many rows the view below the build line has.
 func (m *Model) bodyRows() int {
@@ -475,16 +549,16 @@ func (m *Model) diffLines(out []string, d *diffView, w, h int, title bool) []str
 	top := max(0, min(d.top, len(d.lines)-1))
 	n := 0
 	for i := top; i < len(d.lines) && n < h; i++ {
-		out = append(out, m.diffLine(d.lines[i]))
+		out = append(out, m.diffLine(d.lines[i], i < len(d.heads) && d.heads[i]))
 		n++
 	}
 	return fill(out, h-n)
 }
 
-func (m *Model) diffLine(l string) string {
+func (m *Model) diffLine(l string, head bool) string {
 	st := m.st
 	switch {
-	case isFileHeader(l):
+	case head:
 		return st.diffFile.Render(l)
 	case strings.HasPrefix(l, "+++"), strings.HasPrefix(l, "---"), strings.HasPrefix(l, "index "):
 		return st.diffMeta.Render(l)
@@ -510,23 +584,87 @@ func (m *Model) probeLines(out []string, w, h int) []string {
 			break
 		}
 		p := &pr.p
-		s := " " + st.value.Render(p.Request) + "  "
-		switch {
-		case p.Error != "":
-			s += st.bad.Render("✗ "+p.Error) + "  " + st.muted.Render("v"+strconv.Itoa(p.Version))
-		default:
-			s += st.status(p.Status).Render(strconv.Itoa(p.Status)) + " " +
-				st.label.Render(took(p.Duration)) + " " + st.muted.Render("v"+strconv.Itoa(p.Version)) + "  " +
-				m.changed(p.Body, p.Previous, st.good)
+		s := m.probeHead(p)
+		if p.Error != "" {
+			out = append(out, s)
+			n++
+			continue
 		}
-		out = append(out, s)
+		body, was := p.Body, p.Previous
+		if ansi.StringWidth(s)+ansi.StringWidth(body) > w {
+			// The answer is cut at the edge: start both lines at the word
+			// where they differ, so what changed is on the screen.
+			body, was = fromChange(body, was)
+		}
+		if was == "" && m.probeWraps(p, w) && n+1 < h {
+			// Nothing to compare with, and too long for one line: the
+			// rest goes on the line a "was" would take.
+			first, rest := cutWord(body, w-ansi.StringWidth(s))
+			out = append(out, s+first, "    "+rest)
+			n += 2
+			continue
+		}
+		out = append(out, s+m.changed(body, was, st.good))
 		n++
-		if p.Previous != "" && n < h {
-			out = append(out, "    "+st.label.Render("was ")+m.changed(p.Previous, p.Body, st.bad))
+		if was != "" && n < h {
+			out = append(out, "    "+st.label.Render("was ")+m.changed(was, body, st.bad))
 			n++
 		}
 	}
 	return out
+}
+
+// probeHead is the start of a probe's line: the request, and its status,
+// time and version, or its error.
+func (m *Model) probeHead(p *event.Probe) string {
+	st := m.st
+	s := " " + st.value.Render(p.Request) + "  "
+	if p.Error != "" {
+		return s + st.bad.Render("✗ "+p.Error) + "  " + st.muted.Render("v"+strconv.Itoa(p.Version))
+	}
+	return s + st.status(p.Status).Render(strconv.Itoa(p.Status)) + " " +
+		st.label.Render(took(p.Duration)) + " " + st.muted.Render("v"+strconv.Itoa(p.Version)) + "  "
+}
+
+// probeWraps reports whether p's answer, with no answer before it to show,
+// takes a second line at width w.
+func (m *Model) probeWraps(p *event.Probe, w int) bool {
+	return p.Error == "" && p.Previous == "" && ansi.StringWidth(m.probeHead(p))+ansi.StringWidth(p.Body) > w
+}
+
+// cutWord splits s after the last space that leaves the first part at most
+// w columns wide (or at w columns, when no space does).
+func cutWord(s string, w int) (string, string) {
+	w = max(1, w)
+	first := ansi.Truncate(s, w, "")
+	if len(first) == len(s) {
+		return s, ""
+	}
+	if i := strings.LastIndexByte(first, ' '); i > 0 {
+		first = first[:i+1]
+	}
+	return first, s[len(first):]
+}
+
+// fromChange returns body and was from the start of the word in which they
+// first differ, each after "…", when that word is not their first: an
+// answer that begins with a long greeting would otherwise show the same cut
+// start for every version. With nothing to compare, body is returned whole.
+func fromChange(body, was string) (string, string) {
+	if was == "" || body == was {
+		return body, was
+	}
+	p := 0
+	for p < len(body) && p < len(was) && body[p] == was[p] {
+		p++
+	}
+	// Back to the start of the word: after the last space or comma
+	// before the first difference (both are ASCII: a rune boundary).
+	i := strings.LastIndexAny(body[:p], " ,")
+	if i < 0 {
+		return body, was
+	}
+	return "…" + body[i+1:], "…" + was[i+1:]
 }
 
 // probeRows is how many rows the probe pane's lines would take.
@@ -534,7 +672,7 @@ func (m *Model) probeRows() int {
 	n := 0
 	for _, pr := range m.probes {
 		n++
-		if pr.p.Previous != "" {
+		if pr.p.Previous != "" || m.probeWraps(&pr.p, m.width) {
 			n++
 		}
 	}

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	tea "charm.land/bubbletea/v2"
+	"github.com/charmbracelet/x/ansi"
 	"github.com/charmbracelet/x/exp/golden"
 
 	"github.com/hotrun-dev/hotrun/event"
@@ -167,12 +168,8 @@ func TestVersionKeys(t *testing.T) {
 	if m.view != viewMain {
 		t.Errorf("esc from the list: view %d, want the panes", m.view)
 	}
-	var tl strings.Builder
-	for seq := m.timeline.lines.first(); seq < m.timeline.lines.total; seq++ {
-		tl.WriteString(m.timeline.lines.at(seq).text + "\n")
-	}
-	view := tl.String()
-	for _, want := range []string{"v4 is rejected: only a loaded version can go live", "v2 is live already",
+	view := m.timelineText()
+	for _, want := range []string{"v4 can't go live: the engine rejected it", "v2 is live already",
 		"v3: make live requested", "change: logic/main.go +2 −2, logic/util/greet.go +1 −0", "v5 blamed: the engine died"} {
 		if !strings.Contains(view, want) {
 			t.Errorf("timeline lacks %q:\n%s", want, view)
@@ -182,6 +179,32 @@ func TestVersionKeys(t *testing.T) {
 	m = drive(t, m, press("v"), press("home"), press("enter"))
 	if !strings.Contains(content(m), "no such version") {
 		t.Errorf("failed diff not shown:\n%s", content(m))
+	}
+}
+
+// TestVersionKeysAfterRestart checks l on the states a new engine leaves:
+// built (the supervisor loads it) and gone (nothing can).
+func TestVersionKeysAfterRestart(t *testing.T) {
+	ctl := newDiffControl()
+	m := NewModel(Options{Control: ctl, Now: fixedNow})
+	m = drive(t, m, RecordsMsg{at(60, event.Versions{Versions: []event.VersionInfo{
+		{Version: 3, State: event.VersionLive},
+		{Version: 2, State: event.VersionBuilt},
+		{Version: 1, State: event.VersionGone, Why: "no engine holds it, and none can load it"},
+	}})}, press("v"), press("down"), press("l"), press("down"), press("l"))
+	if got, want := ctl.String(), "activate 2"; got != want {
+		t.Errorf("controller calls = %q, want %q", got, want)
+	}
+	screen := ansi.Strip(content(m))
+	for _, want := range []string{"v2: make live requested", "v1 can't go live: no engine holds it and its files are removed"} {
+		if !strings.Contains(m.timelineText(), want) {
+			t.Errorf("timeline lacks %q:\n%s", want, m.timelineText())
+		}
+	}
+	for _, want := range []string{"v2     built", "v1     gone", "no engine holds it, and none can load it"} {
+		if !strings.Contains(screen, want) {
+			t.Errorf("version list lacks %q:\n%s", want, screen)
+		}
 	}
 }
 
@@ -197,5 +220,82 @@ func TestIdle(t *testing.T) {
 	m, _ = update(t, m, RecordsMsg{at(51, event.BuildOK{Version: 3, Target: event.TargetLogic, Duration: ms(900)})})
 	if _, cmd = update(t, m, tickMsg{gen: m.tickGen}); cmd != nil {
 		t.Error("the spinner's tick goes on after the build ended")
+	}
+}
+
+// timelineText is every line the timeline holds, one a line.
+func (m *Model) timelineText() string {
+	var tl strings.Builder
+	for seq := m.timeline.lines.first(); seq < m.timeline.lines.total; seq++ {
+		tl.WriteString(m.timeline.lines.at(seq).text + "\n")
+	}
+	return tl.String()
+}
+
+// TestChangeCounted checks that the timeline's change line gets its counts
+// of lines from the version list when the change came without them: the
+// supervisor counts them when it builds the version.
+func TestChangeCounted(t *testing.T) {
+	m := newTestModel(nil)
+	m, _ = update(t, m, RecordsMsg{
+		at(1, event.Change{Files: []string{"logic/main.go"}, Kind: event.KindLogic}),
+		at(1.1, event.BuildStart{Version: 2, Target: event.TargetLogic}),
+		at(2, event.Versions{Versions: []event.VersionInfo{{Version: 2, State: event.VersionBuilding}}}),
+	})
+	if want := "change: logic/main.go\n"; !strings.Contains(m.timelineText(), want) {
+		t.Errorf("before the build: timeline lacks %q:\n%s", want, m.timelineText())
+	}
+	m, _ = update(t, m, RecordsMsg{at(3, event.Versions{Versions: []event.VersionInfo{
+		// Named by their place in the logic tree, not in the project.
+		{Version: 2, State: event.VersionLive, Files: []event.FileChange{{Path: "main.go", Added: 2, Removed: 1}}},
+	}})})
+	if want := "change: logic/main.go +2 −1\n"; !strings.Contains(m.timelineText(), want) {
+		t.Errorf("timeline lacks %q:\n%s", want, m.timelineText())
+	}
+}
+
+// TestPlainDiffFiles checks n and N in a plain unified diff, the
+// supervisor's form: its files start at "---" lines, with no "diff" line.
+func TestPlainDiffFiles(t *testing.T) {
+	plain := "--- v1/main.go\n+++ v2/main.go\n@@ -1,3 +1,3 @@\n a\n--- x\n+b\n c\n" +
+		"--- v1/greet/greet.go\n+++ v2/greet/greet.go\n@@ -1 +1 @@\n-d\n+e\n"
+	ctl := &fakeControl{diffs: map[string]string{"1-2": plain}}
+	m := NewModel(Options{Control: ctl, Now: fixedNow})
+	m.height = 8 // a short screen, so the diff scrolls
+	m = drive(t, m, RecordsMsg{at(1, event.Versions{Versions: []event.VersionInfo{
+		{Version: 2, State: event.VersionLive}, {Version: 1, State: event.VersionLoaded}}})}, press("d"))
+	if m.view != viewDiff || len(m.diff.lines) != 12 {
+		t.Fatalf("view %d with %d lines, want the diff view of 12", m.view, len(m.diff.lines))
+	}
+	m = drive(t, m, press("n"))
+	if got := m.diff.lines[m.diff.top]; got != "--- v1/greet/greet.go" {
+		t.Errorf("n: top line %q, want the second file's header", got)
+	}
+	m = drive(t, m, press("N"))
+	if m.diff.top != 0 {
+		t.Errorf("N: top %d, want 0 (the removed line \"-- x\" is no header)", m.diff.top)
+	}
+}
+
+// TestProbeLongAnswer checks that what a long answer says about the
+// version is on an 80-column screen: the first answer takes a second line,
+// and a later one starts at the word that changed, over the one before.
+func TestProbeLongAnswer(t *testing.T) {
+	const greet = "hello test, this is golang plugin test!, "
+	m := NewModel(Options{Now: fixedNow})
+	m = drive(t, m, tea.WindowSizeMsg{Width: 80, Height: 24}, RecordsMsg{at(1, event.Probe{Version: 1, Request: "GET /hello?name=test", Status: 200,
+		Duration: ms(1.2), Body: greet + "version=1001, name=game1, oldversion=0, oldName=, visits=1"})})
+	screen := ansi.Strip(content(m))
+	if !strings.Contains(screen, "\n    version=1001, name=game1, oldversion=0, oldName=, visits=1\n") {
+		t.Errorf("the first answer is not wrapped after its greeting:\n%s", screen)
+	}
+	m = drive(t, m, RecordsMsg{at(2, event.Probe{Version: 2, Request: "GET /hello?name=test", Status: 200,
+		Duration: ms(1.2), Body: greet + "version=1002, name=game2, oldversion=1001, oldName=game1, visits=3",
+		Previous: greet + "version=1001, name=game1, oldversion=0, oldName=, visits=1"})})
+	screen = ansi.Strip(content(m))
+	for _, want := range []string{"v2  …version=1002, name=game2, oldversion=1001", "    was …version=1001, name=game1, oldversion=0,"} {
+		if !strings.Contains(screen, want) {
+			t.Errorf("screen lacks %q:\n%s", want, screen)
+		}
 	}
 }
