@@ -287,8 +287,15 @@ func (l *loop) onResult(ctx context.Context, res jobResult) {
 			v.build = l.newest
 		}
 		l.setState(v.n, event.VersionBuilt, "")
-		prev := l.r.src.latestBefore(v.n)
-		v.files = stats(prev, res.tree)
+		// What changed since the version before, by the files' places in
+		// the project, as the change events name them. The first version
+		// changed nothing: it is where the session starts.
+		if prev := l.r.src.latestBefore(v.n); prev != nil {
+			v.files = stats(prev, res.tree)
+			for i := range v.files {
+				v.files[i].Path = l.rel([]string{filepath.Join(l.b.LogicDir(), filepath.FromSlash(v.files[i].Path))})[0]
+			}
+		}
 		l.r.src.keep(v.n, res.tree)
 	case res.logicErr != nil:
 		why := res.logicErr.Error()
