@@ -439,16 +439,27 @@ func (l *loop) activate(ctx context.Context, n int) {
 		l.warn(fmt.Sprintf("v%d can't go live: the serving engine doesn't hold it, and it was not built for this engine", n))
 		return
 	}
+	if e.activating != 0 {
+		// One switch at a time, in the order asked: the next waits.
+		e.nextActivate = n
+		return
+	}
+	e.activating = n
 	proc := e.proc
 	l.call(ctx, callTimeout, func(c context.Context) error { return proc.Activate(c, n) },
 		func(err error, _ time.Duration) {
+			e.activating = 0
 			if err != nil {
 				l.warn(err.Error())
 				e.doubt = true
-				return
+			} else {
+				e.live = n
+				l.refreshStates()
 			}
-			e.live = n
-			l.refreshStates()
+			if m := e.nextActivate; m != 0 && !e.exited {
+				e.nextActivate = 0
+				l.activate(ctx, m)
+			}
 		})
 }
 
@@ -459,7 +470,14 @@ func (l *loop) step(by int) int {
 	if e == nil {
 		return 0
 	}
-	i := slices.Index(e.loaded, e.live)
+	base := e.live
+	switch {
+	case e.nextActivate != 0:
+		base = e.nextActivate
+	case e.activating != 0:
+		base = e.activating
+	}
+	i := slices.Index(e.loaded, base)
 	if i < 0 || i+by < 0 || i+by >= len(e.loaded) {
 		return 0
 	}

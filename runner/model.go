@@ -97,6 +97,9 @@ type engine struct {
 	live    int   // what it reported serving
 	loading int   // the version a load under way asks for; 0 for none
 
+	activating   int // the version a switch under way makes live; 0 for none
+	nextActivate int // the switch asked for while one was under way
+
 	servingAt  time.Time // when it took over
 	lastAnswer time.Time // its last answer to anything
 	pinging    bool      // a ping is under way
