@@ -28,6 +28,11 @@ type faultResult struct {
 	kept        bool  // no visit lost outside the crashes
 	errs        []string
 	took        time.Duration
+	// A shared-package edit's save-to-live (a new engine built, readied
+	// and handed over), and its floor: the slower of the two bare builds
+	// it needs (the engine, the plugin), each after the same kind of edit
+	// in a copy of its own, measured right after it under the same client.
+	hostLive, hostFloor sample
 }
 
 // faults runs the fault sequence on a copy of the example. Every step waits
@@ -75,8 +80,34 @@ func (e *env) faults(ctx context.Context, swaps, hostEdits, ifaceEdits int) (*fa
 	url := "http://" + addr + "/hello?name=test"
 	c := startSteady(url)
 	defer c.finish()
+	edit := func(file string, fn func(string) string) error {
+		b, err := os.ReadFile(file)
+		if err != nil {
+			return err
+		}
+		return os.WriteFile(file, []byte(fn(string(b))), 0o644)
+	}
 	res := &faultResult{}
 	var crashResets int64
+	floorDir, err := e.exampleCopy("faults-floor")
+	if err != nil {
+		return nil, err
+	}
+	floorOut := filepath.Join(e.tmp, "faults-floor.out")
+	// A first build of the floor copy, so its floors are edits, not cold starts.
+	if _, err := e.timeGo(ctx, floorDir, "build", "-o", floorOut, "./engine"); err != nil {
+		return nil, err
+	}
+	floorEdit := 0
+	bareBuild := func(args ...string) (time.Duration, error) {
+		floorEdit++
+		if err := edit(filepath.Join(floorDir, "game", "game.go"), func(s string) string {
+			return strings.Replace(s, "type State struct {", fmt.Sprintf("type State struct {\n\tfloor%d int // added by the bench", floorEdit), 1)
+		}); err != nil {
+			return 0, err
+		}
+		return e.timeGo(ctx, floorDir, args...)
+	}
 	logic := filepath.Join(dir, "logic", "main.go")
 	shared := filepath.Join(dir, "game", "game.go")
 	model := 1001
@@ -91,13 +122,6 @@ func (e *env) faults(ctx context.Context, swaps, hostEdits, ifaceEdits int) (*fa
 		res.swaps++
 		return c.waitVersion(ctx, model, time.Minute)
 	}
-	edit := func(file string, fn func(string) string) error {
-		b, err := os.ReadFile(file)
-		if err != nil {
-			return err
-		}
-		return os.WriteFile(file, []byte(fn(string(b))), 0o644)
-	}
 	steps := []struct {
 		name string
 		do   func(i int) error
@@ -108,8 +132,27 @@ func (e *env) faults(ctx context.Context, swaps, hostEdits, ifaceEdits int) (*fa
 			}); err != nil {
 				return err
 			}
+			wrote := time.Now()
+			if err := waitLive("a new engine live after a shared-package edit"); err != nil {
+				return err
+			}
+			// The client's first answer from the new engine marks it live.
+			n := c.sent.Load()
+			for c.sent.Load() < n+1 {
+				time.Sleep(time.Millisecond)
+			}
+			res.hostLive = append(res.hostLive, time.Since(wrote))
 			res.hostEdits++
-			return waitLive("a new engine live after a shared-package edit")
+			engine, err := bareBuild("build", "-o", floorOut, "./engine")
+			if err != nil {
+				return err
+			}
+			plugin, err := bareBuild("build", "-buildmode=plugin", "-ldflags="+pluginLDFlags, "-o", floorOut+".so", "./logic")
+			if err != nil {
+				return err
+			}
+			res.hostFloor = append(res.hostFloor, max(engine, plugin))
+			return nil
 		}},
 		{"interface-first edit", func(i int) error {
 			method := fmt.Sprintf("Fault%d", i)
@@ -238,6 +281,12 @@ func (f *faultResult) print(w io.Writer) {
 	}
 	fmt.Fprintf(w, "| state (visits) through swaps, handovers and the hung init | %s | kept | %s |\n", kept, check(f.kept))
 	fmt.Fprintf(w, "| visits lost at the crashes (changed since the last snapshot) | %d | | |\n", f.crashLost)
+	if len(f.hostLive) > 0 {
+		ratio := float64(f.hostLive.median()) / float64(f.hostFloor.median())
+		fmt.Fprintf(w, "| a shared-package edit live (new engine built, readied, handed over) | %s | | |\n", f.hostLive)
+		fmt.Fprintf(w, "| the slower of its two bare builds (engine, plugin), interleaved | %s | | |\n", f.hostFloor)
+		fmt.Fprintf(w, "| host change ÷ floor | %.2f × | ≤ 1.1 × | %s |\n", ratio, check(ratio <= 1.1))
+	}
 	fmt.Fprintf(w, "| the run took | %s | | |\n", f.took.Round(time.Second))
 	if len(f.errs) > 0 {
 		fmt.Fprintf(w, "\nFirst failures: %s\n", strings.Join(f.errs, "; "))
