@@ -357,9 +357,13 @@ func (b *Builder) BuildEngine(ctx context.Context) (Result, error) {
 	// The engine links externally too (it imports plugin, so cgo): the
 	// fastest linker helps a host change as much as a save. Only when the
 	// user's flags set no -ldflags, which a second one would replace.
+	// Stripped (-s -w) like the plugins: it cuts the engine's link by a
+	// fifth, and host and plugin may differ in it. Only when the user's
+	// flags set no -ldflags of their own (a debugger wants the symbols:
+	// -buildflags=-ldflags= keeps them).
 	linker := b.engineLinker()
-	if linker != "" {
-		args = append(args, "-ldflags="+withLinker("", linker))
+	if !userLDFlags(b.cfg.Flags) {
+		args = append(args, "-ldflags="+withLinker("-s -w", linker))
 	}
 	args = append(args, b.cfg.Engine)
 	res := Result{Route: RouteGo, Linker: linkerName(linker)}
@@ -382,10 +386,15 @@ func (b *Builder) BuildEngine(ctx context.Context) (Result, error) {
 // engineLinker is the linker for engine builds: the fastest one, unless the
 // user's flags set -ldflags, which a second -ldflags would replace.
 func (b *Builder) engineLinker() string {
-	if slices.ContainsFunc(b.cfg.Flags, func(f string) bool { return strings.HasPrefix(f, "-ldflags") }) {
+	if userLDFlags(b.cfg.Flags) {
 		return ""
 	}
 	return chooseLinker(b.cfg.Linker)
+}
+
+// userLDFlags reports whether the user's build flags set -ldflags.
+func userLDFlags(flags []string) bool {
+	return slices.ContainsFunc(flags, func(f string) bool { return strings.HasPrefix(f, "-ldflags") })
 }
 
 func linkerName(l string) string {
