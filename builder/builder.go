@@ -113,6 +113,11 @@ type Builder struct {
 	enginePath string // the engine executable
 
 	seq atomic.Int64 // numbers the builds, for unique staging directories
+	// engineBuilds counts the engine builds under way: a plugin built
+	// beside one (a host change) does not learn the fast path's plan
+	// beside it as well. Three go commands on a small machine slow the
+	// engine, the host change's long pole; the next save learns instead.
+	engineBuilds atomic.Int32
 
 	mu       sync.Mutex          // guards hostDirs, staged and uses
 	hostDirs map[string]bool     // directories of the packages the engine holds
@@ -351,6 +356,8 @@ func (b *Builder) Classify(files []string) (pkgs []string, kind string) {
 // Every host change comes through here, so it also drops the fast path's
 // plan: the next plugin build learns the build again.
 func (b *Builder) BuildEngine(ctx context.Context) (Result, error) {
+	b.engineBuilds.Add(1)
+	defer b.engineBuilds.Add(-1)
 	start := time.Now()
 	b.invalidate()
 	args := append([]string{"build", "-o", b.enginePath}, b.cfg.Flags...)
@@ -470,6 +477,9 @@ func (b *Builder) BuildLogic(ctx context.Context, n int) (Result, error) {
 	// beside, from the same go command, so the next save can take the fast
 	// path.
 	res.Route = RouteGo
+	if learn && b.engineBuilds.Load() > 0 {
+		learn = false // see engineBuilds
+	}
 	var wg sync.WaitGroup
 	if learn {
 		wg.Add(1)
