@@ -340,9 +340,3 @@ func (l *loop) onResult(ctx context.Context, res jobResult) {
 		l.replace(ctx, v.n, l.newest, "")
 	}
 }
-
-// engineExecutable is where a version's engine runs from: the engine
-// build's file, or in restart mode the version's own executable.
-func engineExecutable(b *engineBuild) string {
-	return filepath.Clean(b.path)
-}

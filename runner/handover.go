@@ -56,7 +56,7 @@ func (l *loop) replace(ctx context.Context, target int, b *engineBuild, why stri
 		env = append(env, fmt.Sprintf("%s=%d", protocol.EnvStaticVersion, target))
 	}
 	cfg := EngineConfig{
-		Path:     engineExecutable(b),
+		Path:     b.path, // the engine build, or in restart mode the version's own executable
 		Args:     l.cfg.EngineArgs,
 		Dir:      l.dir,
 		BuildDir: l.b.BuildDir(),
