@@ -35,10 +35,13 @@ type VersionInfo struct {
 	Files         []FileChange `json:"files,omitempty"` // what changed since the version before
 }
 
-// Versions is the whole version list, newest first, published whenever it
-// changes. DiskBytes is what hotrun's own directory (.hotrun) holds.
+// Versions is the version list, newest first, published whenever it
+// changes. It holds every version that may still serve and the newest of
+// those that never will (gone, failed); Forgotten counts the older ones,
+// left out. DiskBytes is what hotrun's own directory (.hotrun) holds.
 type Versions struct {
 	Versions  []VersionInfo `json:"versions"`
+	Forgotten int           `json:"forgotten,omitempty"`
 	DiskBytes int64         `json:"disk_bytes"`
 }
 

@@ -46,8 +46,9 @@
 //
 // # What the state must guarantee
 //
-// Config.State is saved while requests run: every few seconds, at every
-// swap, and at a handover. It is never torn, with no extra care, when it is
+// Config.State is saved while requests run: every few seconds while the
+// engine serves requests or units, every minute when it serves none, at
+// every swap, and at a handover. It is never torn, with no extra care, when it is
 // only touched by requests run through [Host.Handler] and units run through
 // [Host.Run]: a save waits for those under way and holds new ones back for
 // the moment it takes. State touched elsewhere too (a goroutine of the

@@ -14,6 +14,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -47,6 +48,11 @@ type Engine struct {
 	ctl sync.WaitGroup // the control reader
 
 	words lastWords // the engine's last lines of output, for when it dies
+
+	// heard counts the lines the engine sent (replies and events): a line
+	// is an answer, so an engine heard from needs no ping. work counts the
+	// requests and units it reported: its state may have changed since.
+	heard, work atomic.Int64
 }
 
 // EngineConfig says how to start an engine.
@@ -237,6 +243,7 @@ func (e *Engine) readControl(c *net.UnixConn) {
 	for {
 		line, err := r.ReadBytes('\n')
 		if len(line) > 0 {
+			e.heard.Add(1)
 			e.dispatch(line, fr)
 		}
 		if err != nil {
@@ -326,6 +333,10 @@ func (e *Engine) dispatch(line []byte, fr *fdReader) {
 	if err != nil {
 		e.events.Publish(event.Log{Source: event.SourceHotrun, Level: "warn", Text: "engine sent an unknown event: " + err.Error()})
 		return
+	}
+	switch rec.Event.(type) {
+	case event.Request, event.Unit:
+		e.work.Add(1)
 	}
 	e.events.Publish(unstageEvent(rec.Event))
 }

@@ -142,7 +142,8 @@ func (l *loop) ready(ctx context.Context, e *engine) {
 			return
 		}
 		e.loading = n
-		l.call(ctx, loadTimeout, func(c context.Context) error { return proc.Load(c, n, l.versions[n].so) },
+		so := l.versions[n].so // read here: the model is the loop's alone
+		l.call(ctx, loadTimeout, func(c context.Context) error { return proc.Load(c, n, so) },
 			func(err error, d time.Duration) { l.onStandbyLoaded(ctx, e, n, err, d) })
 	default:
 		l.handover(ctx, e)
@@ -294,6 +295,8 @@ func (l *loop) onTookOver(ctx context.Context, e *engine, err error) {
 		return
 	}
 	e.state, e.servingAt, e.replaces = engServing, time.Now(), nil
+	// The takeover saved the state it took; the next save is due after work.
+	e.savedAt, e.savedWork = e.servingAt, e.proc.work.Load()
 	l.serving, l.served, l.restored = e, e.build, true
 	l.takeListeners(e.proc) // its addresses, for the probes the version list sets off
 	if e.build == l.newest {
@@ -341,8 +344,8 @@ func (l *loop) loadInto(ctx context.Context, e *engine, n int) {
 		return
 	}
 	e.loading = n
-	proc := e.proc
-	l.call(ctx, loadTimeout, func(c context.Context) error { return proc.Load(c, n, l.versions[n].so) },
+	proc, so := e.proc, l.versions[n].so // read here: the model is the loop's alone
+	l.call(ctx, loadTimeout, func(c context.Context) error { return proc.Load(c, n, so) },
 		func(err error, d time.Duration) { l.onLoaded(ctx, e, n, err, d) })
 }
 
@@ -380,6 +383,7 @@ func (l *loop) onLoaded(ctx context.Context, e *engine, n int, err error, d time
 
 // loadFailed handles a version that engine e did not load.
 func (l *loop) loadFailed(ctx context.Context, e *engine, n int, err error) {
+	defer l.prune() // a version refused or blamed is never loaded again: its files go
 	var ce *CommandError
 	switch {
 	case errors.Is(err, context.DeadlineExceeded):

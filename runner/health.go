@@ -27,9 +27,9 @@ const (
 	blameWindow    = 30 * time.Second // a crash this soon after a version went live, a second time, is evidence
 )
 
-// health pings every engine, off the loop, and acts on their silence.
-func (l *loop) health(ctx context.Context) {
-	now := time.Now()
+// health pings, off the loop, every engine it has not heard from since
+// it last looked, and acts on their silence.
+func (l *loop) health(ctx context.Context, now time.Time) {
 	for _, e := range l.engines {
 		if e.proc == nil || e.exited || e.state == engDraining {
 			continue
@@ -37,11 +37,19 @@ func (l *loop) health(ctx context.Context) {
 		if e == l.serving {
 			l.takeListeners(e.proc)
 		}
+		work := e.proc.work.Load()
+		e.quiet, e.worked = work == e.worked, work
+		if heard := e.proc.heard.Load(); heard != e.heard {
+			// Any line is an answer: an engine busy reporting its
+			// requests needs no ping.
+			e.heard = heard
+			l.answered(ctx, e, now)
+			continue
+		}
 		silent := now.Sub(e.lastAnswer)
 		if e.pinging {
-			if silent >= hungAfter && e.state != engHung {
-				e.wasState, e.state, e.doubt = e.state, engHung, true
-				l.ev.Publish(event.EngineHung{PID: e.pid(), Since: event.Duration(silent.Round(time.Second))})
+			if silent >= hungAfter {
+				l.hung(e, silent)
 			}
 			if e.state == engHung && silent >= hangGrace && e == l.serving && l.standby() == nil {
 				l.replace(ctx, l.replacementFor(e), e.build, fmt.Sprintf("pid %d has not answered for %s", e.pid(), silent.Round(time.Second)))
@@ -65,10 +73,33 @@ func (l *loop) replacementFor(e *engine) int {
 
 func (l *loop) onPong(ctx context.Context, e *engine, err error) {
 	e.pinging = false
-	if err != nil || e.exited {
+	if e.exited {
 		return
 	}
-	now := time.Now()
+	if err != nil {
+		// The ping waited hungAfter: no need for a pulse to watch it.
+		if errors.Is(err, context.DeadlineExceeded) {
+			l.hung(e, time.Since(e.lastAnswer))
+		}
+		return
+	}
+	// The pong is heard: it must not pass for an answer to the next ping.
+	e.heard = e.proc.heard.Load()
+	l.answered(ctx, e, time.Now())
+}
+
+// hung marks e hung: it has been silent that long.
+func (l *loop) hung(e *engine, silent time.Duration) {
+	if e.state == engHung {
+		return
+	}
+	e.wasState, e.state, e.doubt = e.state, engHung, true
+	l.ev.Publish(event.EngineHung{PID: e.pid(), Since: event.Duration(silent.Round(time.Second))})
+}
+
+// answered records that e answered at now: a hung engine is hung no more,
+// and one in doubt has its status read again.
+func (l *loop) answered(ctx context.Context, e *engine, now time.Time) {
 	if e.state == engHung {
 		l.warn(fmt.Sprintf("pid %d answers again after %s", e.pid(), now.Sub(e.lastAnswer).Round(time.Second)))
 		e.state = e.wasState

@@ -33,8 +33,20 @@ func newLoop(r *Runner, dir, statePath string, b *builder.Builder, w *watcher.Wa
 	}
 }
 
-// pingEvery is how often every engine is asked whether it is alive.
-const pingEvery = time.Second
+// The loop's pulse looks at every engine: it pings the ones it has not
+// heard from, saves the serving engine's state and checks its memory. It
+// beats every pingEvery while anything is under way or the engine reports
+// work, and every idlePulse when one engine serves, silent, with nothing
+// under way: an idle session then wakes hotrun and the engine a few times
+// a minute, not every second (a laptop's battery notices), and a stopped
+// engine is still seen within idlePulse+hungAfter.
+const (
+	pingEvery = time.Second
+	idlePulse = 5 * time.Second
+	// idleSave is how often an engine that reports no work still saves
+	// its state: one changed by a goroutine of its own reports nothing.
+	idleSave = time.Minute
+)
 
 func (l *loop) run(ctx context.Context) error {
 	defer close(l.done)
@@ -42,10 +54,8 @@ func (l *loop) run(ctx context.Context) error {
 	l.pendingHost = true
 	l.startJob(ctx, true, false)
 
-	snap := time.NewTicker(l.cfg.SnapshotEvery)
-	defer snap.Stop()
-	ping := time.NewTicker(pingEvery)
-	defer ping.Stop()
+	pulse := time.NewTimer(pingEvery)
+	defer pulse.Stop()
 	for {
 		select {
 		case <-ctx.Done():
@@ -82,12 +92,9 @@ func (l *loop) run(ctx context.Context) error {
 				l.replace(ctx, l.retryTarget, b, "")
 			}
 
-		case <-ping.C:
-			l.health(ctx)
-
-		case <-snap.C:
-			l.snapshot(ctx)
-			l.recycle(ctx)
+		case <-pulse.C:
+			l.pulse(ctx)
+			pulse.Reset(l.pulseEvery())
 		}
 		l.publishVersions()
 	}
@@ -129,14 +136,47 @@ func (l *loop) onRequest(ctx context.Context, q request) {
 	}
 }
 
+// pulse is the loop's periodic look at its engines.
+func (l *loop) pulse(ctx context.Context) {
+	now := time.Now()
+	l.health(ctx, now)
+	if e := l.serving; e != nil && e.proc != nil {
+		work, since := e.proc.work.Load(), now.Sub(e.savedAt)
+		if since >= l.cfg.SnapshotEvery && (work != e.savedWork || since >= max(idleSave, l.cfg.SnapshotEvery)) {
+			l.snapshot(ctx)
+		}
+	}
+	if now.Sub(l.memAt) >= l.cfg.SnapshotEvery {
+		l.memAt = now
+		l.recycle(ctx)
+	}
+}
+
+// pulseEvery is the time to the next pulse: idlePulse when the serving
+// engine is alone, reported no work since the pulse before, and nothing is
+// under way; pingEvery otherwise (or SnapshotEvery, when shorter). A ping
+// under way needs no pulse: it marks the engine hung itself when it times
+// out.
+func (l *loop) pulseEvery() time.Duration {
+	e := l.serving
+	if e == nil || len(l.engines) != 1 || e.proc == nil || e.state != engServing || !e.quiet ||
+		e.doubt || e.saving || e.loading != 0 || e.activating != 0 ||
+		l.job.cancel != nil || l.job.specAt != nil || l.retry != nil {
+		return min(pingEvery, l.cfg.SnapshotEvery)
+	}
+	return idlePulse
+}
+
 // snapshot asks the serving engine, off the loop, to save its state for
-// crash recovery. A save that fails is an error event, every time.
+// crash recovery: at each swap, and at the pulse every SnapshotEvery while
+// it reports work, every idleSave otherwise. A save that fails is an error
+// event, every time.
 func (l *loop) snapshot(ctx context.Context) {
 	e := l.serving
-	if e == nil || e.saving || e.state != engServing {
+	if e == nil || e.saving || e.state != engServing || e.proc == nil {
 		return
 	}
-	e.saving = true
+	e.saving, e.savedWork, e.savedAt = true, e.proc.work.Load(), time.Now()
 	proc := e.proc
 	l.call(ctx, 2*callTimeout, proc.Snapshot, func(err error, _ time.Duration) {
 		e.saving = false
@@ -192,9 +232,10 @@ func (l *loop) prune() {
 	var keep []string
 	engines := make(map[string]bool)
 	for _, v := range l.versions {
-		if v.state == event.VersionGone {
-			v.so = ""
-		} else if v.so != "" {
+		switch {
+		case v.state == event.VersionGone || v.state == event.VersionRejected || v.state == event.VersionBlamed:
+			v.so = "" // never loaded again
+		case v.so != "":
 			keep = append(keep, v.so)
 			if l.cfg.Mode == ModeRestart {
 				engines[v.so] = true

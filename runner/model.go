@@ -41,7 +41,9 @@ type loop struct {
 	retryTarget int                 // the version that replacement serves
 	gaveUp      string              // why hotrun stopped replacing the engine; "" while it goes on
 	lastMem     event.Memory
-	lastLogic   string // content hash of the last logic tree built
+	memAt       time.Time // when the serving engine's memory was last read
+	forgotten   int       // ended versions dropped from versions (see forgetEnded)
+	lastLogic   string    // content hash of the last logic tree built
 	engineIDs   int
 	dirty       bool  // the version list changed since it was last published
 	disk        int64 // what .hotrun holds, as the last prune measured it
@@ -103,6 +105,11 @@ type engine struct {
 	servingAt  time.Time // when it took over
 	lastAnswer time.Time // its last answer to anything
 	pinging    bool      // a ping is under way
+	heard      int64     // proc.heard when the loop last looked: more since is an answer
+	worked     int64     // proc.work at the last pulse: more since means it is busy
+	quiet      bool      // it reported no work between the last two pulses
+	savedWork  int64     // proc.work when the last snapshot was asked for
+	savedAt    time.Time // when the last snapshot was asked for (or it took over)
 	wasState   string    // the state it had before it hung
 	doubt      bool      // a call went unanswered: re-read its status at its next answer
 	expectExit bool      // hotrun stops it: its exit is no crash
@@ -209,6 +216,32 @@ func (l *loop) refreshStates() {
 			l.setState(n, event.VersionGone, "no engine holds it, and none can load it")
 		}
 	}
+	l.forgetEnded()
+}
+
+// keepEnded is how many of the versions that can never serve again (gone,
+// or failed to build) the list keeps. Older ones are forgotten, so that
+// over a day-long session the list, and the work done on it at each save,
+// stay the same size.
+const keepEnded = 50
+
+// forgetEnded forgets all but the newest keepEnded ended versions.
+func (l *loop) forgetEnded() {
+	var ended []int
+	for n, v := range l.versions {
+		if v.state == event.VersionGone || v.state == event.VersionFailed {
+			ended = append(ended, n)
+		}
+	}
+	if len(ended) <= keepEnded {
+		return
+	}
+	slices.Sort(ended)
+	for _, n := range ended[:len(ended)-keepEnded] {
+		delete(l.versions, n)
+		l.forgotten++
+	}
+	l.dirty = true
 }
 
 // keepBuilt is how many of the newest built versions of the serving
@@ -244,7 +277,7 @@ func (l *loop) publishVersions() {
 	}
 	slices.Sort(ns)
 	slices.Reverse(ns)
-	list := event.Versions{Versions: make([]event.VersionInfo, 0, len(ns)), DiskBytes: l.disk}
+	list := event.Versions{Versions: make([]event.VersionInfo, 0, len(ns)), Forgotten: l.forgotten, DiskBytes: l.disk}
 	for _, n := range ns {
 		v := l.versions[n]
 		list.Versions = append(list.Versions, event.VersionInfo{

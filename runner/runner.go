@@ -75,7 +75,9 @@ type Config struct {
 	// bytes; 0 means never.
 	MaxRSS int64
 	// SnapshotEvery is how often the engine saves its state, for crash
-	// recovery (a save that changed nothing writes nothing); 0 means 5s.
+	// recovery, while it reports requests or units; one that reports none
+	// saves every minute (a save that changed nothing writes nothing).
+	// 0 means 5s.
 	SnapshotEvery time.Duration
 
 	// Fresh starts with empty state instead of restoring the last

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -137,5 +138,77 @@ func TestChooseMode(t *testing.T) {
 	t.Setenv("CC", "no-such-compiler-hotrun")
 	if m, why := chooseMode(ctx, ""); m != ModeRestart || why == "" {
 		t.Errorf("without a C compiler: %q, %q; want restart mode and a reason", m, why)
+	}
+}
+
+// TestForgetEnded checks that a long session's version list stays the same
+// size: ended versions beyond keepEnded are forgotten, oldest first, and
+// none that may still serve is.
+func TestForgetEnded(t *testing.T) {
+	b := &engineBuild{id: 1}
+	l := &loop{ev: event.PublisherFunc(func(event.Event) {}), served: b, newest: b, versions: map[int]*version{}}
+	const saves = 1000
+	for n := 1; n <= saves; n++ {
+		state := event.VersionGone
+		switch {
+		case n == saves:
+			state = event.VersionLive
+		case n%100 == 0:
+			state = event.VersionFailed
+		case n == 7:
+			state = event.VersionRejected // ended too, but still shown with why
+		}
+		l.versions[n] = &version{n: n, state: state, build: b}
+	}
+	l.serving = &engine{build: b, live: saves, loaded: []int{saves}, state: engServing}
+	l.engines = []*engine{l.serving}
+	l.refreshStates()
+	var ended []int
+	for n, v := range l.versions {
+		if v.state == event.VersionGone || v.state == event.VersionFailed {
+			ended = append(ended, n)
+		}
+	}
+	slices.Sort(ended)
+	if len(ended) != keepEnded || ended[0] != saves-keepEnded {
+		t.Errorf("kept %d ended versions from v%d, want %d from v%d", len(ended), ended[0], keepEnded, saves-keepEnded)
+	}
+	if l.forgotten != saves-2-keepEnded {
+		t.Errorf("forgotten = %d, want %d", l.forgotten, saves-2-keepEnded)
+	}
+	for _, n := range []int{7, saves} {
+		if l.versions[n] == nil {
+			t.Errorf("v%d forgotten; it is not ended", n)
+		}
+	}
+}
+
+// TestPulseEvery checks when the loop may slow its pulse: only when one
+// engine serves, silent, with nothing under way.
+func TestPulseEvery(t *testing.T) {
+	tests := []struct {
+		name string
+		set  func(l *loop, e *engine)
+		want time.Duration
+	}{
+		{"serving alone, quiet", func(*loop, *engine) {}, idlePulse},
+		{"it reported work", func(_ *loop, e *engine) { e.quiet = false }, pingEvery},
+		{"a standby beside it", func(l *loop, _ *engine) { l.engines = append(l.engines, &engine{state: engStandby}) }, pingEvery},
+		{"hung", func(_ *loop, e *engine) { e.state = engHung }, pingEvery},
+		{"status in doubt", func(_ *loop, e *engine) { e.doubt = true }, pingEvery},
+		{"a load under way", func(_ *loop, e *engine) { e.loading = 3 }, pingEvery},
+		{"a build under way", func(l *loop, _ *engine) { l.job.cancel = func() {} }, pingEvery},
+		{"a replacement waits", func(l *loop, _ *engine) { l.retry = make(chan time.Time) }, pingEvery},
+		{"no engine serves", func(l *loop, _ *engine) { l.serving = nil }, pingEvery},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e := &engine{proc: &Engine{}, state: engServing, quiet: true}
+			l := &loop{cfg: Config{SnapshotEvery: 5 * time.Second}, serving: e, engines: []*engine{e}}
+			tt.set(l, e)
+			if got := l.pulseEvery(); got != tt.want {
+				t.Errorf("pulseEvery = %v, want %v", got, tt.want)
+			}
+		})
 	}
 }

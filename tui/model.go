@@ -605,7 +605,7 @@ func (m *Model) apply(r event.Record) {
 		en.state, en.pid, en.reason = engineRestarting, e.PID, e.Reason
 		m.addNote(t, noteWarn, fmt.Sprintf("engine restarting (pid %d): %s", e.PID, e.Reason))
 	case event.StateSaved:
-		// Saved every few seconds and after each swap: the header says
+		// Saved every few seconds under work and after each swap: the header says
 		// when, the timeline stays for what changed.
 		m.live.savedAt = t
 	case event.StateRestored:

@@ -25,6 +25,7 @@ const (
 // row is the supervisor's.
 type versionList struct {
 	rows []event.VersionInfo // newest first
+	gone int                 // older ended versions the supervisor no longer lists
 	disk int64               // bytes in .hotrun
 	sel  int                 // version number of the selected row; 0: the newest
 	mark int                 // version number marked for "diff against"; 0: none
@@ -92,7 +93,7 @@ type probeRow struct {
 }
 
 func (m *Model) setVersions(t time.Time, e event.Versions) {
-	m.versions.rows, m.versions.disk = e.Versions, e.DiskBytes
+	m.versions.rows, m.versions.gone, m.versions.disk = e.Versions, e.Forgotten, e.DiskBytes
 	m.countChange()
 	for _, r := range e.Versions {
 		if r.State == event.VersionLive {
@@ -446,8 +447,8 @@ func (m *Model) versionLines(out []string, w, h int) []string {
 		}
 		l.top++
 	}
-	n := 0
-	for i := l.top; i < len(l.rows) && n < h; i++ {
+	n, i := 0, l.top
+	for ; i < len(l.rows) && n < h; i++ {
 		r := l.rows[i]
 		out = append(out, m.versionRow(r, i == sel, w))
 		n++
@@ -455,6 +456,10 @@ func (m *Model) versionLines(out []string, w, h int) []string {
 			out = append(out, "          "+m.stateStyle(r.State).Render(clean(firstLine(r.Why))))
 			n++
 		}
+	}
+	if i == len(l.rows) && l.gone > 0 && n < h {
+		out = append(out, "  "+st.muted.Render(fmt.Sprintf("… and %s before, gone", plural(l.gone, "older version"))))
+		n++
 	}
 	return fill(out, h-n)
 }

@@ -299,3 +299,18 @@ func TestProbeLongAnswer(t *testing.T) {
 		}
 	}
 }
+
+// TestForgottenVersions checks that the list says how many older versions
+// the supervisor no longer lists, below the oldest it does.
+func TestForgottenVersions(t *testing.T) {
+	m := NewModel(Options{Project: "example.com/app", Now: fixedNow})
+	list := event.Versions{Forgotten: 950, Versions: []event.VersionInfo{
+		{Version: 1001, State: event.VersionLive},
+		{Version: 1000, State: event.VersionGone},
+	}}
+	m = drive(t, m, append([]tea.Msg{tea.WindowSizeMsg{Width: 100, Height: 30}, RecordsMsg{at(1, list)}}, keys("v")...)...)
+	got := screenSize(t, m, 100, 30)
+	if !strings.Contains(got, "… and 950 older versions before, gone") {
+		t.Errorf("the list does not count the forgotten versions:\n%s", got)
+	}
+}

@@ -108,6 +108,10 @@ func TestInitNeverReturns(t *testing.T) {
 	}
 }
 
+// hungWait is how long a stopped engine may take to be shown as hung: an
+// idle one is pinged every 5 s, and a ping times out after 3 s.
+const hungWait = 15 * time.Second
+
 // TestStoppedEngine stops the engine with SIGSTOP: briefly, and hotrun
 // shows it hung, then re-reads what it holds when it answers again; then
 // for longer than the grace period, and hotrun replaces it with its state.
@@ -123,7 +127,7 @@ func TestStoppedEngine(t *testing.T) {
 	time.Sleep(time.Second) // a snapshot with the 3 visits
 
 	syscall.Kill(first.PID, syscall.SIGSTOP)
-	waitFor(s, 10*time.Second, func(e event.EngineHung) bool { return e.PID == first.PID })
+	waitFor(s, hungWait, func(e event.EngineHung) bool { return e.PID == first.PID })
 	syscall.Kill(first.PID, syscall.SIGCONT)
 	waitFor(s, 10*time.Second, func(e event.Log) bool { return strings.Contains(e.Text, "answers again") })
 	s.command("b")
@@ -136,7 +140,7 @@ func TestStoppedEngine(t *testing.T) {
 
 	syscall.Kill(first.PID, syscall.SIGSTOP)
 	defer syscall.Kill(first.PID, syscall.SIGCONT)
-	waitFor(s, 10*time.Second, func(e event.EngineHung) bool { return e.PID == first.PID })
+	waitFor(s, hungWait, func(e event.EngineHung) bool { return e.PID == first.PID })
 	next := waitFor(s, 30*time.Second, func(e event.EngineStart) bool { return true })
 	servingVersion(s, loadWait, 2)
 	if _, body := s.get("/hello?name=test"); !strings.Contains(body, "version=1002") || visits(t, body) != 4 {
@@ -345,16 +349,25 @@ func TestUnreachableVersionsRemoved(t *testing.T) {
 
 	s.edit("game/game.go", replace("type State struct {", "type State struct {\n\tadded int // a field: a new engine build"))
 	servingVersion(s, buildWait, 3)
-	var left []string
-	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
-		left = plugins()
-		if len(left) == 1 {
-			break
+	// onlyV3 waits for the plugins to come down to v3's, pruned off the
+	// loop, and says when they don't.
+	onlyV3 := func(after string) {
+		var left []string
+		for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
+			if left = plugins(); len(left) == 1 {
+				break
+			}
+		}
+		if len(left) != 1 || !strings.Contains(filepath.Base(left[0]), ".v3.") {
+			t.Errorf("plugins after %s: %v, want v3's alone", after, left)
 		}
 	}
-	if len(left) != 1 || !strings.Contains(filepath.Base(left[0]), ".v3.") {
-		t.Errorf("plugins after the new engine took over: %v, want v3's alone", left)
-	}
+	onlyV3("the new engine took over")
+	// A version the engine refuses is never loaded again: its plugin goes
+	// too, and v3's stays.
+	s.edit("logic/main.go", replace("var Logic game.Logic", "var Logik game.Logic"))
+	waitFor(s, buildWait, func(e event.LoadFail) bool { return true })
+	onlyV3("a rejected version")
 	// The version list says so.
 	waitFor(s, loadWait, func(e event.Versions) bool {
 		gone := 0
