@@ -15,7 +15,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"syscall"
 	"time"
 )
 
@@ -375,51 +374,25 @@ func sleep(ctx context.Context, d time.Duration) error {
 // airIdle runs air on the example's plain twin, waits until its app serves,
 // and measures air's and the app's CPU idle, as for hotrun.
 func (e *env) airIdle(ctx context.Context, res *longResult) error {
-	e.progress("long: air: installing %s", e.o.airVer)
-	bin, version, err := e.installAir(ctx)
+	a, err := e.launchAir(ctx, projects[0], "air-long")
 	if err != nil {
 		return err
 	}
-	res.air = version
-	dir, err := e.plainCopy(projects[0], "air-long")
-	if err != nil {
-		return err
-	}
-	addr, err := freeAddr()
-	if err != nil {
-		return err
-	}
-	if err := os.WriteFile(filepath.Join(dir, ".air.toml"), fmt.Appendf(nil, airConfig, addr), 0o644); err != nil {
-		return err
-	}
-	logf, err := os.Create(dir + ".air.log")
-	if err != nil {
-		return err
-	}
-	defer logf.Close()
-	cmd := exec.Command(bin, "-c", ".air.toml")
-	cmd.Dir = dir
-	cmd.Stdout, cmd.Stderr = logf, logf
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	e.progress("long: air %s: starting", version)
-	if err := cmd.Start(); err != nil {
-		return err
-	}
-	defer stopAir(cmd)
-	if _, err := untilVersion(ctx, "http://"+addr+"/hello?name=test", 1001, buildWait); err != nil {
-		return fmt.Errorf("%w; air's log ends:\n%s", err, tail(logf.Name(), 15))
-	}
+	defer a.logf.Close()
+	defer stopAir(a.cmd)
+	res.air = a.version
 	e.progress("long: air: idle: %s quiet, then %s measured", idleSettle, idleWindow)
 	if err := sleep(ctx, idleSettle); err != nil {
 		return err
 	}
-	app := descendants(cmd.Process.Pid)
+	pid := a.cmd.Process.Pid
+	app := descendants(pid)
 	var names []string
 	for _, p := range app {
 		names = append(names, comm(p))
 	}
 	res.app = strings.Join(names, ", ")
-	d, err := ticksOver(ctx, idleWindow, append([]int{cmd.Process.Pid}, app...)...)
+	d, err := ticksOver(ctx, idleWindow, append([]int{pid}, app...)...)
 	if err != nil {
 		return err
 	}
