@@ -95,18 +95,38 @@ func (e *env) runAir(ctx context.Context, p *project, floorTimes *sample) (*mode
 
 // startAir installs air and starts it on a copy of p's twin.
 func (e *env) startAir(ctx context.Context, p *project, floorTimes *sample) (*airSession, error) {
+	fl, err := e.newFloor(ctx, p, "plain", "air")
+	if err != nil {
+		return nil, fmt.Errorf("floor: %w", err)
+	}
+	r, err := e.launchAir(ctx, p, "air-"+p.name)
+	if err != nil {
+		return nil, err
+	}
+	return &airSession{cmd: r.cmd, logf: r.logf, url: r.url, file: filepath.Join(r.dir, p.plainMain),
+		fl: fl, floorTimes: floorTimes, v: 1001, res: &modeResult{version: r.version}}, nil
+}
+
+// airRun is air running on a copy of a project's twin, its app serving.
+type airRun struct {
+	cmd      *exec.Cmd
+	logf     *os.File // air's output and the app's
+	dir, url string   // the copy; the app's URL
+	version  string   // air's
+}
+
+// launchAir installs air, starts it on a copy of p's twin named name, and
+// waits until the app it runs answers version 1001. On an error nothing
+// is left running.
+func (e *env) launchAir(ctx context.Context, p *project, name string) (*airRun, error) {
 	e.progress("air: installing %s", e.o.airVer)
 	bin, version, err := e.installAir(ctx)
 	if err != nil {
 		return nil, err
 	}
-	dir, err := e.plainCopy(p, "air-"+p.name)
+	dir, err := e.plainCopy(p, name)
 	if err != nil {
 		return nil, err
-	}
-	fl, err := e.newFloor(ctx, p, "plain", "air")
-	if err != nil {
-		return nil, fmt.Errorf("floor: %w", err)
 	}
 	addr, err := freeAddr()
 	if err != nil {
@@ -128,13 +148,13 @@ func (e *env) startAir(ctx context.Context, p *project, floorTimes *sample) (*ai
 		logf.Close()
 		return nil, err
 	}
-	a := &airSession{cmd: cmd, logf: logf, url: "http://" + addr + "/hello?name=test", file: filepath.Join(dir, p.plainMain),
-		fl: fl, floorTimes: floorTimes, v: 1001, res: &modeResult{version: version}}
-	if _, err := untilVersion(ctx, a.url, 1001, buildWait); err != nil {
-		a.close()
-		return nil, a.wrap(err)
+	r := &airRun{cmd: cmd, logf: logf, dir: dir, url: "http://" + addr + "/hello?name=test", version: version}
+	if _, err := untilVersion(ctx, r.url, 1001, buildWait); err != nil {
+		stopAir(cmd)
+		logf.Close()
+		return nil, fmt.Errorf("%w; air's log ends:\n%s", err, tail(logf.Name(), 15))
 	}
-	return a, nil
+	return r, nil
 }
 
 // once makes one edit, times it until air serves it, then times the bare

@@ -95,7 +95,8 @@ func untilVersion(ctx context.Context, url string, v int, limit time.Duration) (
 }
 
 // steady is a steady client: one request at a time, each on a new
-// connection, 2 ms apart, until stopped; bounded to 200 000 requests.
+// connection, a pause apart (2 ms unless started paced), until stopped or
+// its bound is reached (200 000 requests unless paced).
 type steady struct {
 	sent, failed atomic.Int64
 	version      atomic.Int64 // the model version of the last answer
@@ -108,12 +109,16 @@ type steady struct {
 	stop, done   chan struct{}
 }
 
-func startSteady(url string) *steady {
+func startSteady(url string) *steady { return startPaced(url, 2*time.Millisecond, 200_000) }
+
+// startPaced starts a steady client that pauses pause after each answer
+// and stops after bound requests.
+func startPaced(url string, pause time.Duration, bound int) *steady {
 	c := &steady{stop: make(chan struct{}), done: make(chan struct{})}
 	go func() {
 		defer close(c.done)
 		last, visits := time.Now(), 0
-		for range 200_000 {
+		for range bound {
 			select {
 			case <-c.stop:
 				return
@@ -146,7 +151,7 @@ func startSteady(url string) *steady {
 				visits = n
 				c.visits.Store(int64(n))
 			}
-			time.Sleep(2 * time.Millisecond)
+			time.Sleep(pause)
 		}
 	}()
 	return c

@@ -27,9 +27,23 @@
 //
 // Each timed figure is the median (and min–max) of -n runs within one run
 // of the bench. Everything is bounded in count and time and stays on
-// loopback. Usage:
+// loopback.
+//
+// With -long the bench runs the long session alone, what a day of saves
+// costs: the real binary with its TUI in a tmux pane (on a tmux server of
+// the bench's own), hot swap with recycling on (-max-versions 20, from
+// -recycle) and its own profiles served (-pprof), a steady client
+// throughout, and -saves one-line edits (1000), each waited for until it
+// serves. At -checkpoints (1, 100, 500, 1000, scaled to -saves) and at the
+// recycle save (20) it reads save-to-live, hotrun's RSS, goroutines, open
+// fds and inotify watches, the size of .hotrun, the engine's RSS and
+// restarts, and whether the screen shows the live version; at the end, the
+// CPU hotrun and its engine use idle over 30 s, then air's and its app's.
+// It prints the targets met or not and asserts nothing. Neither the
+// default run nor -short runs it. Usage:
 //
 //	go run ./bench [-n 10] [-short] [-air] [-modes hotswap,restart] [-projects example,chat]
+//	go run ./bench -long [-saves 1000] [-checkpoints 1,100,500,1000] [-recycle 20] [-no-air]
 package main
 
 import (
@@ -75,6 +89,10 @@ type options struct {
 	faults     bool  // the fault run
 	onlyFaults bool  // the fault run alone
 	keep       bool  // keep the scratch directory
+
+	long        bool  // the long session alone
+	saves       int   // its saves
+	checkpoints []int // the saves it reads hotrun at
 }
 
 func parseOptions(args []string, stderr io.Writer) (*options, error) {
@@ -90,12 +108,15 @@ func parseOptions(args []string, stderr io.Writer) (*options, error) {
 	modes := fs.String("modes", "hotswap,restart", "hotrun `modes` to measure")
 	projs := fs.String("projects", "example,chat", "`projects` to measure")
 	versions := fs.String("versions", "1,50,200", "memory checkpoints: `versions` loaded (-short: 1,5,10)")
-	fs.IntVar(&o.recycle, "recycle", 20, "-max-versions for the recycling row (-short: 4)")
+	fs.IntVar(&o.recycle, "recycle", 20, "-max-versions for the recycling row and the long session (-short: 4)")
 	fs.IntVar(&o.burst, "burst", 1000, "file writes in the watcher burst")
 	tuiLive := fs.Bool("tui", false, "drive the real TUI in tmux even with -short")
 	fs.BoolVar(&o.onlyFaults, "only-faults", false, "run the fault run alone")
 	fs.BoolVar(&o.faults, "faults", true, "the fault run: swaps, shared-package and interface-first edits, crashes and a hung init under a steady client")
 	fs.BoolVar(&o.keep, "keep", false, "keep the scratch directory")
+	fs.BoolVar(&o.long, "long", false, "run the long session alone: -saves saves with the TUI open and recycling on, hotrun read at -checkpoints, then idle CPU next to air's")
+	fs.IntVar(&o.saves, "saves", 1000, "saves in the long session")
+	checkpoints := fs.String("checkpoints", "", "the saves the long session reads hotrun at (default: 1, 100, 500, 1000 scaled to -saves)")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
 	}
@@ -134,6 +155,25 @@ func parseOptions(args []string, stderr io.Writer) (*options, error) {
 			return nil, fmt.Errorf("-versions: %q is not a count", v)
 		}
 		o.versions = append(o.versions, n)
+	}
+	if o.long {
+		if o.short {
+			return nil, fmt.Errorf("-long and -short: the long session has no short form; make -saves smaller")
+		}
+		if o.saves < 1 {
+			return nil, fmt.Errorf("-saves must be at least 1")
+		}
+		o.checkpoints = defaultCheckpoints(o.saves)
+		if *checkpoints != "" {
+			o.checkpoints = nil
+			for _, c := range strings.Split(*checkpoints, ",") {
+				n, err := strconv.Atoi(strings.TrimSpace(c))
+				if err != nil || n < 1 || n > o.saves || len(o.checkpoints) > 0 && n <= o.checkpoints[len(o.checkpoints)-1] {
+					return nil, fmt.Errorf("-checkpoints: %q is not a save after the one before, from 1 to -saves (%d)", c, o.saves)
+				}
+				o.checkpoints = append(o.checkpoints, n)
+			}
+		}
 	}
 	if o.n < 1 || o.edits < 1 {
 		return nil, fmt.Errorf("-n and -edits must be at least 1")
@@ -187,6 +227,14 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	// Other work on the machine slows every figure: the table says how busy it was.
 	if b, err := os.ReadFile("/proc/loadavg"); err == nil {
 		r.load = strings.Fields(string(b))[0]
+	}
+	if o.long {
+		lr, err := e.long(ctx)
+		if err != nil {
+			return fmt.Errorf("long: %w", err)
+		}
+		lr.print(stdout, args)
+		return nil
 	}
 	if o.onlyFaults {
 		if r.faults, err = e.faults(ctx, 20, 5, 3); err != nil {

@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/http"
 	"os/exec"
+	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
@@ -80,28 +81,17 @@ func (e *env) tuiLive(ctx context.Context, r *tuiResult) error {
 	if err != nil {
 		return err
 	}
-	name := fmt.Sprintf("hotrun-bench-%d", time.Now().UnixNano())
-	shell := fmt.Sprintf("cd %q && exec %q -config '' -dir %q -- -addr %s 2>%q", e.tmp, e.bin, dir, addr, dir+".hotrun.log")
-	e.progress("tui: hotrun in tmux session %s", name)
-	if out, err := exec.Command("tmux", "new-session", "-d", "-s", name, "-x", "120", "-y", "40", shell).CombinedOutput(); err != nil {
-		return fmt.Errorf("tmux new-session: %v: %s", err, out)
-	}
-	defer func() {
-		// q quits hotrun, which stops its engine; then the session goes.
-		exec.Command("tmux", "send-keys", "-t", name, "q").Run()
-		for range 50 {
-			if exec.Command("tmux", "has-session", "-t", name).Run() != nil {
-				return
-			}
-			time.Sleep(100 * time.Millisecond)
-		}
-		exec.Command("tmux", "kill-session", "-t", name).Run()
-	}()
-	out, err := exec.Command("tmux", "list-panes", "-t", name, "-F", "#{pane_pid}").Output()
+	const name = "hotrun"
+	tm := &tmuxServer{socket: filepath.Join(e.tmp, "tmux-tui")}
+	shell := strings.Join([]string{"cd", shellQuote(e.tmp), "&&", "exec", shellQuote(e.bin), "-config", "''", "-dir", shellQuote(dir),
+		"--", "-addr", addr, "2>" + shellQuote(dir+".hotrun.log")}, " ")
+	e.progress("tui: hotrun in tmux (-S %s)", tm.socket)
+	pid, err := tm.start(name, 120, 40, shell)
 	if err != nil {
-		return fmt.Errorf("tmux list-panes: %v", err)
+		return err
 	}
-	pid, _ := strconv.Atoi(strings.TrimSpace(string(out)))
+	// q quits hotrun, which stops its engine; then the server goes.
+	defer tm.quit(name, 5*time.Second)
 	url := "http://" + addr + "/hello?name=test"
 	if _, err := untilVersion(ctx, url, 1001, buildWait); err != nil {
 		return err
@@ -160,11 +150,11 @@ func (e *env) tuiLive(ctx context.Context, r *tuiResult) error {
 	r.cpu = float64(c1-c0) / clockTick / end.Sub(t0).Seconds() * 100
 	// The newest request line on screen, against the end of the load:
 	// how far the screen is behind.
-	screen, _ := exec.Command("tmux", "capture-pane", "-p", "-t", name).Output()
-	if ms := screenTimeRE.FindAllSubmatch(screen, -1); len(ms) > 0 {
+	screen, _ := tm.capture(name)
+	if ms := screenTimeRE.FindAllStringSubmatch(screen, -1); len(ms) > 0 {
 		newest := ""
 		for _, m := range ms {
-			newest = max(newest, string(m[1]))
+			newest = max(newest, m[1])
 		}
 		if t, err := time.ParseInLocation("15:04:05.000", newest, time.Local); err == nil {
 			y, mo, d := end.Date()

@@ -37,6 +37,7 @@ type config struct {
 	Fresh         bool     `toml:"fresh"`          // start with empty state, not the last session's
 	Probe         []string `toml:"probe"`          // requests sent to the engine after each swap ("GET /hello")
 	Big           bool     `toml:"big"`            // the TUI's presenter layout
+	PProf         string   `toml:"pprof"`          // loopback address to serve hotrun's own profiles on; "" for none
 	configPath    string
 }
 
@@ -75,6 +76,7 @@ func parseConfig(args []string, stderr io.Writer) (*config, error) {
 	fs.StringVar(&f.Mode, "mode", "", "the reload `mode`: hotswap (plugins swapped into the running engine) or restart (rebuild and restart, state kept; where plugins can't go); default: hotswap where Go plugins work")
 	fs.BoolVar(&f.Fresh, "fresh", false, "start with empty state instead of restoring the last session's")
 	fs.BoolVar(&f.Big, "big", false, "presenter layout: the live version, the probes' answers and the last diff fill the screen")
+	fs.StringVar(&f.PProf, "pprof", "", "serve Go's profiles of hotrun itself (net/http/pprof: memory, goroutines, CPU) on the loopback `addr`, e.g. 127.0.0.1:6060")
 	fs.Func("probe", "a `request` sent to the engine after each swap and engine start, e.g. \"GET /hello?name=test\" (repeatable; replaces the file's list)", func(s string) error {
 		if _, err := probe.Parse(s); err != nil {
 			return err
@@ -131,6 +133,7 @@ func parseConfig(args []string, stderr io.Writer) (*config, error) {
 		"fresh":          func() { cfg.Fresh = f.Fresh },
 		"big":            func() { cfg.Big = f.Big },
 		"probe":          func() { cfg.Probe = f.Probe },
+		"pprof":          func() { cfg.PProf = f.PProf },
 	}
 	for name, fn := range apply {
 		if set[name] {
@@ -150,6 +153,11 @@ func parseConfig(args []string, stderr io.Writer) (*config, error) {
 	}
 	for _, p := range cfg.Probe {
 		if _, err := probe.Parse(p); err != nil {
+			return nil, fmt.Errorf("%w: %v", errUsage, err)
+		}
+	}
+	if cfg.PProf != "" {
+		if err := checkPProfAddr(cfg.PProf); err != nil {
 			return nil, fmt.Errorf("%w: %v", errUsage, err)
 		}
 	}
@@ -184,7 +192,7 @@ flags, see docs/config.md), then from the flags.
 		flags []string
 	}{
 		{"Project", []string{"config", "dir", "engine", "logic"}},
-		{"Output", []string{"headless", "json", "verbose", "big", "probe"}},
+		{"Output", []string{"headless", "json", "verbose", "big", "probe", "pprof"}},
 		{"Watching", []string{"debounce", "poll", "include", "exclude"}},
 		{"Building and running", []string{"mode", "buildflags", "max-versions", "max-rss", "snapshot-every", "fresh"}},
 	}

@@ -24,6 +24,7 @@ func TestParseConfig(t *testing.T) {
 	typo := file("typo.toml", "engin = \"./x\"\n")
 	probes := file("probes.toml", "probe = [\"GET /hello?name=test\", \"POST /items {}\"]\nfresh = true\nbig = true\n")
 	badProbe := file("badprobe.toml", "probe = [\"hello\"]\n")
+	pprofFile := file("pprof.toml", "pprof = \"localhost:6060\"\n")
 	tests := []struct {
 		name  string
 		args  []string
@@ -80,6 +81,27 @@ func TestParseConfig(t *testing.T) {
 		}, ""},
 		{"bad probe flag", []string{"-config", "", "-probe", "get /x"}, nil, "method in capitals"},
 		{"bad probe in the file", []string{"-config", badProbe}, nil, "want a method in capitals and a path"},
+		{"pprof on loopback", []string{"-config", "", "-pprof", "127.0.0.1:6060"}, func(c *config) string {
+			if c.PProf != "127.0.0.1:6060" {
+				return "pprof not set"
+			}
+			return ""
+		}, ""},
+		{"pprof from the file", []string{"-config", pprofFile}, func(c *config) string {
+			if c.PProf != "localhost:6060" {
+				return "pprof not read"
+			}
+			return ""
+		}, ""},
+		{"pprof off by default", []string{"-config", ""}, func(c *config) string {
+			if c.PProf != "" {
+				return "pprof on"
+			}
+			return ""
+		}, ""},
+		{"pprof on every interface", []string{"-config", "", "-pprof", ":6060"}, nil, "not a loopback address"},
+		{"pprof on another host", []string{"-config", "", "-pprof", "10.0.0.1:6060"}, nil, "not a loopback address"},
+		{"pprof without a port", []string{"-config", "", "-pprof", "127.0.0.1"}, nil, "want 127.0.0.1:PORT"},
 		{"unknown key", []string{"-config", typo}, nil, `unknown key "engin"`},
 		{"missing file named", []string{"-config", filepath.Join(dir, "none.toml")}, nil, "config file"},
 		{"bad mode", []string{"-config", "", "-mode", "fast"}, nil, "want hotswap or restart"},

@@ -71,6 +71,16 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return err
 	}
 	stream := event.NewStream(4096)
+	if cfg.PProf != "" {
+		addr, stop, err := servePProf(cfg.PProf)
+		if err != nil {
+			return err
+		}
+		defer stop()
+		// Said once on the stream, where the user looks: the timeline or
+		// the lines.
+		stream.Publish(event.Log{Source: event.SourceHotrun, Level: "info", Text: "hotrun's own profiles (pprof): http://" + addr + "/debug/pprof/"})
+	}
 	// The probes ride on the stream: the prober passes every event on and
 	// publishes what the engine answers when the live version changes.
 	var probes []probe.Request
