@@ -159,10 +159,11 @@ type Host[T any] struct {
 	stopping chan struct{} // closed when hotrun asks the engine to stop
 	stopped  chan struct{} // closed when the stop is done: state saved, reply sent
 
-	// lastSnap is the hash of the last snapshot written. Snapshots run
-	// only on the control goroutine, one command at a time, so it needs
-	// no lock.
-	lastSnap [32]byte
+	// snapMu serializes snapshots, and guards lastSnap: commands run
+	// concurrently, and a periodic save that read the state earlier must
+	// not land its file over the one a stop wrote after it.
+	snapMu   sync.Mutex
+	lastSnap [32]byte // hash of the last snapshot written
 
 	started       chan struct{} // closed when Start has done its loading
 	firstLoad     chan struct{} // closed when the first version becomes current

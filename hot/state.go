@@ -103,6 +103,8 @@ func (h *Host[T]) snapshot() error {
 	if h.statePath == "" {
 		return errors.New("hot: snapshot: hotrun gave no state file")
 	}
+	h.snapMu.Lock()
+	defer h.snapMu.Unlock()
 	start := time.Now()
 	var buf bytes.Buffer
 	if err := h.encodeState(&buf); err != nil {

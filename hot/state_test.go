@@ -173,3 +173,34 @@ func TestRun(t *testing.T) {
 		t.Errorf("after the panic, back on v1: %v", err)
 	}
 }
+
+// TestSnapshotsInOrder saves from many goroutines at once, as hotrun's
+// commands arrive (a periodic save beside a stop's): once every save has
+// returned, the file holds the state as it is, never an older save that
+// finished writing last.
+func TestSnapshotsInOrder(t *testing.T) {
+	st := &lockedState{}
+	h := New(Config[logic]{State: st, Logger: quiet()})
+	h.statePath = filepath.Join(t.TempDir(), "snapshot.json")
+	var wg sync.WaitGroup
+	for range 50 {
+		wg.Go(func() {
+			for range 4 {
+				st.Lock()
+				st.N++
+				st.Unlock()
+				if err := h.snapshot(); err != nil {
+					t.Error(err)
+				}
+			}
+		})
+	}
+	wg.Wait()
+	b, err := os.ReadFile(h.statePath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := `"N":200`; !strings.Contains(string(b), want) {
+		t.Errorf("snapshot %s after every save returned, want %s", b, want)
+	}
+}
