@@ -553,8 +553,11 @@ type Program struct {
 	// modes keeps track of terminal modes that have been enabled or disabled.
 	ignoreSignals uint32
 
-	// ticker is the ticker that will be used to write to the renderer.
-	ticker *time.Ticker
+	// wake tells the renderer goroutine (see startRenderer) that there is
+	// something new to write: a view, or sequences in outputBuf. It holds at
+	// most one wake, so senders never block and one pending wake stands for
+	// any number of changes made before the renderer takes it.
+	wake chan struct{}
 
 	// once is used to stop the renderer.
 	once sync.Once
@@ -620,6 +623,7 @@ func NewProgram(model Model, opts ...ProgramOption) *Program {
 		msgs:         make(chan Msg),
 		errs:         make(chan error, 1),
 		rendererDone: make(chan struct{}),
+		wake:         make(chan struct{}, 1),
 	}
 
 	// Apply all options to the program.
@@ -917,6 +921,19 @@ func (p *Program) eventLoop(model Model, cmds chan Cmd) (Model, error) {
 func (p *Program) render(model Model) {
 	if p.renderer != nil {
 		p.renderer.render(model.View()) // send view to renderer
+		// Every message the event loop handles ends here, so this also
+		// covers the renderer state it changed before Update (resize,
+		// insertAbove, clearScreen, setColorProfile, ...).
+		p.wakeRenderer()
+	}
+}
+
+// wakeRenderer tells the renderer there may be something to draw or write.
+// Call it after the change is made: the flush it leads to then sees it.
+func (p *Program) wakeRenderer() {
+	select {
+	case p.wake <- struct{}{}:
+	default: // a wake is already pending, and it covers this change too
 	}
 }
 
@@ -1247,6 +1264,7 @@ func (p *Program) execute(seq string) {
 	p.mu.Lock()
 	_, _ = p.outputBuf.WriteString(seq)
 	p.mu.Unlock()
+	p.wakeRenderer()
 }
 
 // executeQuery writes a terminal query to the program output. Queries expect a
@@ -1438,15 +1456,15 @@ func (p *Program) Printf(template string, args ...any) {
 }
 
 // startRenderer starts the renderer.
+//
+// The renderer's ticker runs only while there are frames to draw, so an idle
+// program does not wake at all: it is armed at start (the first frame, or the
+// repaint after RestoreTerminal, is drawn on its first tick), the first change
+// after an idle spell is drawn at once, the changes that follow within a frame
+// are drawn together on the next tick (WithFPS stays the ceiling), and the
+// first tick that finds nothing new stops it.
 func (p *Program) startRenderer() {
 	framerate := time.Second / time.Duration(p.fps)
-	if p.ticker == nil {
-		p.ticker = time.NewTicker(framerate)
-	} else {
-		// If the ticker already exists, it has been stopped and we need to
-		// reset it.
-		p.ticker.Reset(framerate)
-	}
 
 	// Since the renderer can be restarted after a stop, we need to reset
 	// the done channel and its corresponding sync.Once.
@@ -1455,13 +1473,37 @@ func (p *Program) startRenderer() {
 	// Start the renderer.
 	p.renderer.start()
 	go func() {
+		// This goroutine owns the ticker, so a restart's new ticker can't be
+		// stopped by the old goroutine on its way out.
+		ticker := time.NewTicker(framerate)
+		defer ticker.Stop()
+		tick := ticker.C // nil while the ticker is stopped
+		// pending: the next tick has something to draw. At start that is
+		// the first frame; later, whatever woke us while the ticker ran.
+		pending := true
+
 		for {
 			select {
 			case <-p.rendererDone:
-				p.ticker.Stop()
 				return
 
-			case <-p.ticker.C:
+			case <-p.wake:
+				if tick != nil {
+					pending = true
+					continue
+				}
+				_ = p.flush()
+				_ = p.renderer.flush(false)
+				ticker.Reset(framerate)
+				tick = ticker.C
+
+			case <-tick:
+				if !pending {
+					ticker.Stop()
+					tick = nil
+					continue
+				}
+				pending = false
 				_ = p.flush()
 				_ = p.renderer.flush(false)
 			}
