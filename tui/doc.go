@@ -16,12 +16,14 @@
 // # Idle costs little
 //
 // The screen changes only when a message changes it: times are shown as
-// times of day and only a running build's spinner ticks. bubbletea v2.1.1
-// still wakes its renderer at its frame rate while idle (to flush a frame
-// only if one changed); the fix upstream (charmbracelet/bubbletea#1796) is
-// not released, and reaching its ticker from outside would take unsafe, so
-// the screen asks for 30 frames a second instead of 60, which halves those
-// wakeups.
+// times of day and only a running build's spinner ticks. While nothing
+// changes, nothing in this package or in bubbletea wakes: hotrun builds with
+// a patched copy of bubbletea v2.1.1 (third_party/bubbletea, PATCHED.md there)
+// whose renderer ticks only while there are frames to draw. The first change
+// after an idle spell is drawn at once and the changes that follow are drawn
+// together at most 60 times a second, bubbletea's default frame rate. Released
+// v2.1.1 wakes its renderer at the frame rate for the program's whole life;
+// the patch goes when a release has the fix (charmbracelet/bubbletea#1796).
 //
 // # What it never does
 //

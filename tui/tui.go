@@ -53,7 +53,7 @@ type Options struct {
 const (
 	batchInterval = 16 * time.Millisecond
 	maxBatch      = 4096
-	fps           = 30 // bubbletea's frames a second, at most: it wakes this often even when idle (see doc.go)
+	fps           = 60 // bubbletea's frames a second, at most, while the screen changes; idle, it draws nothing and does not wake (see doc.go)
 )
 
 // Run shows the screen until the user quits (q / ctrl+c), ctx is done, or
