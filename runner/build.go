@@ -334,7 +334,9 @@ func (l *loop) onResult(ctx context.Context, res jobResult) {
 		return
 	}
 	switch {
-	case l.serving != nil && l.serving.build == v.build && l.serving.state != engHung:
+	case l.serving != nil && l.serving.build == v.build && l.serving.state == engServing:
+		// A hung or draining engine gets nothing more: the one that
+		// replaces it loads this version when it takes over (missed).
 		l.loadInto(ctx, l.serving, v.n)
 	case l.standby() == nil && l.serving == nil && l.newest != nil:
 		l.replace(ctx, v.n, l.newest, "")

@@ -37,7 +37,7 @@ func (l *loop) replace(ctx context.Context, target int, b *engineBuild, why stri
 		l.abandon(old, "a newer engine replaces it")
 	}
 	l.engineIDs++
-	e := &engine{id: l.engineIDs, build: b, state: engStarting, target: target, newAbove: l.next, replaces: l.serving, why: why}
+	e := &engine{id: l.engineIDs, build: b, state: engStarting, target: target, newAbove: l.builtUpTo(), replaces: l.serving, why: why}
 	l.engines = append(l.engines, e)
 	if l.serving != nil && why != "" {
 		l.ev.Publish(event.EngineRestart{PID: l.serving.pid(), Reason: why})
@@ -313,9 +313,28 @@ func (l *loop) onTookOver(ctx context.Context, e *engine, err error) {
 	// build, loads now.
 	// (Only such a build: an older one is live by the user's choice, a
 	// rollback or l in the version list, and a restart keeps that choice.)
-	if n := l.newestLoadable(); n > e.live && n > e.newAbove && e.live != 0 {
+	if n := l.missed(e); n != 0 {
 		l.loadInto(ctx, e, n)
 	}
+}
+
+// builtUpTo is the newest version whose build has ended: a build under way
+// has claimed its number (l.next) but ends after, and an engine readied now
+// must load it when it takes over.
+func (l *loop) builtUpTo() int {
+	if v := l.versions[l.next]; v != nil && v.state == event.VersionBuilding {
+		return l.next - 1
+	}
+	return l.next
+}
+
+// missed returns the version that e, taking over, must load because its
+// build ended while e was readied, or 0.
+func (l *loop) missed(e *engine) int {
+	if n := l.newestLoadable(); n > e.live && n > e.newAbove && e.live != 0 {
+		return n
+	}
+	return 0
 }
 
 // newestLoadable returns the newest built version for the newest engine

@@ -91,7 +91,7 @@ type engine struct {
 	build    *engineBuild
 	state    string
 	target   int     // the version it loads before it takes over; 0 for none
-	newAbove int     // versions above this number were built while it was readied
+	newAbove int     // versions above this number were built while it was readied (see builtUpTo)
 	replaces *engine // the engine it takes over from; nil for none
 	why      string  // why it was started, for the events
 

@@ -212,3 +212,44 @@ func TestPulseEvery(t *testing.T) {
 		})
 	}
 }
+
+// TestMissedAtTakeover checks which version an engine taking over loads
+// because its build ended while the engine was readied: one whose build
+// was under way when the replacement began (it had claimed its number),
+// and never an older one a rollback chose not to serve.
+func TestMissedAtTakeover(t *testing.T) {
+	b := &engineBuild{id: 1}
+	tests := []struct {
+		name   string
+		states map[int]string // at the replacement
+		after  map[int]string // when the new engine takes over
+		live   int            // what the new engine serves
+		want   int
+	}{
+		{"built under way", map[int]string{22: event.VersionLive, 23: event.VersionBuilding}, map[int]string{23: event.VersionBuilt}, 22, 23},
+		{"built after", map[int]string{22: event.VersionLive}, map[int]string{23: event.VersionBuilt}, 22, 23},
+		{"nothing new", map[int]string{22: event.VersionLive}, nil, 22, 0},
+		{"a rollback's choice", map[int]string{20: event.VersionLive, 22: event.VersionBuilt}, nil, 20, 0},
+		{"failed under way", map[int]string{22: event.VersionLive, 23: event.VersionBuilding}, map[int]string{23: event.VersionFailed}, 22, 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			l := &loop{newest: b, versions: map[int]*version{}}
+			for n, s := range tt.states {
+				l.versions[n] = &version{n: n, state: s, build: b}
+				l.next = max(l.next, n)
+			}
+			e := &engine{build: b, newAbove: l.builtUpTo()}
+			for n, s := range tt.after {
+				if l.versions[n] == nil {
+					l.versions[n] = &version{n: n, build: b}
+				}
+				l.versions[n].state = s
+			}
+			e.live = tt.live
+			if got := l.missed(e); got != tt.want {
+				t.Errorf("missed = v%d, want v%d", got, tt.want)
+			}
+		})
+	}
+}
