@@ -28,7 +28,7 @@ import (
 const (
 	longPause  = 50 * time.Millisecond  // between a save going live and the next save
 	longClient = 10 * time.Millisecond  // the steady client's pause between requests
-	longWindow = 10                     // save-to-live at a checkpoint: the median of this many saves up to it
+	longWindow = 50                     // save-to-live at a checkpoint: the median of this many saves up to it (fewer swing with the machine's load)
 	idleSettle = 10 * time.Second       // quiet before the idle figure
 	idleWindow = 30 * time.Second       // the idle figure's window
 	screenWait = 5 * time.Second        // for the screen to show a checkpoint's version

@@ -1,6 +1,7 @@
 package tui
 
 import (
+	"fmt"
 	"testing"
 	"time"
 
@@ -37,4 +38,64 @@ func BenchmarkRequestFlood(b *testing.B) {
 		}
 	}
 	b.ReportMetric(float64(b.N*perIter)/time.Since(start).Seconds(), "lines/s")
+}
+
+// BenchmarkLongSession draws the screen after a session of 100 and of 1000
+// saves, each fed to the model as the supervisor publishes it (change,
+// build, load, the version list, memory, a save of the state, requests):
+// a frame must cost the same at the 1000th save as at the 100th. Each
+// iteration is one frame after a request: an Update and a View.
+func BenchmarkLongSession(b *testing.B) {
+	for _, saves := range []int{100, 1000} {
+		b.Run(fmt.Sprintf("saves=%d", saves), func(b *testing.B) {
+			var m tea.Model = NewModel(Options{Project: "bench", Now: fixedNow})
+			m, _ = m.Update(tea.WindowSizeMsg{Width: 120, Height: 40})
+			for n := 1; n <= saves; n++ {
+				m, _ = m.Update(RecordsMsg(saveRecords(n)))
+				_ = m.View()
+			}
+			req := RecordsMsg{at(float64(saves)+0.5, event.Request{Method: "GET", Path: "/hello", Status: 200, Duration: ms(0.2), Version: saves})}
+			b.ReportAllocs()
+			b.ResetTimer()
+			for range b.N {
+				m, _ = m.Update(req)
+				_ = m.View()
+			}
+		})
+	}
+}
+
+// saveRecords is what save n of a long session publishes, with the version
+// list as the supervisor keeps it: the engine (recycled every 20 versions)
+// holds up to 20, and the newest 50 ended versions stay listed.
+func saveRecords(n int) RecordsMsg {
+	sec := float64(n)
+	file := event.FileChange{Path: "logic/main.go", Added: 1, Removed: 1}
+	list := event.Versions{DiskBytes: 46 << 20}
+	for v := n; v >= 1 && len(list.Versions) < 70; v-- {
+		state := event.VersionGone
+		switch {
+		case v == n:
+			state = event.VersionLive
+		case v > n-n%20:
+			state = event.VersionLoaded
+		case v > n-10:
+			state = event.VersionBuilt
+		}
+		list.Versions = append(list.Versions, event.VersionInfo{Version: v, State: state, Built: t0.Add(time.Duration(v) * time.Second), BuildDuration: ms(600), LoadDuration: ms(10), Files: []event.FileChange{file}})
+	}
+	list.Forgotten = max(0, n-len(list.Versions))
+	recs := RecordsMsg{
+		at(sec, event.Change{Files: []string{"logic/main.go"}, Kind: event.KindLogic, Stats: []event.FileChange{file}}),
+		at(sec+0.01, event.BuildStart{Version: n, Target: event.TargetLogic}),
+		at(sec+0.6, event.BuildOK{Version: n, Target: event.TargetLogic, Duration: ms(600), Route: "fast", Linker: "mold"}),
+		at(sec+0.61, event.LoadOK{Version: n, Duration: ms(10)}),
+		at(sec+0.61, list),
+		at(sec+0.62, event.Memory{RSSBytes: int64(16+n%20) << 20, VersionsLoaded: n%20 + 1}),
+		at(sec+0.62, event.StateSaved{Bytes: 80, Duration: ms(4)}),
+	}
+	for i := range 10 {
+		recs = append(recs, at(sec+0.7+float64(i)*0.01, event.Request{Method: "GET", Path: "/hello?name=test", Status: 200, Duration: ms(0.2), Version: n}))
+	}
+	return recs
 }
