@@ -464,10 +464,22 @@ func TestPrune(t *testing.T) {
 		}
 		sos = append(sos, r.Path)
 	}
+	// v4 is built after the keep list was chosen, as a build that starts
+	// while the supervisor's prune waits for the build lock: it stays.
+	asOf := time.Now()
+	time.Sleep(10 * time.Millisecond) // past the file system's timestamp granularity
+	write(t, filepath.Join(dir, "logic/util/util.go"), "package util\n\nfunc Word() string { return \"four\" }\n")
+	v4, err := b.BuildLogic(ctx, 4)
+	if err != nil {
+		t.Fatalf("v4: %v", err)
+	}
 	before := b.DiskUsage()
-	freed, err := b.Prune(sos[2:])
+	freed, err := b.Prune(sos[2:], asOf)
 	if err != nil {
 		t.Fatal(err)
+	}
+	if _, err := os.Stat(v4.Path); err != nil {
+		t.Errorf("v4, built after the keep list was chosen, did not survive the prune: %v", err)
 	}
 	if after := b.DiskUsage(); freed <= 0 || after != before-freed {
 		t.Errorf("freed %d bytes; usage went from %d to %d", freed, before, after)

@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"time"
 )
 
 // stageName matches the staging directories of plugin builds (not
@@ -22,7 +23,12 @@ var stageName = regexp.MustCompile(`^b\d+$`)
 // The supervisor calls it with the versions an engine has loaded or may
 // roll back to; a plugin a running engine loaded can go from disk (the
 // engine mapped it already), but it can then never be loaded again.
-func (b *Builder) Prune(keep []string) (freed int64, err error) {
+//
+// asOf is when the caller chose keep: plugins and stages written after it
+// stay. Prune runs off the supervisor's loop, and a build may start and
+// finish between the choice and Prune taking the build lock; without asOf
+// its new plugin, in no keep list yet, would go before it is loaded.
+func (b *Builder) Prune(keep []string, asOf time.Time) (freed int64, err error) {
 	b.buildMu.Lock()
 	defer b.buildMu.Unlock()
 	kept := map[string]bool{}
@@ -44,7 +50,7 @@ func (b *Builder) Prune(keep []string) (freed int64, err error) {
 	var errs []error
 	sos, _ := filepath.Glob(filepath.Join(b.BuildDir(), "*.so"))
 	for _, so := range sos {
-		if kept[so] {
+		if kept[so] || writtenAfter(so, asOf) {
 			continue
 		}
 		n, err := removeAll(so)
@@ -59,7 +65,7 @@ func (b *Builder) Prune(keep []string) (freed int64, err error) {
 	ents, _ := os.ReadDir(stageRoot)
 	for _, e := range ents {
 		s := e.Name()
-		if !e.IsDir() || !stageName.MatchString(s) || need[s] {
+		if !e.IsDir() || !stageName.MatchString(s) || need[s] || writtenAfter(filepath.Join(stageRoot, s), asOf) {
 			continue
 		}
 		n, err := removeAll(filepath.Join(stageRoot, s))
@@ -97,6 +103,12 @@ func du(root string) int64 {
 		return nil
 	})
 	return n
+}
+
+// writtenAfter reports whether p was modified after t.
+func writtenAfter(p string, t time.Time) bool {
+	fi, err := os.Stat(p)
+	return err == nil && fi.ModTime().After(t)
 }
 
 // removeAll removes p and returns the bytes it held.

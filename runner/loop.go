@@ -251,14 +251,17 @@ func (l *loop) prune() {
 		engines[e.build.path] = true
 	}
 	l.pruning = true
+	// A build may start, and end, before the prune below runs: what it
+	// writes after this moment is in no list yet, and stays.
+	asOf := time.Now()
 	bin := filepath.Join(l.dir, builder.OutDir, "bin")
 	go func() {
-		_, err := l.b.Prune(keep)
+		_, err := l.b.Prune(keep, asOf)
 		// Engine executables: every build of the session is a file of its
 		// own (engine.N); the ones nothing runs or may run go.
 		files, _ := filepath.Glob(filepath.Join(bin, "*"))
 		for _, f := range files {
-			if !engines[f] && isEngineBuild(f) {
+			if fi, err := os.Stat(f); err == nil && !engines[f] && isEngineBuild(f) && !fi.ModTime().After(asOf) {
 				os.Remove(f)
 			}
 		}
