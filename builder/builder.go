@@ -565,12 +565,20 @@ func (b *Builder) run(ctx context.Context, dir string, args ...string) (string, 
 // runEnv is run, with cgo forced on only when cgo is true: restart mode
 // builds wherever the user's environment says.
 func (b *Builder) runEnv(ctx context.Context, dir string, cgo bool, args ...string) (string, error) {
-	cmd := exec.CommandContext(ctx, b.cfg.Go, args...)
-	cmd.Dir = dir
-	cmd.Env = append(os.Environ(), b.cfg.Env...)
+	var env []string
 	if cgo {
-		cmd.Env = append(cmd.Env, "CGO_ENABLED=1")
+		env = []string{"CGO_ENABLED=1"}
 	}
+	return b.command(ctx, dir, env, b.cfg.Go, args...)
+}
+
+// command runs name in dir with the user's environment, then env, and
+// returns its output and errors, interleaved; a canceled ctx ends its
+// whole process group.
+func (b *Builder) command(ctx context.Context, dir string, env []string, name string, args ...string) (string, error) {
+	cmd := exec.CommandContext(ctx, name, args...)
+	cmd.Dir = dir
+	cmd.Env = append(append(os.Environ(), b.cfg.Env...), env...)
 	var out bytes.Buffer
 	cmd.Stdout = &out
 	cmd.Stderr = &out

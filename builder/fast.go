@@ -612,15 +612,7 @@ func hostlinkTime(out string) time.Duration {
 // tool runs a Go tool (compile, link) in dir, as the go command would: with
 // cgo on and the user's environment.
 func (b *Builder) tool(ctx context.Context, dir string, env []string, name string, args ...string) (string, error) {
-	cmd := exec.CommandContext(ctx, name, args...)
-	cmd.Dir = dir
-	cmd.Env = append(append(append(os.Environ(), b.cfg.Env...), "CGO_ENABLED=1"), env...)
-	var out bytes.Buffer
-	cmd.Stdout = &out
-	cmd.Stderr = &out
-	killGroup(cmd)
-	err := cmd.Run()
-	return out.String(), err
+	return b.command(ctx, dir, append([]string{"CGO_ENABLED=1"}, env...), name, args...)
 }
 
 // runOut runs the go command in the module with cgo on and returns its
