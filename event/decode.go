@@ -52,6 +52,8 @@ func decode(name string, b []byte) (Event, error) {
 		return into[EngineRestart](b)
 	case "request":
 		return into[Request](b)
+	case "request.cut":
+		return into[RequestCut](b)
 	case "panic":
 		return into[Panic](b)
 	case "memory":

@@ -178,6 +178,9 @@ type (
 	Rollback = protocol.Rollback
 	// Request is one request the engine served.
 	Request = protocol.Request
+	// RequestCut is a request a draining engine cut at the end of its
+	// drain grace.
+	RequestCut = protocol.RequestCut
 	// Panic says the engine recovered a panic in plugin code.
 	Panic = protocol.Panic
 	// StateSaved says the engine wrote a snapshot of its state.

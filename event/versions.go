@@ -26,9 +26,13 @@ type FileChange struct {
 // VersionInfo is one version of the session, as the supervisor's model
 // holds it.
 type VersionInfo struct {
-	Version       int          `json:"version"`
-	State         string       `json:"state"`
-	Why           string       `json:"why,omitempty"` // why rejected, failed or blamed
+	Version int    `json:"version"`
+	State   string `json:"state"`
+	Why     string `json:"why,omitempty"` // why rejected, failed or blamed
+	// Suspect says why the version is suspected: an engine died on its
+	// own while it was live. A suspect is never fallen back to while a
+	// version that never was can serve; a second death blames it.
+	Suspect       string       `json:"suspect,omitempty"`
 	Built         time.Time    `json:"built,omitzero"`
 	BuildDuration Duration     `json:"build_ms,omitempty"`
 	LoadDuration  Duration     `json:"load_ms,omitempty"`

@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -22,11 +23,15 @@ type commander interface {
 	load(path string, n int) error
 	activate(n int) error
 	snapshot() error
-	stop() error
-	takeover(statePath string) error
-	status() (cur int, loaded []int, serving bool)
+	stop(grace time.Duration) error
+	takeover(statePath string, strict bool) error
+	checkState(statePath string) error
+	status() protocol.Reply
 	markStopped()
 	emit(protocol.Event)
+	isServing() bool
+	handAgain()
+	orphaned() time.Duration
 }
 
 // controlServer accepts hotrun's connection on the control socket and
@@ -41,6 +46,8 @@ type controlServer struct {
 
 	connMu sync.Mutex // guards conn
 	conn   net.Conn   // the connection being served; closed by close to end serve
+
+	conns atomic.Int64 // counts the connections served: an orphan that gets one is attached again
 }
 
 func listenControl[T any](path string, h *Host[T]) (*controlServer, error) {
@@ -95,6 +102,11 @@ func (s *controlServer) accept() {
 			c.Close()
 			continue
 		}
+		// A hotrun that connects after the first (which died: the engine
+		// served on as an orphan) holds none of the engine's listeners.
+		if s.conns.Add(1) > 1 {
+			s.h.handAgain()
+		}
 		// One hotrun at a time: a new connection replaces the old one.
 		if !s.setConn(c) {
 			c.Close()
@@ -125,18 +137,14 @@ func (s *controlServer) setConn(c net.Conn) bool {
 // line is answered with an error; it never ends the engine. Each command
 // runs on its own goroutine: hotrun waits for the replies it depends on.
 // When hotrun's connection ends without a stop (hotrun was killed), the
-// engine stops as if asked: it drains, saves its state and returns from
-// Serve, so the next hotrun session finds the state whole.
+// engine is an orphan (see orphan).
 func (s *controlServer) serve(c net.Conn) {
 	defer func() {
 		c.Close()
 		select {
 		case <-s.done:
 		default:
-			go func() {
-				s.h.stop()
-				s.h.markStopped()
-			}()
+			s.orphan()
 		}
 	}()
 	r := bufio.NewReaderSize(c, 4096)
@@ -162,13 +170,45 @@ func (s *controlServer) serve(c net.Conn) {
 	}
 }
 
+// orphan decides the fate of an engine whose hotrun went away without a
+// stop. One that serves saves its state and serves on for its orphan
+// grace, so that a hotrun started meanwhile takes it over (same process,
+// same connections); if none connects in time, it stops as if asked:
+// drains, saves its state, and Serve returns. One that never served (a
+// standby) stops at once.
+func (s *controlServer) orphan() {
+	grace := s.h.orphaned()
+	if grace <= 0 {
+		go func() {
+			s.h.stop(0)
+			s.h.markStopped()
+		}()
+		return
+	}
+	served := s.conns.Load()
+	go func() {
+		s.h.snapshot()
+		t := time.NewTimer(grace)
+		defer t.Stop()
+		select {
+		case <-t.C:
+			if s.conns.Load() == served { // nobody attached
+				s.h.stop(0)
+				s.h.markStopped()
+			}
+		case <-s.done:
+		}
+	}()
+}
+
 func (s *controlServer) run(cmd protocol.Command) protocol.Reply {
 	var err error
 	switch cmd.Op {
 	case "ping":
 	case "status":
-		cur, loaded, serving := s.h.status()
-		return protocol.Reply{Reply: cmd.ID, Version: cur, Loaded: loaded, Serving: serving, Protocol: protocol.Version}
+		rep := s.h.status()
+		rep.Reply = cmd.ID
+		return rep
 	case "load":
 		if err = within(s.buildDir, cmd.Path); err == nil {
 			err = s.h.load(cmd.Path, cmd.Version)
@@ -177,14 +217,16 @@ func (s *controlServer) run(cmd protocol.Command) protocol.Reply {
 		}
 	case "activate":
 		err = s.h.activate(cmd.Version)
+	case "check-state":
+		err = s.h.checkState(cmd.Path)
 	case "takeover":
-		err = s.h.takeover(cmd.Path)
+		err = s.h.takeover(cmd.Path, cmd.Strict)
 	case "snapshot":
 		err = s.h.snapshot()
 	case "stop":
 		// The reply must reach hotrun before Serve returns and the engine
 		// exits: stop, reply, flush, and only then let Serve go.
-		err = s.h.stop()
+		err = s.h.stop(time.Duration(cmd.Grace))
 		rep := protocol.Reply{Reply: cmd.ID}
 		if err != nil {
 			rep.Error = err.Error()
@@ -196,7 +238,11 @@ func (s *controlServer) run(cmd protocol.Command) protocol.Reply {
 	default:
 		err = fmt.Errorf("hot: unknown command %q", cmd.Op)
 	}
-	if err != nil {
+	var se *stateError
+	switch {
+	case errors.As(err, &se):
+		return protocol.Reply{Reply: cmd.ID, Error: se.msg, Code: protocol.CodeStateUnreadable, Explain: se.explain, Path: se.kept}
+	case err != nil:
 		return protocol.Reply{Reply: cmd.ID, Error: err.Error(), Code: code(err), Explain: explain(err)}
 	}
 	return protocol.Reply{Reply: cmd.ID}

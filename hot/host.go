@@ -133,26 +133,31 @@ type Host[T any] struct {
 	// liveness and state questions may take it.
 	mu sync.Mutex
 
-	verMu  sync.Mutex          // guards loaded
+	verMu  sync.Mutex          // guards loaded and newest
 	loaded map[int]*version[T] // every version opened in this process, by number
+	newest int                 // the highest version number a load asked for, opened or not
 
-	// quiet lets a snapshot wait for the requests and units under way:
-	// each holds it for reading while it runs on the state (see snapshot).
-	quiet sync.RWMutex
+	// work tracks the requests and units under way on the state: a
+	// snapshot waits for them, a drain reports the ones it cuts.
+	work work
 
 	serving     chan struct{} // closed when this engine takes traffic: at once alone, at the takeover under hotrun
 	servingOnce sync.Once
 	pendingOK   *protocol.LoadOK // the load of a standby engine, reported at the takeover; guarded by mu
 
-	handMu  sync.Mutex // guards handoff and ctl
+	handMu  sync.Mutex // guards handoff, held and ctl
 	handoff []handoff  // sockets opened by Listen before hotrun was attached, to hand over then
+	held    []handoff  // every listener the engine serves on, for a hotrun that attaches later
 
-	out       *outbox // events and replies to hotrun; nil when run alone
-	buildDir  string  // where plugins may come from under hotrun
-	statePath string  // where snapshots go under hotrun; "" for none
-	ctl       *controlServer
+	out *outbox // events and replies to hotrun; nil when run alone
+	// orphanGrace is how long the engine serves on when hotrun goes away
+	// without stopping it: a hotrun started meanwhile attaches to it.
+	orphanGrace time.Duration
+	buildDir    string // where plugins may come from under hotrun
+	statePath   string // where snapshots go under hotrun; "" for none
+	ctl         *controlServer
 
-	conns    connCount  // connections accepted by Serve and not yet closed
+	conns    conns      // connections accepted by Serve and not yet closed
 	srvMu    sync.Mutex // guards servers
 	servers  []*server  // started by Serve; shut down by a stop
 	stopOnce sync.Once
@@ -259,16 +264,21 @@ func (h *Host[T]) attach(sock string) error {
 	for _, f := range h.handoff {
 		h.out.file(f.name, f.file)
 	}
+	h.orphanGrace = orphanGrace()
 	h.handoff = nil
 	h.handMu.Unlock()
-	// Under hotrun a SIGTERM (hotrun's, or the kernel's when hotrun dies)
-	// is a stop: drain, save the state, return from Serve.
+	// The engine's output goes to pipes hotrun reads: once hotrun is gone
+	// (killed), a write to them would end the engine with SIGPIPE, and it
+	// is to serve on for its orphan grace.
+	signal.Ignore(syscall.SIGPIPE)
+	// Under hotrun a SIGTERM is a stop: drain, save the state, return from
+	// Serve.
 	sigs := make(chan os.Signal, 1)
 	signal.Notify(sigs, syscall.SIGTERM)
 	go func() {
 		select {
 		case <-sigs:
-			h.stop()
+			h.stop(0)
 			h.markStopped()
 		case <-ctl.done:
 		}
@@ -279,10 +289,40 @@ func (h *Host[T]) attach(sock string) error {
 
 func (h *Host[T]) markServing() { h.servingOnce.Do(func() { close(h.serving) }) }
 
+// orphaned is how long the engine serves on without hotrun: its orphan
+// grace when it serves, none before it took over.
+func (h *Host[T]) orphaned() time.Duration {
+	if !h.isServing() {
+		return 0
+	}
+	return h.orphanGrace
+}
+
+// orphanGrace reads the orphan grace hotrun gave the engine.
+func orphanGrace() time.Duration {
+	d, err := time.ParseDuration(os.Getenv(protocol.EnvOrphanGrace))
+	if err != nil {
+		return 0
+	}
+	return d
+}
+
+// isServing reports whether this engine has taken over.
+func (h *Host[T]) isServing() bool {
+	select {
+	case <-h.serving:
+		return true
+	default:
+		return false
+	}
+}
+
 // takeover is hotrun's "takeover" command: restore the state the engine
 // before this one saved (path, "" for none), run the current version's
-// Migrate and OnSwap hooks on it, and let Start return.
-func (h *Host[T]) takeover(path string) error {
+// Migrate and OnSwap hooks on it, and let Start return. A strict takeover
+// refuses a state it can't read and stays a standby: the engine before,
+// of another build, may serve that state again.
+func (h *Host[T]) takeover(path string, strict bool) error {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	select {
@@ -291,7 +331,9 @@ func (h *Host[T]) takeover(path string) error {
 	default:
 	}
 	if path != "" {
-		h.restore(path)
+		if err := h.restore(path, strict); err != nil {
+			return err
+		}
 	}
 	if v := h.cur.Load(); v != nil {
 		if v.migrate != nil {
@@ -311,20 +353,26 @@ func (h *Host[T]) takeover(path string) error {
 	return nil
 }
 
-// status reports the version serving, every version loaded, and whether
-// the engine has taken over. It takes no lock a hung load may hold.
-func (h *Host[T]) status() (cur int, loaded []int, serving bool) {
+// status reports what the engine holds: the version serving, every
+// version loaded (and the plugin each came from), the highest version
+// number it was ever asked to load, and whether it has taken over. It
+// takes no lock a hung load may hold.
+func (h *Host[T]) status() protocol.Reply {
+	rep := protocol.Reply{Serving: h.isServing(), Protocol: protocol.Version}
 	if v := h.cur.Load(); v != nil {
-		cur = v.n
+		rep.Version = v.n
 	}
-	loaded = h.versions()
-	slices.Sort(loaded)
-	select {
-	case <-h.serving:
-		serving = true
-	default:
+	h.verMu.Lock()
+	for n := range h.loaded {
+		rep.Loaded = append(rep.Loaded, n)
 	}
-	return cur, loaded, serving
+	slices.Sort(rep.Loaded)
+	for _, n := range rep.Loaded {
+		rep.Paths = append(rep.Paths, h.loaded[n].path)
+	}
+	rep.Newest = h.newest
+	h.verMu.Unlock()
+	return rep
 }
 
 // Close stops listening for hotrun's commands. Loaded versions stay mapped:
@@ -363,7 +411,16 @@ func (h *Host[T]) versions() []int {
 
 // load opens the plugin at path as version n and, if it passes the check,
 // makes it current. On any error the current version keeps serving.
+//
+// An engine that serves saves its state first, if it changed since the
+// last save: the new version's init may end the process (os.Exit, a fatal
+// error no recover catches), and the next engine restores what it saved.
 func (h *Host[T]) load(path string, n int) error {
+	if h.statePath != "" && h.isServing() {
+		if err := h.snapshot(); err != nil {
+			h.emit(protocol.Log{Source: "engine", Level: "warn", Text: fmt.Sprintf("before loading v%d, the state was not saved: %v", n, err)})
+		}
+	}
 	start := time.Now()
 	err := h.open(path, n, nil)
 	if err != nil {
@@ -395,6 +452,10 @@ func (h *Host[T]) open(path string, n int, syms symbols) error {
 	defer h.mu.Unlock()
 	h.verMu.Lock()
 	_, twice := h.loaded[n]
+	// A number asked for once is spent even if its load fails: Go hangs
+	// opening a plugin path whose init panicked. A hotrun that attaches
+	// later numbers its versions above it.
+	h.newest = max(h.newest, n)
 	h.verMu.Unlock()
 	if twice {
 		return fmt.Errorf("hot: load v%d: %w", n, errLoadedTwice)

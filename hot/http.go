@@ -1,8 +1,10 @@
 package hot
 
 import (
+	"bufio"
 	"errors"
 	"fmt"
+	"net"
 	"net/http"
 	"runtime/debug"
 	"strings"
@@ -30,21 +32,22 @@ func (h *Host[T]) Handler(fn func(w http.ResponseWriter, r *http.Request, logic 
 			}
 			v = h.cur.Load()
 		}
+		path := r.URL.Path
+		if r.URL.RawQuery != "" {
+			path += "?" + r.URL.RawQuery
+		}
 		rec := &statusRecorder{ResponseWriter: w}
 		n := 0
 		if v == nil {
 			http.Error(rec, "no logic version is loaded yet", http.StatusServiceUnavailable)
 		} else {
 			n = v.n
+			rec.unit = &unit{method: r.Method, path: path, start: start, ver: n}
 			h.serve(rec, r, v, fn)
 		}
 		status := rec.status
 		if status == 0 {
 			status = http.StatusOK
-		}
-		path := r.URL.Path
-		if r.URL.RawQuery != "" {
-			path += "?" + r.URL.RawQuery
 		}
 		h.emit(protocol.Request{
 			Method:   r.Method,
@@ -71,8 +74,8 @@ func (h *Host[T]) serve(rec *statusRecorder, r *http.Request, v *version[T], fn 
 		}
 		rec.status = http.StatusInternalServerError
 	}()
-	h.quiet.RLock()
-	defer h.quiet.RUnlock()
+	h.work.enter(rec.unit)
+	defer h.work.leave(rec.unit)
 	fn(rec, r, v.value)
 }
 
@@ -103,8 +106,9 @@ func (h *Host[T]) Run(name string, fn func(logic T) error) (err error) {
 		}
 		h.emit(u)
 	}()
-	h.quiet.RLock()
-	defer h.quiet.RUnlock()
+	u := &unit{path: name, start: start, ver: v.n}
+	h.work.enter(u)
+	defer h.work.leave(u)
 	return fn(v.value)
 }
 
@@ -130,10 +134,12 @@ func panicSite(stack []byte) string {
 // the first version to load before it is answered 503.
 const firstLoadWait = 30 * time.Second
 
-// statusRecorder remembers the status a handler wrote.
+// statusRecorder remembers the status a handler wrote, and which request
+// took its connection over, if one did.
 type statusRecorder struct {
 	http.ResponseWriter
 	status int
+	unit   *unit // the request, as the drain reports it if it cuts it
 }
 
 func (r *statusRecorder) WriteHeader(code int) {
@@ -152,3 +158,28 @@ func (r *statusRecorder) Write(b []byte) (int, error) {
 
 // Unwrap lets http.ResponseController reach the underlying writer.
 func (r *statusRecorder) Unwrap() http.ResponseWriter { return r.ResponseWriter }
+
+// Flush sends what the handler wrote so far: streams (server-sent events)
+// that assert http.Flusher work through Handler.
+func (r *statusRecorder) Flush() {
+	if r.status == 0 {
+		r.status = http.StatusOK
+	}
+	http.NewResponseController(r.ResponseWriter).Flush()
+}
+
+// Hijack hands the connection to the handler (a websocket upgrade), and
+// notes which request took it: a drain that cuts it says so.
+func (r *statusRecorder) Hijack() (net.Conn, *bufio.ReadWriter, error) {
+	c, rw, err := http.NewResponseController(r.ResponseWriter).Hijack()
+	if err != nil {
+		return nil, nil, err
+	}
+	if r.status == 0 {
+		r.status = http.StatusSwitchingProtocols
+	}
+	if tc, ok := c.(*trackConn); ok && r.unit != nil {
+		tc.setHijacked(r.unit)
+	}
+	return c, rw, nil
+}

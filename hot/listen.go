@@ -38,12 +38,14 @@ func (h *Host[T]) Listen(network, addr string) (net.Listener, error) {
 		if err != nil {
 			return nil, fmt.Errorf("hot: inherited listener %s: %w", name, err)
 		}
+		h.hold(name, ln)
 		return ln, nil
 	}
 	ln, err := net.Listen(network, addr)
 	if err != nil {
 		return nil, err
 	}
+	h.hold(network+":"+addr, ln)
 	if os.Getenv(protocol.EnvControl) != "" {
 		// Hand hotrun a duplicate of the socket: it keeps the socket open
 		// while the engine restarts and passes it to the next engine.
@@ -53,7 +55,7 @@ func (h *Host[T]) Listen(network, addr string) (net.Listener, error) {
 				if h.out != nil {
 					h.out.file(network+":"+addr, f)
 				} else {
-					h.handoff = append(h.handoff, handoff{network + ":" + addr, f})
+					h.handoff = append(h.handoff, handoff{name: network + ":" + addr, file: f})
 				}
 				h.handMu.Unlock()
 			}
@@ -62,8 +64,32 @@ func (h *Host[T]) Listen(network, addr string) (net.Listener, error) {
 	return ln, nil
 }
 
+// hold remembers a listener the engine serves on: a hotrun that attaches
+// later (the one before died) gets it again.
+func (h *Host[T]) hold(name string, ln net.Listener) {
+	h.handMu.Lock()
+	defer h.handMu.Unlock()
+	h.held = append(h.held, handoff{name: name, ln: ln})
+}
+
+// handAgain hands every listener the engine serves on to the hotrun that
+// just attached, which has none of them: it keeps them open across the
+// engine restarts it makes.
+func (h *Host[T]) handAgain() {
+	h.handMu.Lock()
+	defer h.handMu.Unlock()
+	for _, held := range h.held {
+		if fl, ok := held.ln.(interface{ File() (*os.File, error) }); ok {
+			if f, err := fl.File(); err == nil {
+				h.out.file(held.name, f)
+			}
+		}
+	}
+}
+
 // handoff is a listening socket to hand to hotrun.
 type handoff struct {
 	name string
-	file *os.File
+	file *os.File     // a duplicate to hand over at attach
+	ln   net.Listener // the listener itself, for hold
 }

@@ -2,7 +2,6 @@ package hot
 
 import (
 	"bytes"
-	"context"
 	"crypto/sha256"
 	"encoding/json"
 	"errors"
@@ -12,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"sync"
 	"time"
 
@@ -58,45 +58,93 @@ func (h *Host[T]) markStopped() {
 	}
 }
 
-// stop is hotrun's "stop" command: drain the servers, save the state,
-// then let Serve return.
-func (h *Host[T]) stop() error {
+// Drain: how long a stop lets the requests under way finish when hotrun
+// gives no grace, and how long the final save then waits for the ones it
+// cut to let go of the state.
+const (
+	defaultDrain = time.Second
+	cutWait      = time.Second
+)
+
+// stop is hotrun's "stop" command: stop accepting (hotrun holds the socket,
+// so new connections wait for the next engine), let the requests under way
+// finish for up to grace, cut the ones still running, each reported, save
+// the state, then let Serve return.
+func (h *Host[T]) stop(grace time.Duration) error {
+	if grace <= 0 {
+		grace = defaultDrain
+	}
 	var err error
 	h.stopOnce.Do(func() {
 		close(h.stopping)
 		h.srvMu.Lock()
 		servers := h.servers
 		h.srvMu.Unlock()
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
+		deadline := time.NewTimer(grace)
+		defer deadline.Stop()
 		// Not http.Server.Shutdown: it drops, unanswered, a request that
 		// arrives on a connection accepted just before (the client sees
-		// EOF). Instead: stop accepting (hotrun holds the socket, so new
-		// connections wait for the next engine), turn keep-alives off so
-		// every connection closes after its answer, and wait for them.
+		// EOF). Instead: stop accepting, turn keep-alives off so every
+		// connection closes after its answer, and wait for them.
 		for _, s := range servers {
 			s.ln.Listener.Close()
 			s.srv.SetKeepAlivesEnabled(false)
+		}
+		for _, s := range servers {
 			select {
 			case <-s.done:
-			case <-ctx.Done():
+			case <-deadline.C:
 			}
 		}
 		select {
 		case <-h.conns.idle():
-		case <-ctx.Done():
+		case <-deadline.C:
+			// Every other request waits for the next engine while these
+			// run: a stream, a long poll, a slow export, a websocket.
+			// They are cut, and each is said.
+			h.cut()
 		}
 		for _, s := range servers {
 			s.srv.Close()
 		}
-		err = h.snapshot()
+		err = h.save(cutWait)
 	})
 	return err
 }
 
+// cut closes every connection still open at the end of a drain and
+// reports the requests it ends: the ones under way on it, and the
+// connections a handler took over.
+func (h *Host[T]) cut() {
+	now := time.Now()
+	running := h.work.under() // before the cut ends them
+	reported := make(map[*unit]bool)
+	for _, c := range h.conns.list() {
+		if u := c.hijacker(); u != nil {
+			reported[u] = true
+			h.emit(protocol.RequestCut{Method: u.method, Path: u.path, Duration: protocol.Duration(now.Sub(u.start)), Version: u.ver, Hijacked: true})
+		}
+		c.Close()
+	}
+	for _, u := range running {
+		if u.method == "" || reported[u] {
+			continue // a unit of Run has no connection to cut: it ends on its own
+		}
+		h.emit(protocol.RequestCut{Method: u.method, Path: u.path, Duration: protocol.Duration(now.Sub(u.start)), Version: u.ver})
+	}
+}
+
+// snapWait is how long a periodic snapshot of a state that can't lock
+// itself holds new requests back while it waits for the ones under way.
+const snapWait = 500 * time.Millisecond
+
 // snapshot writes the state to hotrun's state file atomically: a crash
 // mid-write leaves the previous snapshot whole.
-func (h *Host[T]) snapshot() error {
+func (h *Host[T]) snapshot() error { return h.save(snapWait) }
+
+// save is snapshot, waiting up to wait for the work under way when the
+// state can't lock itself.
+func (h *Host[T]) save(wait time.Duration) error {
 	if h.cfg.State == nil && h.cfg.Save == nil {
 		return nil
 	}
@@ -107,30 +155,14 @@ func (h *Host[T]) snapshot() error {
 	defer h.snapMu.Unlock()
 	start := time.Now()
 	var buf bytes.Buffer
-	if err := h.encodeState(&buf); err != nil {
+	if err := h.encodeState(&buf, wait); err != nil {
 		return fmt.Errorf("hot: snapshot: %w", err)
 	}
 	sum := sha256.Sum256(buf.Bytes())
 	if sum == h.lastSnap {
 		return nil // nothing changed since the last one: keep the disk quiet
 	}
-	tmp, err := os.CreateTemp(filepath.Dir(h.statePath), ".snapshot-*")
-	if err != nil {
-		return fmt.Errorf("hot: snapshot: %w", err)
-	}
-	defer os.Remove(tmp.Name())
-	if _, err := tmp.Write(buf.Bytes()); err != nil {
-		tmp.Close()
-		return fmt.Errorf("hot: snapshot: %w", err)
-	}
-	if err := tmp.Sync(); err != nil {
-		tmp.Close()
-		return fmt.Errorf("hot: snapshot: %w", err)
-	}
-	if err := tmp.Close(); err != nil {
-		return fmt.Errorf("hot: snapshot: %w", err)
-	}
-	if err := os.Rename(tmp.Name(), h.statePath); err != nil {
+	if err := writeFile(h.statePath, buf.Bytes()); err != nil {
 		return fmt.Errorf("hot: snapshot: %w", err)
 	}
 	h.lastSnap = sum
@@ -138,12 +170,33 @@ func (h *Host[T]) snapshot() error {
 	return nil
 }
 
+// writeFile writes b to path atomically.
+func writeFile(path string, b []byte) error {
+	tmp, err := os.CreateTemp(filepath.Dir(path), ".snapshot-*")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(tmp.Name())
+	if _, err := tmp.Write(b); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Sync(); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Close(); err != nil {
+		return err
+	}
+	return os.Rename(tmp.Name(), path)
+}
+
 // encodeState writes the state so that no request can tear it: a
 // Config.Save or a json.Marshaler takes the state's own lock (that is the
 // documented contract); a state that is a sync.Locker (or has RLock) is
 // locked around the encoding; any other state is encoded while no request
-// or unit runs on it (they hold h.quiet for reading).
-func (h *Host[T]) encodeState(buf *bytes.Buffer) (err error) {
+// or unit runs on it (see work.quiesce), waiting up to wait for them.
+func (h *Host[T]) encodeState(buf *bytes.Buffer, wait time.Duration) (err error) {
 	defer func() {
 		if r := recover(); r != nil {
 			err = fmt.Errorf("saving the state panicked: %v", r)
@@ -164,23 +217,32 @@ func (h *Host[T]) encodeState(buf *bytes.Buffer) (err error) {
 		st.Lock()
 		defer st.Unlock()
 	default:
-		h.quiet.Lock()
-		defer h.quiet.Unlock()
+		release, err := h.work.quiesce(wait)
+		if err != nil {
+			return err
+		}
+		defer release()
 	}
 	return json.NewEncoder(buf).Encode(h.cfg.State)
 }
 
+// keepRejected is how many snapshots that could not be restored are kept
+// beside the state file; older ones go.
+const keepRejected = 5
+
 // restore reads the snapshot at path into the state. When it can't (or
-// the decoding panics), the engine starts fresh and the file is set aside,
-// renamed, for the user to look at: the next snapshot must not overwrite
-// the evidence, and the next engine must not trip on it again.
-func (h *Host[T]) restore(path string) {
+// the decoding panics), the file is set aside under a name of its own
+// (snapshot.json.rejected-TIME), never overwritten, and the error says
+// what failed and where the file is. Strict, the state stays as it was:
+// the engine before, of another build, may still serve it. Otherwise the
+// engine starts fresh.
+func (h *Host[T]) restore(path string, strict bool) error {
 	if h.cfg.State == nil && h.cfg.Restore == nil {
-		return
+		return nil
 	}
 	fi, err := os.Stat(path)
 	if errors.Is(err, os.ErrNotExist) {
-		return // nothing saved yet: a crash before the first snapshot
+		return nil // nothing saved yet: a crash before the first snapshot
 	}
 	var b []byte
 	if err == nil {
@@ -190,14 +252,142 @@ func (h *Host[T]) restore(path string) {
 		err = h.decodeState(b)
 	}
 	if err != nil {
-		kept := path + ".rejected"
-		if rerr := os.Rename(path, kept); rerr != nil {
-			kept = path
+		kept := setAside(path)
+		msg, explain := h.unreadable(b, err)
+		h.emit(protocol.StateRestored{Bytes: len(b), Error: msg, Kept: kept})
+		if strict {
+			return &stateError{msg: msg, explain: explain, kept: kept}
 		}
-		h.emit(protocol.StateRestored{Bytes: len(b), Error: err.Error(), Kept: kept})
-		return
+		return nil
 	}
 	h.emit(protocol.StateRestored{Bytes: len(b), Saved: fi.ModTime()})
+	return nil
+}
+
+// setAside renames a snapshot that could not be restored to a name of its
+// own, keeping the newest keepRejected of them, and returns its new path
+// (path itself if it could not be renamed).
+func setAside(path string) string {
+	kept := path + ".rejected-" + time.Now().Format("20060102-150405.000000000")
+	if err := os.Rename(path, kept); err != nil {
+		return path
+	}
+	old, _ := filepath.Glob(path + ".rejected-*")
+	slices.Sort(old) // the names sort by time
+	for len(old) > keepRejected {
+		os.Remove(old[0])
+		old = old[1:]
+	}
+	return kept
+}
+
+// checkState is hotrun's "check-state" command: decode the snapshot at
+// path as this engine would at its takeover, without taking it, so that
+// the engine serving lets go of its state only for one that can read it.
+func (h *Host[T]) checkState(path string) error {
+	if (h.cfg.State == nil && h.cfg.Restore == nil) || path == "" {
+		return nil
+	}
+	b, err := os.ReadFile(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil
+	}
+	if err == nil {
+		err = h.trialDecode(b)
+	}
+	if err != nil {
+		msg, explain := h.unreadable(b, err)
+		return &stateError{msg: msg, explain: explain}
+	}
+	return nil
+}
+
+// trialDecode decodes b as the takeover will. The state is not this
+// engine's yet (it has not taken over): a Config.Restore may write it, and
+// the takeover restores it again; encoding/json decodes into a fresh value.
+func (h *Host[T]) trialDecode(b []byte) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("restoring the state panicked: %v", r)
+		}
+	}()
+	if h.cfg.Restore != nil {
+		return h.cfg.Restore(bytes.NewReader(b))
+	}
+	t := reflect.TypeOf(h.cfg.State)
+	if t.Kind() != reflect.Pointer {
+		return fmt.Errorf("hot: Config.State is a %s; it must be a pointer", t)
+	}
+	return json.Unmarshal(b, reflect.New(t.Elem()).Interface())
+}
+
+// stateError is a snapshot this engine can't read.
+type stateError struct {
+	msg, explain string
+	kept         string // where the snapshot is kept; "" when not moved
+}
+
+func (e *stateError) Error() string { return e.msg }
+
+// unreadable says, in one sentence and an explanation with the fix, why
+// the state can't be read from b.
+func (h *Host[T]) unreadable(b []byte, err error) (msg, explain string) {
+	typ := "the state"
+	if h.cfg.State != nil {
+		typ = reflect.TypeOf(h.cfg.State).String()
+	}
+	where := decodeFailure(h.cfg.State, b, err)
+	msg = fmt.Sprintf("This engine can't read the saved state into %s: %s.", typ, where)
+	explain = "Revert the change to the state's types, or have them read the old shape too (an UnmarshalJSON on the type, or Config.Restore), and save."
+	return msg, explain
+}
+
+// decodeFailure says where decoding b into state failed: the field and
+// the types for a type mismatch, else the field found by decoding each
+// field alone, else the decoder's words.
+func decodeFailure(state any, b []byte, err error) string {
+	var te *json.UnmarshalTypeError
+	if errors.As(err, &te) && te.Field != "" {
+		field := te.Field
+		if te.Struct != "" {
+			field = te.Struct + "." + te.Field
+		}
+		return fmt.Sprintf("field %s is %s now, and the snapshot holds a JSON %s there", field, te.Type, te.Value)
+	}
+	var se *json.SyntaxError
+	if errors.As(err, &se) {
+		return "the snapshot is not valid JSON (" + err.Error() + ")"
+	}
+	if state != nil {
+		if f := failingField(reflect.TypeOf(state), b); f != "" {
+			return "field " + f + ": " + err.Error()
+		}
+	}
+	return err.Error()
+}
+
+// failingField finds the field of struct type t (or what t points to)
+// that fails to decode from b, by decoding each field alone with its own
+// tags; "" when t decodes itself (an UnmarshalJSON) or no field alone
+// fails.
+func failingField(t reflect.Type, b []byte) string {
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	if t.Kind() != reflect.Struct || reflect.PointerTo(t).Implements(reflect.TypeFor[json.Unmarshaler]()) {
+		return ""
+	}
+	for i := range t.NumField() {
+		f := t.Field(i)
+		if !f.IsExported() {
+			continue
+		}
+		one := reflect.StructOf([]reflect.StructField{{Name: f.Name, Type: f.Type, Tag: f.Tag}})
+		if json.Unmarshal(b, reflect.New(one).Interface()) != nil {
+			return t.Name() + "." + f.Name
+		}
+	}
+	return ""
 }
 
 // decodeState runs Config.Restore or decodeInto, turning a panic into an
@@ -233,78 +423,4 @@ type server struct {
 	srv  *http.Server
 	ln   *trackListener
 	done chan struct{} // closed when its Serve returned
-}
-
-// connCount counts open connections; idle tells when none is left.
-type connCount struct {
-	mu   sync.Mutex    // guards n and zero
-	n    int           // connections accepted and not yet closed
-	zero chan struct{} // closed when n drops to 0; nil while nobody waits
-}
-
-func (c *connCount) add() {
-	c.mu.Lock()
-	c.n++
-	c.mu.Unlock()
-}
-
-func (c *connCount) done() {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.n--
-	if c.n == 0 && c.zero != nil {
-		close(c.zero)
-		c.zero = nil
-	}
-}
-
-// idle returns a channel closed once no connection is open.
-func (c *connCount) idle() <-chan struct{} {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.n == 0 {
-		ch := make(chan struct{})
-		close(ch)
-		return ch
-	}
-	if c.zero == nil {
-		c.zero = make(chan struct{})
-	}
-	return c.zero
-}
-
-// trackListener counts the connections it accepts until they are closed.
-type trackListener struct {
-	net.Listener
-	conns *connCount
-}
-
-func (l *trackListener) Accept() (net.Conn, error) {
-	c, err := l.Listener.Accept()
-	if err != nil {
-		return nil, err
-	}
-	l.conns.add()
-	return &trackConn{Conn: c, conns: l.conns}, nil
-}
-
-type trackConn struct {
-	net.Conn
-	once  sync.Once
-	conns *connCount
-}
-
-func (c *trackConn) Close() error {
-	err := c.Conn.Close()
-	c.once.Do(c.conns.done)
-	return err
-}
-
-// CloseWrite lets net/http half-close a TCP connection before it closes
-// it, as it does unwrapped, so a client never sees a reset.
-func (c *trackConn) CloseWrite() error {
-	if cw, ok := c.Conn.(interface{ CloseWrite() error }); ok {
-		return cw.CloseWrite()
-	}
-	return nil
 }

@@ -100,6 +100,17 @@ type Request struct {
 	Version  int      `json:"version"`
 }
 
+// RequestCut says a draining engine cut a request (or a connection a
+// handler took over: a websocket, a stream) that was still under way when
+// its drain grace ran out, so that the next engine could take over.
+type RequestCut struct {
+	Method   string   `json:"method"`
+	Path     string   `json:"path"`
+	Duration Duration `json:"duration_ms"` // how long it had run
+	Version  int      `json:"version,omitempty"`
+	Hijacked bool     `json:"hijacked,omitempty"` // the handler took the connection over
+}
+
 // Panic says the engine recovered a panic in plugin code.
 type Panic struct {
 	Version int    `json:"version"`
@@ -147,6 +158,7 @@ func (LoadOK) Name() string        { return "load.ok" }
 func (LoadFail) Name() string      { return "load.fail" }
 func (Rollback) Name() string      { return "rollback" }
 func (Request) Name() string       { return "request" }
+func (RequestCut) Name() string    { return "request.cut" }
 func (Panic) Name() string         { return "panic" }
 func (StateSaved) Name() string    { return "state.save" }
 func (StateRestored) Name() string { return "state.restore" }

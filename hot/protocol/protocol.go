@@ -20,7 +20,7 @@ package protocol
 // Version is the version of this protocol. The engine reports it in every
 // "status" reply; hotrun refuses an engine that speaks another, with a
 // sentence that says which side to update.
-const Version = 2
+const Version = 3
 
 // Environment variables hotrun sets for the engine.
 const (
@@ -38,6 +38,11 @@ const (
 	// EnvStaticVersion is the version number hotrun gives a logic compiled
 	// into the engine (restart mode).
 	EnvStaticVersion = "HOTRUN_STATIC_VERSION"
+	// EnvOrphanGrace is how long an engine that serves goes on serving
+	// when hotrun goes away without stopping it (killed): a hotrun that
+	// connects meanwhile takes it over; past it, the engine saves its
+	// state and exits. A Go duration ("2m"); "" or "0" stops it at once.
+	EnvOrphanGrace = "HOTRUN_ORPHAN_GRACE"
 )
 
 // MaxLine is the longest control line either side accepts; longer lines are
@@ -50,9 +55,18 @@ const MaxLine = 64 << 10
 // asking it to save its state.
 type Command struct {
 	ID      int64  `json:"id"`
-	Op      string `json:"op"` // "ping", "status", "load", "activate", "takeover", "snapshot" or "stop"
+	Op      string `json:"op"` // "ping", "status", "load", "activate", "check-state", "takeover", "snapshot" or "stop"
 	Version int    `json:"version,omitempty"`
-	Path    string `json:"path,omitempty"` // the .so for "load"; the snapshot to restore for "takeover" ("" for none)
+	// Path is the .so for "load"; the snapshot to decode for
+	// "check-state" and to restore for "takeover" ("" for none).
+	Path string `json:"path,omitempty"`
+	// Strict, for "takeover": a snapshot the engine can't read is
+	// refused (CodeStateUnreadable) instead of set aside for a fresh
+	// state, because the engine before can still serve it.
+	Strict bool `json:"strict,omitempty"`
+	// Grace, for "stop": how long the requests under way may finish
+	// before they are cut; 0 means 10s.
+	Grace Duration `json:"grace_ms,omitempty"`
 }
 
 // Reply answers the Command with the same ID.
@@ -61,12 +75,19 @@ type Reply struct {
 	Error   string `json:"error,omitempty"`
 	Code    string `json:"code,omitempty"` // what kind of failure, for hotrun to act on (Code* below)
 	Explain string `json:"explain,omitempty"`
+	// Path, for a takeover refused with CodeStateUnreadable, is where the
+	// snapshot it could not read is kept.
+	Path string `json:"path,omitempty"`
 	// For "status": the version serving (0 for none), every version
-	// loaded, whether the engine has taken over, and the protocol.
-	Version  int   `json:"version,omitempty"`
-	Loaded   []int `json:"loaded,omitempty"`
-	Serving  bool  `json:"serving,omitempty"`
-	Protocol int   `json:"protocol,omitempty"`
+	// loaded and the plugin each came from, the highest version number
+	// it was ever asked to load, whether the engine has taken over, and
+	// the protocol.
+	Version  int      `json:"version,omitempty"`
+	Loaded   []int    `json:"loaded,omitempty"`
+	Paths    []string `json:"paths,omitempty"`
+	Newest   int      `json:"newest,omitempty"`
+	Serving  bool     `json:"serving,omitempty"`
+	Protocol int      `json:"protocol,omitempty"`
 }
 
 // Listener is the line that goes with a listening socket the engine hands
@@ -90,5 +111,6 @@ const (
 	CodeDifferentPackage = "different-package" // a package the engine holds changed since it was built
 	CodeNoPlugins        = "no-plugins"        // this Go has no plugin support here
 	CodeMissingFile      = "missing-file"      // the .so is gone
+	CodeStateUnreadable  = "state-unreadable"  // the engine can't decode the state snapshot (its types changed)
 	CodeOther            = ""                  // anything else
 )

@@ -1,0 +1,251 @@
+package hot
+
+import (
+	"fmt"
+	"net"
+	"slices"
+	"sync"
+	"time"
+)
+
+// unit is one request or unit of work under way on the state: run by
+// Handler or Run.
+type unit struct {
+	method string // "" for a unit run by Run
+	path   string // the request's path and query, or the unit's name
+	start  time.Time
+	ver    int
+}
+
+func (u *unit) String() string {
+	what := u.path
+	if u.method != "" {
+		what = u.method + " " + u.path
+	}
+	return fmt.Sprintf("%s (running for %s)", what, time.Since(u.start).Round(time.Millisecond))
+}
+
+// work tracks the requests and units under way. A snapshot of a state
+// that can't lock itself waits for them to end, holding new ones back
+// meanwhile, so that it never reads the state while one changes it; a
+// drain reports the ones still running when it cuts them.
+//
+// Unlike a sync.RWMutex, it never holds new work back for long: a
+// snapshot that would have to wait past its deadline for a long request
+// (a stream, a long poll, a slow export) gives up at once, and says which
+// request held it, instead of stalling every other one behind it.
+type work struct {
+	mu      sync.Mutex         // guards the fields below
+	running map[*unit]struct{} // under way
+	paused  chan struct{}      // non-nil while a snapshot holds new work back; closed when it lets go
+	idle    chan struct{}      // closed when running empties while a snapshot waits for it
+}
+
+// enter registers u, once no snapshot holds new work back.
+func (w *work) enter(u *unit) {
+	w.mu.Lock()
+	for w.paused != nil {
+		p := w.paused
+		w.mu.Unlock()
+		<-p
+		w.mu.Lock()
+	}
+	if w.running == nil {
+		w.running = make(map[*unit]struct{})
+	}
+	w.running[u] = struct{}{}
+	w.mu.Unlock()
+}
+
+// leave ends u.
+func (w *work) leave(u *unit) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	delete(w.running, u)
+	if len(w.running) == 0 && w.idle != nil {
+		close(w.idle)
+		w.idle = nil
+	}
+}
+
+// busyError says which unit kept a snapshot from reading the state.
+type busyError struct{ u string }
+
+func (e *busyError) Error() string {
+	return "the state is in use by " + e.u + ": a request or unit that runs this long keeps the state from being saved; make the state a sync.Locker (or a json.Marshaler that takes its own lock), or keep long-lived connections in the engine and run each message with Run"
+}
+
+// quiesce holds new work back until the work under way has ended, for up
+// to wait, and returns the function that lets new work go on. Work that
+// has already run longer than wait is not waited for: quiesce fails at
+// once, and nothing is held back.
+func (w *work) quiesce(wait time.Duration) (release func(), err error) {
+	w.mu.Lock()
+	if u := w.oldest(); u != nil && time.Since(u.start) > wait {
+		w.mu.Unlock()
+		return nil, &busyError{u.String()}
+	}
+	paused := make(chan struct{})
+	w.paused = paused
+	release = func() {
+		w.mu.Lock()
+		defer w.mu.Unlock()
+		if w.paused == paused {
+			w.paused, w.idle = nil, nil
+			close(paused)
+		}
+	}
+	if len(w.running) == 0 {
+		w.mu.Unlock()
+		return release, nil
+	}
+	idle := make(chan struct{})
+	w.idle = idle
+	w.mu.Unlock()
+	t := time.NewTimer(wait)
+	defer t.Stop()
+	select {
+	case <-idle:
+		return release, nil
+	case <-t.C:
+		w.mu.Lock()
+		held := w.oldest()
+		w.mu.Unlock()
+		release()
+		if held == nil {
+			return nil, &busyError{"work that just ended"}
+		}
+		return nil, &busyError{held.String()}
+	}
+}
+
+// oldest returns the unit under way that started first; w.mu is held.
+func (w *work) oldest() *unit {
+	var old *unit
+	for u := range w.running {
+		if old == nil || u.start.Before(old.start) {
+			old = u
+		}
+	}
+	return old
+}
+
+// under returns the units under way, oldest first.
+func (w *work) under() []*unit {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	us := make([]*unit, 0, len(w.running))
+	for u := range w.running {
+		us = append(us, u)
+	}
+	slices.SortFunc(us, func(a, b *unit) int { return a.start.Compare(b.start) })
+	return us
+}
+
+// conns tracks the connections Serve accepted, from Accept to Close: a
+// drain waits for them to close, and cuts the ones still open at its end.
+type conns struct {
+	mu   sync.Mutex              // guards open and zero
+	open map[*trackConn]struct{} // accepted and not yet closed
+	zero chan struct{}           // closed when open empties; nil while nobody waits
+}
+
+func (c *conns) add(tc *trackConn) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.open == nil {
+		c.open = make(map[*trackConn]struct{})
+	}
+	c.open[tc] = struct{}{}
+}
+
+func (c *conns) done(tc *trackConn) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	delete(c.open, tc)
+	if len(c.open) == 0 && c.zero != nil {
+		close(c.zero)
+		c.zero = nil
+	}
+}
+
+// idle returns a channel closed once no connection is open.
+func (c *conns) idle() <-chan struct{} {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if len(c.open) == 0 {
+		ch := make(chan struct{})
+		close(ch)
+		return ch
+	}
+	if c.zero == nil {
+		c.zero = make(chan struct{})
+	}
+	return c.zero
+}
+
+// list returns the connections open now.
+func (c *conns) list() []*trackConn {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	out := make([]*trackConn, 0, len(c.open))
+	for tc := range c.open {
+		out = append(out, tc)
+	}
+	return out
+}
+
+// trackListener counts the connections it accepts until they are closed.
+type trackListener struct {
+	net.Listener
+	conns *conns
+}
+
+func (l *trackListener) Accept() (net.Conn, error) {
+	c, err := l.Listener.Accept()
+	if err != nil {
+		return nil, err
+	}
+	tc := &trackConn{Conn: c, conns: l.conns}
+	l.conns.add(tc)
+	return tc, nil
+}
+
+// trackConn is one connection Serve accepted. A handler that takes it
+// over (Hijack: a websocket, a raw stream) leaves a note of the request
+// that did, for the drain's report when it cuts the connection.
+type trackConn struct {
+	net.Conn
+	once  sync.Once
+	conns *conns
+
+	mu       sync.Mutex // guards hijacked
+	hijacked *unit      // the request that took the connection over; nil while net/http owns it
+}
+
+func (c *trackConn) Close() error {
+	err := c.Conn.Close()
+	c.once.Do(func() { c.conns.done(c) })
+	return err
+}
+
+// CloseWrite lets net/http half-close a TCP connection before it closes
+// it, as it does unwrapped, so a client never sees a reset.
+func (c *trackConn) CloseWrite() error {
+	if cw, ok := c.Conn.(interface{ CloseWrite() error }); ok {
+		return cw.CloseWrite()
+	}
+	return nil
+}
+
+func (c *trackConn) setHijacked(u *unit) {
+	c.mu.Lock()
+	c.hijacked = u
+	c.mu.Unlock()
+}
+
+func (c *trackConn) hijacker() *unit {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.hijacked
+}
