@@ -60,6 +60,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -112,7 +113,12 @@ type Builder struct {
 	out        string // cfg.Dir/.hotrun
 	enginePath string // the engine executable
 
-	seq atomic.Int64 // numbers the builds, for unique staging directories
+	// seq numbers the builds, for unique staging directories and so
+	// unique plugin paths. It goes on across sessions (seqFile): an
+	// engine left serving by a hotrun that died holds the plugin paths of
+	// its builds, and the next hotrun may attach to it and load more.
+	seq   atomic.Int64
+	seqMu sync.Mutex // orders the writes of seqFile
 	// engineBuilds counts the engine builds under way: a plugin built
 	// beside one (a host change) does not learn the fast path's plan
 	// beside it as well. Three go commands on a small machine slow the
@@ -238,7 +244,31 @@ func New(ctx context.Context, cfg Config) (*Builder, error) {
 	if err := b.refreshHostDirs(ctx); err != nil {
 		return nil, err
 	}
+	b.seq.Store(readSeq(filepath.Join(b.out, seqFile)))
 	return b, nil
+}
+
+// seqFile, in .hotrun, holds the last build number used in the project.
+const seqFile = "seq"
+
+func readSeq(path string) int64 {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return 0
+	}
+	n, _ := strconv.ParseInt(strings.TrimSpace(string(b)), 10, 64)
+	return max(n, 0)
+}
+
+// nextStage claims the next build number, for this session and the next.
+func (b *Builder) nextStage() string {
+	b.seqMu.Lock() // the file must end with the highest number
+	defer b.seqMu.Unlock()
+	n := b.seq.Add(1)
+	// Best effort: a number written late or not at all only matters to
+	// a hotrun that attaches to this session's engine after a crash.
+	os.WriteFile(filepath.Join(b.out, seqFile), []byte(strconv.FormatInt(n, 10)+"\n"), 0o644)
+	return fmt.Sprintf("b%d", n)
 }
 
 // checkModuleDir says, in words a person can act on, why dir can't be the
@@ -421,7 +451,7 @@ func (b *Builder) BuildLogic(ctx context.Context, n int) (Result, error) {
 	// path, even two builds of one version number (a build canceled by a
 	// newer save and the build that replaced it). Staged copies stay for
 	// the session: later builds import the unchanged packages from them.
-	stage := fmt.Sprintf("b%d", b.seq.Add(1))
+	stage := b.nextStage()
 	pkgs, where, err := b.stageIncremental(stage)
 	if err != nil {
 		return Result{Duration: time.Since(start)}, err

@@ -26,7 +26,8 @@ import (
 // Engine is one running engine process and hotrun's control connection to
 // it. Start one with StartEngine; it ends when the process does.
 type Engine struct {
-	cmd    *exec.Cmd
+	cmd    *exec.Cmd // nil for an engine hotrun attached to (see AttachEngine)
+	pid    int
 	dir    string // private 0700 directory holding the control socket
 	events event.Publisher
 
@@ -102,6 +103,7 @@ func StartEngine(ctx context.Context, cfg EngineConfig) (*Engine, error) {
 	}
 	e := &Engine{
 		cmd:       cmd,
+		pid:       cmd.Process.Pid,
 		dir:       dir,
 		events:    cfg.Events,
 		exited:    make(chan struct{}),
@@ -110,6 +112,9 @@ func StartEngine(ctx context.Context, cfg EngineConfig) (*Engine, error) {
 		words:     lastWords{max: 5},
 	}
 	e.events.Publish(event.EngineStart{PID: cmd.Process.Pid})
+	// Whose socket this is: a later hotrun sweeps the directories of
+	// engines that are gone, and never one that lives.
+	os.WriteFile(filepath.Join(dir, pidFile), []byte(strconv.Itoa(e.pid)+"\n"), 0o600)
 	e.wg.Add(2)
 	go e.copyLines(stdout, "stdout")
 	go e.copyLines(stderr, "stderr")
@@ -131,8 +136,8 @@ func StartEngine(ctx context.Context, cfg EngineConfig) (*Engine, error) {
 		}
 		e.connMu.Unlock()
 		e.ctl.Wait()
+		os.RemoveAll(dir) // before Exited: nothing of the engine is left once it says so
 		close(e.exited)
-		os.RemoveAll(dir)
 		e.failPending()
 	}()
 	err = e.connect(ctx, sock)
@@ -171,7 +176,10 @@ func (e *StartError) Unwrap() error { return e.Err }
 func (e *Engine) LastWords() string { return e.words.String() }
 
 // PID returns the engine's process ID.
-func (e *Engine) PID() int { return e.cmd.Process.Pid }
+func (e *Engine) PID() int { return e.pid }
+
+// Control returns the path of the engine's control socket.
+func (e *Engine) Control() string { return filepath.Join(e.dir, "control.sock") }
 
 // Exited is closed when the engine process has ended.
 func (e *Engine) Exited() <-chan struct{} { return e.exited }
@@ -358,10 +366,12 @@ func (e *Engine) Ping(ctx context.Context) error {
 
 // Status is what the engine reports of itself.
 type Status struct {
-	Live     int   // the version serving, 0 for none
-	Loaded   []int // every version it loaded, ascending
-	Serving  bool  // it has taken over
-	Protocol int   // the control protocol its library speaks
+	Live     int      // the version serving, 0 for none
+	Loaded   []int    // every version it loaded, ascending
+	Paths    []string // the plugin of each version in Loaded
+	Newest   int      // the highest version number it was asked to load
+	Serving  bool     // it has taken over
+	Protocol int      // the control protocol its library speaks
 }
 
 // Status asks the engine what it holds. hotrun's picture of an engine is
@@ -382,7 +392,7 @@ func (e *Engine) Status(ctx context.Context) (Status, error) {
 		}
 		return Status{}, fmt.Errorf("runner: the engine's hotrun library is %s than this hotrun (control protocol %d, hotrun speaks %d): use the library and hotrun from the same checkout", newer, rep.Protocol, protocol.Version)
 	}
-	return Status{Live: rep.Version, Loaded: rep.Loaded, Serving: rep.Serving, Protocol: rep.Protocol}, nil
+	return Status{Live: rep.Version, Loaded: rep.Loaded, Paths: rep.Paths, Newest: rep.Newest, Serving: rep.Serving, Protocol: rep.Protocol}, nil
 }
 
 // Load tells the engine to load the plugin at path as version n and waits
@@ -396,10 +406,21 @@ func (e *Engine) Activate(ctx context.Context, n int) error {
 	return e.do(ctx, protocol.Command{Op: "activate", Version: n})
 }
 
+// CheckState asks a standby engine to decode the state at statePath
+// without taking it: whether it can read what the engine serving saved,
+// before that one lets go of it. A state it can't read is a
+// *CommandError with the code protocol.CodeStateUnreadable.
+func (e *Engine) CheckState(ctx context.Context, statePath string) error {
+	return e.do(ctx, protocol.Command{Op: "check-state", Path: statePath})
+}
+
 // Takeover tells a standby engine to restore the state at statePath ("" for
-// none) and start serving.
-func (e *Engine) Takeover(ctx context.Context, statePath string) error {
-	return e.do(ctx, protocol.Command{Op: "takeover", Path: statePath})
+// none) and start serving. A strict takeover refuses a state the engine
+// can't read (protocol.CodeStateUnreadable, and the error's Path says
+// where the snapshot is kept); otherwise the engine sets it aside and
+// starts fresh.
+func (e *Engine) Takeover(ctx context.Context, statePath string, strict bool) error {
+	return e.do(ctx, protocol.Command{Op: "takeover", Path: statePath, Strict: strict})
 }
 
 // Snapshot tells the engine to save its state to its state file.
@@ -446,7 +467,7 @@ func (e *Engine) doReply(ctx context.Context, cmd protocol.Command) (protocol.Re
 			if rep.Error == ErrEngineExited.Error() {
 				return rep, fmt.Errorf("runner: %s v%d: %w", cmd.Op, cmd.Version, ErrEngineExited)
 			}
-			return rep, &CommandError{Op: cmd.Op, Version: cmd.Version, Msg: rep.Error, Code: rep.Code, Explain: rep.Explain}
+			return rep, &CommandError{Op: cmd.Op, Version: cmd.Version, Msg: rep.Error, Code: rep.Code, Explain: rep.Explain, Path: rep.Path}
 		}
 		return rep, nil
 	case <-ctx.Done():
@@ -461,6 +482,7 @@ type CommandError struct {
 	Msg     string // the engine's error
 	Code    string // the kind of failure (protocol.Code*), for hotrun to act on
 	Explain string // a plain sentence, when the failure is a known one
+	Path    string // for a state it can't read: where the snapshot is kept
 }
 
 func (e *CommandError) Error() string {
@@ -468,13 +490,15 @@ func (e *CommandError) Error() string {
 }
 
 // Stop asks the engine to stop over the control socket: it stops accepting,
-// finishes the requests under way, saves its state and exits. An engine that
-// does not exit within grace gets SIGTERM, then SIGKILL. Stop returns when
-// the process is gone, with the error of the state save, if any.
-func (e *Engine) Stop(grace time.Duration) error {
+// lets the requests under way finish for up to drain (then cuts them, each
+// an event), saves its state and exits. An engine that is not gone within
+// drain and save more gets SIGTERM, then SIGKILL. Stop returns when the
+// process is gone, with the error of the state save, if any.
+func (e *Engine) Stop(drain, save time.Duration) error {
+	grace := drain + save
 	ctx, cancel := context.WithTimeout(context.Background(), grace)
 	defer cancel()
-	err := e.do(ctx, protocol.Command{Op: "stop"})
+	err := e.do(ctx, protocol.Command{Op: "stop", Grace: protocol.Duration(drain)})
 	if errors.Is(err, ErrEngineExited) || errors.Is(err, context.DeadlineExceeded) {
 		err = nil // gone, or deaf: nothing more to save
 	}
@@ -483,7 +507,7 @@ func (e *Engine) Stop(grace time.Duration) error {
 		return err
 	case <-time.After(grace):
 	}
-	e.Terminate(grace)
+	e.Terminate(save)
 	return err
 }
 
@@ -495,7 +519,7 @@ func (e *Engine) Terminate(grace time.Duration) {
 		e.conn.Close()
 	}
 	e.connMu.Unlock()
-	signalGroup(e.cmd, syscall.SIGTERM)
+	signalGroup(e.pid, syscall.SIGTERM)
 	select {
 	case <-e.exited:
 		return
@@ -507,7 +531,7 @@ func (e *Engine) Terminate(grace time.Duration) {
 
 // Kill kills the engine's process group at once.
 func (e *Engine) Kill() {
-	signalGroup(e.cmd, syscall.SIGKILL)
+	signalGroup(e.pid, syscall.SIGKILL)
 }
 
 // RSS returns the engine's resident memory in bytes (Linux only; 0

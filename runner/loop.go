@@ -6,53 +6,94 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/hotrun-dev/hotrun/builder"
 	"github.com/hotrun-dev/hotrun/event"
+	"github.com/hotrun-dev/hotrun/hot/protocol"
 	"github.com/hotrun-dev/hotrun/watcher"
 )
 
-func newLoop(r *Runner, dir, statePath string, b *builder.Builder, w *watcher.Watcher) *loop {
-	return &loop{
-		cfg:       r.cfg,
-		r:         r,
-		dir:       dir,
-		statePath: statePath,
-		b:         b,
-		ev:        r.cfg.Events,
-		changes:   w.Changes(),
-		activity:  w.Activity(),
-		reqs:      r.requests,
-		posts:     make(chan func()),
-		done:      make(chan struct{}),
-		versions:  make(map[int]*version),
-		listeners: make(map[string]*os.File),
-	}
+// loop carries out the model's decisions. One goroutine, run, owns the
+// model and everything here: it turns what happens into the model's
+// inputs and carries out the actions the model returns. Every call to an
+// engine and every build runs on a goroutine of its own, with a deadline,
+// and posts its result back as an input: the loop never waits on an
+// engine.
+type loop struct {
+	cfg      Config
+	r        *Runner
+	dir      string
+	m        *model
+	b        *builder.Builder
+	ev       event.Publisher
+	changes  <-chan watcher.Change
+	activity <-chan string // the watcher's early hints
+	reqs     <-chan request
+	posts    chan input    // results of the loop's goroutines
+	done     chan struct{} // closed when the loop returns: nothing is posted after
+
+	procs     map[*engine]*Engine // the process of each engine of the model that started
+	listeners map[string]*os.File // the app's listening sockets, held across engines
+	builds    map[int]func()      // cancels each build job under way, by id
+	retry     <-chan time.Time    // when to replace a crashed engine; nil for not now
+	spec      <-chan time.Time    // when to start a speculative build; nil for none
+	drain     time.Duration       // how long a handover waits for the requests under way
+	out       string              // .hotrun
+	adopt     *adoption           // an engine the hotrun before left serving, to take over; nil for none
+	recorded  *engine             // the serving engine .hotrun/engine.json names
 }
 
-// The loop's pulse looks at every engine: it pings the ones it has not
-// heard from, saves the serving engine's state and checks its memory. It
-// beats every pingEvery while anything is under way or the engine reports
-// work, and every idlePulse when one engine serves, silent, with nothing
-// under way: an idle session then wakes hotrun and the engine a few times
-// a minute, not every second (a laptop's battery notices), and a stopped
-// engine is still seen within idlePulse+hungAfter.
-const (
-	pingEvery = time.Second
-	idlePulse = 5 * time.Second
-	// idleSave is how often an engine that reports no work still saves
-	// its state: one changed by a goroutine of its own reports nothing.
-	idleSave = time.Minute
-)
+// adoption is an engine that a hotrun before this one left serving, which
+// this one attached to.
+type adoption struct {
+	proc *Engine
+	st   Status
+	path string // its executable
+}
+
+func newLoop(r *Runner, dir, statePath string, b *builder.Builder, w *watcher.Watcher) *loop {
+	return &loop{
+		cfg:      r.cfg,
+		r:        r,
+		dir:      dir,
+		b:        b,
+		ev:       r.cfg.Events,
+		changes:  w.Changes(),
+		activity: w.Activity(),
+		reqs:     r.requests,
+		posts:    make(chan input),
+		done:     make(chan struct{}),
+		m: newModel(modelConfig{
+			mode:          r.cfg.Mode,
+			maxVersions:   r.cfg.MaxVersions,
+			maxRSS:        r.cfg.MaxRSS,
+			snapshotEvery: r.cfg.SnapshotEvery,
+			fresh:         r.cfg.Fresh,
+			statePath:     statePath,
+		}),
+		procs:     make(map[*engine]*Engine),
+		listeners: make(map[string]*os.File),
+		builds:    make(map[int]func()),
+		drain:     r.cfg.Drain,
+		out:       filepath.Join(dir, builder.OutDir),
+	}
+}
 
 func (l *loop) run(ctx context.Context) error {
 	defer close(l.done)
 	defer l.shutdown()
-	l.pendingHost = true
-	l.startJob(ctx, true, false)
+	if a := l.adopt; a != nil {
+		e := &engine{}
+		l.procs[e] = a.proc
+		l.watchExit(e, a.proc)
+		l.handle(ctx, inAdopted{e: e, pid: a.proc.PID(), st: a.st, path: a.path})
+	} else {
+		l.handle(ctx, inBegin{})
+	}
 
 	pulse := time.NewTimer(pingEvery)
 	defer pulse.Stop()
@@ -65,220 +106,371 @@ func (l *loop) run(ctx context.Context) error {
 			if !ok {
 				return nil
 			}
-			l.onChange(ctx, c)
+			l.handle(ctx, l.change(c))
 
 		case p := <-l.activity:
-			l.onActivity(p)
+			_, kind := l.b.Classify([]string{p})
+			l.handle(ctx, inActivity{kind: kind})
 
-		case <-l.job.specAt:
-			l.job.specAt = nil
-			if l.job.cancel == nil && !l.pendingHost && l.serving != nil {
-				l.startJob(ctx, false, true)
-			}
+		case <-l.spec:
+			l.spec = nil
+			// Hash before building: a save during the build must not be
+			// mistaken for content this build already has.
+			h, _ := l.b.LogicHash()
+			l.handle(ctx, inSpecDue{hash: h})
 
-		case fn := <-l.posts:
-			fn()
+		case in := <-l.posts:
+			l.handle(ctx, in)
 
 		case q := <-l.reqs:
-			l.onRequest(ctx, q)
+			l.handle(ctx, inKey{op: q.op, n: q.n})
 
 		case <-l.retry:
 			l.retry = nil
-			if l.serving == nil && l.standby() == nil && l.gaveUp == "" {
-				b := l.served
-				if b == nil {
-					b = l.newest
-				}
-				l.replace(ctx, l.retryTarget, b, "")
-			}
+			l.handle(ctx, inRetryDue{})
 
 		case <-pulse.C:
-			l.pulse(ctx)
-			pulse.Reset(l.pulseEvery())
+			l.handle(ctx, l.observe())
+			pulse.Reset(l.m.pulseEvery())
 		}
-		l.publishVersions()
 	}
 }
 
-func (l *loop) warn(msg string) {
-	l.ev.Publish(event.Log{Source: event.SourceHotrun, Level: "warn", Text: msg})
+// handle has the model decide on in, and carries out what it decided.
+// The processes are the loop's: it keeps them, and tells the model what
+// it needs to know of them.
+func (l *loop) handle(ctx context.Context, in input) {
+	switch x := in.(type) {
+	case inProc:
+		l.procs[x.e] = x.proc
+		l.watchExit(x.e, x.proc)
+		in = inStarted{e: x.e, pid: x.proc.PID()}
+	case inExited:
+		l.forget(x.e)
+	case inDrained:
+		l.forget(x.old)
+	case inBuiltDone:
+		x.cancel()
+		delete(l.builds, x.in.res.id)
+		in = x.in
+	}
+	for _, a := range l.m.update(time.Now(), in) {
+		l.carry(ctx, a)
+	}
+	l.record()
 }
 
-func (l *loop) onRequest(ctx context.Context, q request) {
-	switch q.op {
-	case reqRebuild:
-		l.gaveUp = ""
-		l.startJob(ctx, l.pendingHost, false)
-	case reqRestart:
-		l.crashes, l.gaveUp = nil, ""
-		b := l.served
-		if b == nil {
-			b = l.newest
-		}
-		n := l.live()
-		if n == 0 {
-			n = l.lastGood(b, 0)
-		}
-		l.replace(ctx, n, b, "restart asked for")
-	case reqRollback, reqForward:
-		by := -1
-		if q.op == reqForward {
-			by = 1
-		}
-		n := l.step(by)
-		if n == 0 {
-			l.warn("no version to switch to")
-			return
-		}
-		l.activate(ctx, n)
-	case reqActivate:
-		l.activate(ctx, q.n)
-	}
+// watchExit posts e's exit when its process ends.
+func (l *loop) watchExit(e *engine, p *Engine) {
+	go func() {
+		<-p.Exited()
+		ev := p.ExitEvent("")
+		l.post(inExited{e: e, code: ev.Code, signal: ev.Signal, words: p.LastWords()})
+	}()
 }
 
-// pulse is the loop's periodic look at its engines.
-func (l *loop) pulse(ctx context.Context) {
-	now := time.Now()
-	l.health(ctx, now)
-	if e := l.serving; e != nil && e.proc != nil {
-		work, since := e.proc.work.Load(), now.Sub(e.savedAt)
-		if since >= l.cfg.SnapshotEvery && (work != e.savedWork || since >= max(idleSave, l.cfg.SnapshotEvery)) {
-			l.snapshot(ctx)
-		}
-	}
-	if now.Sub(l.memAt) >= l.cfg.SnapshotEvery {
-		l.memAt = now
-		l.recycle(ctx)
-	}
-}
-
-// pulseEvery is the time to the next pulse: idlePulse when the serving
-// engine is alone, reported no work since the pulse before, and nothing is
-// under way; pingEvery otherwise (or SnapshotEvery, when shorter). A ping
-// under way needs no pulse: it marks the engine hung itself when it times
-// out.
-func (l *loop) pulseEvery() time.Duration {
-	e := l.serving
-	if e == nil || len(l.engines) != 1 || e.proc == nil || e.state != engServing || !e.quiet ||
-		e.doubt || e.saving || e.loading != 0 || e.activating != 0 ||
-		l.job.cancel != nil || l.job.specAt != nil || l.retry != nil {
-		return min(pingEvery, l.cfg.SnapshotEvery)
-	}
-	return idlePulse
-}
-
-// snapshot asks the serving engine, off the loop, to save its state for
-// crash recovery: at each swap, and at the pulse every SnapshotEvery while
-// it reports work, every idleSave otherwise. A save that fails is an error
-// event, every time.
-func (l *loop) snapshot(ctx context.Context) {
-	e := l.serving
-	if e == nil || e.saving || e.state != engServing || e.proc == nil {
+// record keeps .hotrun/engine.json naming the serving engine, for a
+// hotrun that starts after this one died to attach to it.
+func (l *loop) record() {
+	s := l.m.serving
+	if s == l.recorded || (s != nil && s.state != engServing) {
 		return
 	}
-	e.saving, e.savedWork, e.savedAt = true, e.proc.work.Load(), time.Now()
-	proc := e.proc
-	l.call(ctx, 2*callTimeout, proc.Snapshot, func(err error, _ time.Duration) {
-		e.saving = false
-		if err == nil || e.exited || errors.Is(err, ErrEngineExited) {
-			return
+	l.recorded = s
+	var r *record
+	if p := l.procs[s]; s != nil && p != nil {
+		r = &record{PID: p.PID(), Control: p.Control(), Path: s.build.path, Mode: l.cfg.Mode, Hotrun: os.Getpid()}
+	}
+	if err := writeRecord(l.out, r); err != nil {
+		l.ev.Publish(event.Log{Source: event.SourceHotrun, Level: "warn", Text: "the engine's record for a later hotrun was not written: " + err.Error()})
+	}
+}
+
+// forget lets go of an engine's process once it has ended, keeping the
+// sockets it handed over.
+func (l *loop) forget(e *engine) {
+	if p := l.procs[e]; p != nil {
+		l.takeListeners(p)
+		delete(l.procs, e)
+	}
+}
+
+// post hands an input to the loop, or drops it once the loop is gone.
+// Every goroutine the loop starts reports back through it.
+func (l *loop) post(in input) {
+	select {
+	case l.posts <- in:
+	case <-l.done:
+	}
+}
+
+// change reads what a burst of saves means: the packages, whether the
+// engine holds them, and the logic tree's content now.
+func (l *loop) change(c watcher.Change) inChange {
+	pkgs, kind := l.b.Classify(c.Files)
+	in := inChange{files: l.rel(c.Files), pkgs: pkgs, kind: kind}
+	if kind == event.KindLogic {
+		in.hash, _ = l.b.LogicHash()
+	}
+	return in
+}
+
+// observe reads, for the pulse, what every engine process did since the
+// last one; the serving engine's sockets are taken as it hands them over.
+func (l *loop) observe() inPulse {
+	obs := make(map[*engine]observation, len(l.procs))
+	for e, p := range l.procs {
+		o := observation{heard: p.heard.Load(), work: p.work.Load()}
+		if e == l.m.serving {
+			o.rss = p.RSS()
+			l.takeListeners(p)
 		}
-		e.doubt = true
-		l.ev.Publish(event.Log{Source: event.SourceHotrun, Level: "error", Text: "the engine's state was not saved: " + err.Error()})
-	})
+		obs[e] = o
+	}
+	return inPulse{obs: obs}
 }
 
-// recycle replaces the serving engine, state carried, when it holds more
-// memory than allowed: Go never unloads a plugin.
-func (l *loop) recycle(ctx context.Context) {
-	e := l.serving
-	rss := l.memory()
-	if e == nil || l.standby() != nil || l.cfg.MaxRSS <= 0 || rss <= l.cfg.MaxRSS {
+// carry carries out one action of the model's.
+func (l *loop) carry(ctx context.Context, a action) {
+	switch a := a.(type) {
+	case actPublish:
+		l.ev.Publish(a.ev)
+	case actBuild:
+		l.startBuild(ctx, a)
+	case actCancelBuild:
+		if cancel := l.builds[a.id]; cancel != nil {
+			cancel()
+			delete(l.builds, a.id)
+		}
+	case actStart:
+		l.start(ctx, a)
+	case actStatus:
+		p := l.procs[a.e]
+		var st Status
+		l.call(ctx, p, callTimeout, func(c context.Context) (err error) {
+			st, err = p.Status(c)
+			return err
+		}, func(err error, _ time.Duration) input {
+			return inStatus{e: a.e, first: a.first, gen: a.gen, st: st, err: err}
+		})
+	case actLoad:
+		l.load(ctx, a)
+	case actActivate:
+		p := l.procs[a.e]
+		l.call(ctx, p, callTimeout, func(c context.Context) error { return p.Activate(c, a.n) },
+			func(err error, _ time.Duration) input { return inActivated{e: a.e, n: a.n, err: err} })
+	case actSnapshot:
+		p := l.procs[a.e]
+		l.call(ctx, p, 2*callTimeout, p.Snapshot,
+			func(err error, _ time.Duration) input { return inSnapshotted{e: a.e, purpose: a.purpose, err: err} })
+	case actCheckState:
+		p, path := l.procs[a.e], l.statePath()
+		l.call(ctx, p, takeoverTimeout, func(c context.Context) error { return p.CheckState(c, path) },
+			func(err error, _ time.Duration) input { return inStateChecked{e: a.e, err: err} })
+	case actDrain:
+		l.drainOld(a)
+	case actTakeover:
+		p, path := l.procs[a.e], a.path
+		if _, err := os.Stat(path); path != "" && err != nil {
+			path = "" // nothing saved yet
+		}
+		l.call(ctx, p, takeoverTimeout, func(c context.Context) error { return p.Takeover(c, path, a.strict) },
+			func(err error, _ time.Duration) input {
+				l.takeListeners(p) // its addresses, for the probes the version list sets off
+				return inTookOver{e: a.e, err: err}
+			})
+	case actPing:
+		p := l.procs[a.e]
+		l.call(ctx, p, hungAfter, p.Ping, func(err error, _ time.Duration) input { return inPong{e: a.e, err: err} })
+	case actKill:
+		if p := l.procs[a.e]; p != nil {
+			p.Kill()
+		}
+	case actPrune:
+		l.prune(a)
+	case actRetryAfter:
+		l.retry = time.After(a.d)
+	case actSpecAfter:
+		l.spec = time.After(a.d)
+	case actKeepSource:
+		l.r.src.keep(a.n, a.tree)
+	default:
+		panic(fmt.Sprintf("runner: no way to carry out %T", a))
+	}
+}
+
+// Deadlines of the calls to an engine. None of them is waited for on the
+// loop: each runs on its own goroutine and posts its result.
+const (
+	startTimeout    = 60 * time.Second // a cold engine may take a while
+	loadTimeout     = 10 * time.Second // a load whose init never returns fails after this
+	takeoverTimeout = 30 * time.Second // restoring a large state
+	callTimeout     = 5 * time.Second  // status, activate, snapshot
+	// saveTimeout is how long a draining engine has, past the drain, to
+	// save its final state before it is stopped without.
+	saveTimeout = 10 * time.Second
+)
+
+// call runs fn with a deadline off the loop and posts the input done makes
+// of its result. A call to a process that is gone answers at once.
+func (l *loop) call(ctx context.Context, p *Engine, d time.Duration, fn func(context.Context) error, done func(error, time.Duration) input) {
+	if p == nil {
+		in := done(ErrEngineExited, 0)
+		go l.post(in)
 		return
 	}
-	l.replace(ctx, e.live, e.build, fmt.Sprintf("memory: the engine holds %d MB, over the limit of %d MB", rss>>20, l.cfg.MaxRSS>>20))
+	go func() {
+		cctx, cancel := context.WithTimeout(ctx, d)
+		defer cancel()
+		start := time.Now()
+		err := fn(cctx)
+		took := time.Since(start)
+		l.post(done(err, took))
+	}()
 }
 
-func (l *loop) memory() int64 {
-	e := l.serving
-	if e == nil || e.proc == nil {
-		return 0
+// start starts an engine process off the loop, with the sockets the
+// serving engine handed over: the new one inherits them, and takes their
+// backlog when the old one lets go.
+func (l *loop) start(ctx context.Context, a actStart) {
+	if s := l.m.serving; s != nil {
+		if p := l.procs[s]; p != nil {
+			l.takeListeners(p)
+		}
 	}
-	rss := e.proc.RSS()
-	// Report a change, not every tick: at least a MiB, or another version.
-	m := event.Memory{RSSBytes: rss, VersionsLoaded: len(e.loaded)}
-	if rss > 0 && (m.VersionsLoaded != l.lastMem.VersionsLoaded || abs(rss-l.lastMem.RSSBytes) >= 1<<20) {
-		l.ev.Publish(m)
-		l.lastMem = m
+	env := []string{protocol.EnvState + "=" + l.statePath()}
+	files, spec := l.inherit()
+	if spec != "" {
+		env = append(env, protocol.EnvListeners+"="+spec)
 	}
-	return rss
-}
-
-// prune removes, off the loop, the files of versions no engine holds and
-// none can load again (their plugins, the staging copies only they used)
-// and engine builds no engine runs or may run, and forgets their sources;
-// then it measures what .hotrun holds. It waits for a moment with no build
-// under way: a build that finished and has not reached the loop yet would
-// lose its plugin.
-func (l *loop) prune() {
-	if l.job.cancel != nil || l.pruning {
-		l.pruneAgain = true
-		return
+	if a.static != 0 || l.cfg.Mode == ModeRestart {
+		env = append(env, fmt.Sprintf("%s=%d", protocol.EnvStaticVersion, a.static))
 	}
-	l.r.src.forget(func(n int) bool {
-		v := l.versions[n]
-		return v != nil && v.state != event.VersionGone
-	})
-	var keep []string
-	engines := make(map[string]bool)
-	for _, v := range l.versions {
-		switch {
-		case v.state == event.VersionGone || v.state == event.VersionRejected || v.state == event.VersionBlamed:
-			v.so = "" // never loaded again
-		case v.so != "":
-			keep = append(keep, v.so)
-			if l.cfg.Mode == ModeRestart {
-				engines[v.so] = true
+	if l.cfg.OrphanGrace > 0 {
+		env = append(env, protocol.EnvOrphanGrace+"="+l.cfg.OrphanGrace.String())
+	}
+	cfg := EngineConfig{
+		Path:     a.path, // the engine build, or in restart mode the version's own executable
+		Args:     l.cfg.EngineArgs,
+		Dir:      l.dir,
+		BuildDir: l.b.BuildDir(),
+		Env:      env,
+		Files:    files,
+		Events:   l.ev,
+	}
+	e := a.e
+	go func() {
+		sctx, cancel := context.WithTimeout(ctx, startTimeout)
+		defer cancel()
+		proc, err := StartEngine(sctx, cfg)
+		if err != nil {
+			var se *StartError
+			words := ""
+			if errors.As(err, &se) {
+				words = se.LastWords
 			}
+			l.post(inStarted{e: e, err: err, words: words})
+			return
 		}
+		l.post(inProc{e: e, proc: proc})
+	}()
+}
+
+// inProc hands a started process to the loop, which keeps it and tells
+// the model: the model never holds a process.
+type inProc struct {
+	e    *engine
+	proc *Engine
+}
+
+func (inProc) isInput() {}
+
+// load asks an engine to load a version, after checking, on the files,
+// that the plugin and the engine were built alike: a mismatch would kill
+// the engine with a fatal error no recover catches.
+func (l *loop) load(ctx context.Context, a actLoad) {
+	p := l.procs[a.e]
+	if a.static {
+		// Restart mode: the engine loads its one version as it starts;
+		// ask until it says it has.
+		l.call(ctx, p, loadTimeout, func(c context.Context) error {
+			for {
+				st, err := p.Status(c)
+				if err != nil {
+					return err
+				}
+				if st.Live == a.n {
+					return nil
+				}
+				select {
+				case <-c.Done():
+					return c.Err()
+				case <-time.After(20 * time.Millisecond):
+				}
+			}
+		}, func(err error, d time.Duration) input { return inLoaded{e: a.e, n: a.n, err: err, took: d} })
+		return
 	}
-	for _, b := range []*engineBuild{l.served, l.newest} {
-		if b != nil {
-			engines[b.path] = true
+	if err := builder.Compatible(a.engine, a.so); err != nil {
+		go l.post(inLoaded{e: a.e, n: a.n, err: &incompatibleError{err}})
+		return
+	}
+	l.call(ctx, p, loadTimeout, func(c context.Context) error { return p.Load(c, a.n, a.so) },
+		func(err error, d time.Duration) input { return inLoaded{e: a.e, n: a.n, err: err, took: d} })
+}
+
+// incompatibleError is a plugin that the loop did not ask an engine to
+// load: it was built differently from the engine.
+type incompatibleError struct{ err error }
+
+func (e *incompatibleError) Error() string { return e.err.Error() }
+func (e *incompatibleError) Unwrap() error { return e.err }
+
+// drainOld has the old engine of a handover drain (or kills it, hung),
+// off the loop, and posts when it is gone.
+func (l *loop) drainOld(a actDrain) {
+	p := l.procs[a.old]
+	if p == nil {
+		go l.post(inDrained{e: a.e, old: a.old, code: -1})
+		return
+	}
+	grace := l.drain
+	go func() {
+		var err error
+		if a.kill {
+			p.Kill() // a hung engine saves nothing; the last snapshot stands
+			<-p.Exited()
+		} else {
+			err = p.Stop(grace, saveTimeout)
 		}
-	}
-	for _, e := range l.engines {
-		engines[e.build.path] = true
-	}
-	l.pruning = true
+		ev := p.ExitEvent("")
+		l.post(inDrained{e: a.e, old: a.old, err: err, code: ev.Code, signal: ev.Signal})
+	}()
+}
+
+// statePath is the session's state snapshot; it outlives the session.
+func (l *loop) statePath() string { return l.m.cfg.statePath }
+
+// prune carries out a prune off the loop: the builder removes the plugins
+// and staging copies not kept, the engine builds nothing runs go, and the
+// sources of versions that left the list are forgotten.
+func (l *loop) prune(a actPrune) {
+	l.r.src.forget(func(n int) bool { return a.sources[n] })
 	// A build may start, and end, before the prune below runs: what it
 	// writes after this moment is in no list yet, and stays.
 	asOf := time.Now()
 	bin := filepath.Join(l.dir, builder.OutDir, "bin")
 	go func() {
-		_, err := l.b.Prune(keep, asOf)
+		_, err := l.b.Prune(a.keep, asOf)
 		// Engine executables: every build of the session is a file of its
 		// own (engine.N); the ones nothing runs or may run go.
 		files, _ := filepath.Glob(filepath.Join(bin, "*"))
 		for _, f := range files {
-			if fi, err := os.Stat(f); err == nil && !engines[f] && isEngineBuild(f) && !fi.ModTime().After(asOf) {
+			if fi, err := os.Stat(f); err == nil && !a.engines[f] && isEngineBuild(f) && !fi.ModTime().After(asOf) {
 				os.Remove(f)
 			}
 		}
-		disk := l.b.DiskUsage()
-		l.post(func() {
-			l.pruning = false
-			if err != nil {
-				l.warn(err.Error())
-			}
-			if disk != l.disk {
-				l.disk, l.dirty = disk, true
-			}
-			if l.pruneAgain {
-				l.pruneAgain = false
-				l.prune()
-			}
-		})
+		l.post(inPruned{disk: l.b.DiskUsage(), err: err})
 	}()
 }
 
@@ -293,32 +485,80 @@ func isEngineBuild(f string) bool {
 // shutdown cancels the build under way, stops the serving engine with its
 // state saved, kills the others, and closes the sockets it held.
 func (l *loop) shutdown() {
-	if l.job.cancel != nil {
-		l.job.cancel()
+	for _, cancel := range l.builds {
+		cancel()
 	}
-	for _, e := range l.engines {
-		if e.proc == nil || e.exited {
+	for _, e := range l.m.engines {
+		p := l.procs[e]
+		if p == nil || e.exited {
 			continue
 		}
 		e.expectExit = true
-		if e == l.serving && e.state == engServing {
-			e.proc.Stop(5 * time.Second)
+		if e == l.m.serving && e.state == engServing {
+			p.Stop(l.drain, saveTimeout)
 		} else {
-			e.proc.Kill()
-			<-e.proc.Exited()
+			p.Kill()
+			<-p.Exited()
 		}
 		e.exited = true
-		l.ev.Publish(e.proc.ExitEvent("hotrun stopped it"))
-		l.takeListeners(e.proc)
+		ev := p.ExitEvent("")
+		ev.Reason = "hotrun stopped it"
+		l.ev.Publish(ev)
+		l.takeListeners(p)
 	}
 	for _, f := range l.listeners {
 		f.Close()
 	}
+	writeRecord(l.out, nil) // no engine serves on: nothing to attach to
 }
 
-func abs(n int64) int64 {
-	if n < 0 {
-		return -n
+// takeListeners keeps the sockets an engine handed over.
+func (l *loop) takeListeners(e *Engine) {
+	for name, f := range e.Listeners() {
+		if old := l.listeners[name]; old != nil {
+			old.Close()
+		}
+		l.listeners[name] = f
 	}
-	return n
+	var addrs []string
+	for name := range l.listeners {
+		_, addr, _ := strings.Cut(name, ":")
+		addrs = append(addrs, addr)
+	}
+	slices.Sort(addrs)
+	l.r.src.setAddrs(addrs)
+}
+
+// inherit lists the held sockets for the next engine: its descriptors 3,
+// 4, … and the EnvListeners value that names them.
+func (l *loop) inherit() ([]*os.File, string) {
+	names := make([]string, 0, len(l.listeners))
+	for name := range l.listeners {
+		names = append(names, name)
+	}
+	slices.Sort(names)
+	var files []*os.File
+	var spec []string
+	for i, name := range names {
+		files = append(files, l.listeners[name])
+		spec = append(spec, fmt.Sprintf("%s=%d", name, 3+i))
+	}
+	return files, strings.Join(spec, ";")
+}
+
+// rel makes paths relative to the project root for people to read.
+func (l *loop) rel(files []string) []string {
+	root := l.cfg.Root
+	if root == "" {
+		root = l.dir
+	}
+	out := make([]string, len(files))
+	for i, f := range files {
+		if r, err := filepath.Rel(root, f); err == nil && filepath.IsLocal(r) {
+			out[i] = r
+		} else {
+			out[i] = f
+		}
+	}
+	return out
 }

@@ -1,56 +1,135 @@
 package runner
 
 import (
-	"os"
 	"slices"
 	"time"
 
-	"github.com/hotrun-dev/hotrun/builder"
 	"github.com/hotrun-dev/hotrun/event"
-	"github.com/hotrun-dev/hotrun/watcher"
 )
 
-// loop is the supervisor's state: the model of engines and versions, and
-// the build job under way. Only its run goroutine touches it; everything
-// else reports back through post.
-type loop struct {
-	cfg       Config
-	r         *Runner
-	dir       string
-	statePath string // the state snapshot; it outlives the session
-	b         *builder.Builder
-	ev        event.Publisher
-	changes   <-chan watcher.Change
-	activity  <-chan string // the watcher's early hints
-	reqs      <-chan request
-	posts     chan func()   // results of the loop's goroutines, run on the loop
-	done      chan struct{} // closed when the loop returns: nothing is posted after
+// model is the supervisor's state and its decisions: the engines and the
+// versions, the build under way, the crash history. update takes one input
+// and returns the actions to carry out; nothing else changes it, and it
+// does nothing but decide (see messages.go). Each fact has one owner,
+// here.
+type model struct {
+	cfg modelConfig
 
-	// The model. Each fact has one owner, here.
+	now time.Time // the time of the input being decided
+	out []action  // the actions decided so far for this input
+
 	versions    map[int]*version
-	next        int                 // the last version number handed out
-	engines     []*engine           // every engine process alive (or being started)
-	serving     *engine             // the engine that takes traffic; nil while none
-	newest      *engineBuild        // the newest good engine build; nil before one
-	served      *engineBuild        // the build of the engine that served last
-	pendingHost bool                // a package the engine holds changed; no engine of a new build serves yet
-	listeners   map[string]*os.File // the app's listening sockets, held across engines
-	restored    bool                // an engine of this session took over: later ones restore the snapshot
-	crashes     []crash             // recent crashes, for the blame and the crash-loop rules
-	retry       <-chan time.Time    // when to replace a crashed engine; nil for not now
-	retryTarget int                 // the version that replacement serves
-	gaveUp      string              // why hotrun stopped replacing the engine; "" while it goes on
+	next        int          // the last version number handed out
+	engines     []*engine    // every engine process alive (or being started)
+	serving     *engine      // the engine that takes traffic; nil while none
+	newest      *engineBuild // the newest good engine build; nil before one
+	served      *engineBuild // the build of the engine that served last
+	pendingHost bool         // a package the engine holds changed; no engine of a new build serves yet
+	restored    bool         // an engine of this session took over: later ones restore the snapshot
+	crashes     []crash      // recent crashes, for the crash-loop rules
+	retrying    bool         // a crash replacement's timer is armed
+	retryTarget int          // the version that replacement serves
+	gaveUp      string       // why hotrun stopped replacing the engine; "" while it goes on
 	lastMem     event.Memory
-	memAt       time.Time // when the serving engine's memory was last read
-	forgotten   int       // ended versions dropped from versions (see forgetEnded)
-	lastLogic   string    // content hash of the last logic tree built
-	engineIDs   int
-	dirty       bool  // the version list changed since it was last published
-	disk        int64 // what .hotrun holds, as the last prune measured it
-	pruning     bool  // a prune runs
-	pruneAgain  bool  // the model changed while it ran (or a build ran): prune once more
+	memAt       time.Time    // when the serving engine's memory was last looked at
+	forgotten   int          // ended versions dropped from versions (see forgetEnded)
+	lastLogic   string       // content hash of the last logic tree built
+	ids         int          // numbers engines and engine builds
+	dirty       bool         // the version list changed since it was last published
+	disk        int64        // what .hotrun holds, as the last prune measured it
+	pruning     bool         // a prune runs
+	pruneAgain  bool         // the model changed while it ran (or a build ran): prune once more
+	adopted     *engineBuild // the build of an engine adopted from the session before, until a build says whether the source still makes it
 
 	job buildJob // the build under way
+}
+
+// modelConfig is what the model needs of the runner's Config.
+type modelConfig struct {
+	mode          string
+	maxVersions   int
+	maxRSS        int64
+	snapshotEvery time.Duration
+	fresh         bool
+	statePath     string // the state snapshot; it outlives the session
+}
+
+func newModel(cfg modelConfig) *model {
+	return &model{cfg: cfg, versions: make(map[int]*version)}
+}
+
+// update decides on one input, at time now, and returns the actions.
+func (m *model) update(now time.Time, in input) []action {
+	m.now, m.out = now, nil
+	switch in := in.(type) {
+	case inBegin:
+		m.pendingHost = true
+		m.startJob(true, false, "")
+	case inChange:
+		m.onChange(in)
+	case inActivity:
+		m.onActivity(in)
+	case inSpecDue:
+		m.job.specArmed = false
+		if m.job.running == 0 && !m.pendingHost && m.serving != nil {
+			m.startJob(false, true, in.hash)
+		}
+	case inBuilt:
+		m.onBuilt(in)
+	case inStarted:
+		m.onStarted(in)
+	case inStatus:
+		m.onStatus(in)
+	case inLoaded:
+		m.onLoaded(in)
+	case inActivated:
+		m.onActivated(in)
+	case inSnapshotted:
+		m.onSnapshotted(in)
+	case inStateChecked:
+		m.onStateChecked(in)
+	case inDrained:
+		m.onDrained(in)
+	case inTookOver:
+		m.onTookOver(in)
+	case inPong:
+		m.onPong(in)
+	case inExited:
+		m.onExit(in)
+	case inPruned:
+		m.onPruned(in)
+	case inRetryDue:
+		m.retrying = false
+		if m.serving == nil && m.standby() == nil && m.gaveUp == "" {
+			b := m.served
+			if b == nil {
+				b = m.newest
+			}
+			m.replace(m.retryTarget, b, "")
+		}
+	case inPulse:
+		m.pulse(in)
+	case inKey:
+		m.onKey(in)
+	case inAdopted:
+		m.adopt(in)
+	}
+	m.publishVersions()
+	out := m.out
+	m.out = nil
+	return out
+}
+
+func (m *model) do(a action) { m.out = append(m.out, a) }
+
+func (m *model) publish(ev event.Event) { m.do(actPublish{ev}) }
+
+func (m *model) warn(msg string) {
+	m.publish(event.Log{Source: event.SourceHotrun, Level: "warn", Text: msg})
+}
+
+func (m *model) fail(msg string) {
+	m.publish(event.Log{Source: event.SourceHotrun, Level: "error", Text: msg})
 }
 
 // version is one version of the session.
@@ -65,6 +144,12 @@ type version struct {
 	loadDur  time.Duration
 	files    []event.FileChange
 	liveAt   time.Time // when it last went live; zero if never
+	// suspect says why the version is suspected: an engine died on its
+	// own while it was live. A suspect is never chosen to fall back to
+	// while a version that never was can serve; ownCrashes counts those
+	// deaths (two blame it).
+	suspect    string
+	ownCrashes int
 }
 
 // engineBuild is one build of the engine executable. A plugin loads only
@@ -87,13 +172,23 @@ const (
 // never a guess.
 type engine struct {
 	id       int
-	proc     *Engine // nil while starting
+	pid      int // 0 while starting
 	build    *engineBuild
 	state    string
 	target   int     // the version it loads before it takes over; 0 for none
 	newAbove int     // versions above this number were built while it was readied (see builtUpTo)
 	replaces *engine // the engine it takes over from; nil for none
 	why      string  // why it was started, for the events
+	// restoreFrom is the snapshot it takes over with, when not the
+	// session's: the one a newer engine could not read, handed back to
+	// an engine of the build that wrote it.
+	restoreFrom string
+	// prev is the build and version the engine before it served, for
+	// when it can't read the state: an engine of that build serves it
+	// again.
+	prevBuild *engineBuild
+	prevLive  int
+	phase     int // where its handover stands (phase*)
 
 	loaded  []int // what it reported loaded, ascending
 	live    int   // what it reported serving
@@ -101,27 +196,22 @@ type engine struct {
 
 	activating   int // the version a switch under way makes live; 0 for none
 	nextActivate int // the switch asked for while one was under way
+	asked        int // counts the loads and switches asked for: a status read before the last is stale
 
 	servingAt  time.Time // when it took over
 	lastAnswer time.Time // its last answer to anything
 	pinging    bool      // a ping is under way
-	heard      int64     // proc.heard when the loop last looked: more since is an answer
-	worked     int64     // proc.work at the last pulse: more since means it is busy
+	heard      int64     // lines heard at the last pulse: more since is an answer
+	work       int64     // requests and units it reported, at the last pulse
 	quiet      bool      // it reported no work between the last two pulses
-	savedWork  int64     // proc.work when the last snapshot was asked for
+	savedWork  int64     // work when the last snapshot was asked for
 	savedAt    time.Time // when the last snapshot was asked for (or it took over)
 	wasState   string    // the state it had before it hung
 	doubt      bool      // a call went unanswered: re-read its status at its next answer
 	expectExit bool      // hotrun stops it: its exit is no crash
+	killed     bool      // hotrun killed it (it was hung, or abandoned)
 	exited     bool
 	saving     bool // a snapshot is under way
-}
-
-func (e *engine) pid() int {
-	if e.proc == nil {
-		return 0
-	}
-	return e.proc.PID()
 }
 
 // crash is one death of an engine hotrun did not ask for.
@@ -136,8 +226,8 @@ type crash struct {
 }
 
 // setState changes version n's state, and why.
-func (l *loop) setState(n int, state, why string) {
-	v := l.versions[n]
+func (m *model) setState(n int, state, why string) {
+	v := m.versions[n]
 	if v == nil || (v.state == state && v.why == why) {
 		return
 	}
@@ -146,41 +236,59 @@ func (l *loop) setState(n int, state, why string) {
 	}
 	v.state, v.why = state, why
 	if state == event.VersionLive {
-		v.liveAt = time.Now()
+		v.liveAt = m.now
 	}
-	l.dirty = true
+	m.dirty = true
 }
 
 // live returns the version the serving engine answers with, or 0.
-func (l *loop) live() int {
-	if l.serving == nil {
+func (m *model) live() int {
+	if m.serving == nil {
 		return 0
 	}
-	return l.serving.live
+	return m.serving.live
 }
 
-// lastGood returns the newest version of engine build b that went live and
-// was never blamed or rejected, other than except; 0 for none.
-func (l *loop) lastGood(b *engineBuild, except int) int {
-	best := 0
-	for n, v := range l.versions {
-		if n == except || v.build != b || v.liveAt.IsZero() {
+// fallback returns the version an engine of build b falls back to when
+// it can't serve the one it served (it was blamed, or the engine died on
+// it): the newest version of b that went live and was never blamed,
+// rejected or suspected, other than except; failing that, the newest such
+// version that was suspected but never blamed; 0 for none. It says why in
+// the second result.
+func (m *model) fallback(b *engineBuild, except int) (int, string) {
+	best, suspect := 0, 0
+	for n, v := range m.versions {
+		if n == except || v.build != b || v.liveAt.IsZero() || v.so == "" {
 			continue
 		}
 		switch v.state {
-		case event.VersionBlamed, event.VersionRejected, event.VersionFailed:
+		case event.VersionBlamed, event.VersionRejected, event.VersionFailed, event.VersionGone:
 			continue
 		}
-		if n > best {
-			best = n
+		if v.suspect != "" {
+			suspect = max(suspect, n)
+			continue
 		}
+		best = max(best, n)
 	}
-	return best
+	switch {
+	case best != 0:
+		return best, "the newest version that never was live when an engine died"
+	case suspect != 0:
+		return suspect, "every other version was live when an engine died; this one was never blamed"
+	}
+	return 0, ""
+}
+
+// lastGood returns the fallback of build b other than except.
+func (m *model) lastGood(b *engineBuild, except int) int {
+	n, _ := m.fallback(b, except)
+	return n
 }
 
 // standby returns the engine being readied to take over, or nil.
-func (l *loop) standby() *engine {
-	for _, e := range l.engines {
+func (m *model) standby() *engine {
+	for _, e := range m.engines {
 		if e.state == engStarting || e.state == engStandby {
 			return e
 		}
@@ -188,11 +296,14 @@ func (l *loop) standby() *engine {
 	return nil
 }
 
+// alive reports whether e is still in the model.
+func (m *model) alive(e *engine) bool { return slices.Contains(m.engines, e) }
+
 // refreshStates makes every version's state say what the engines hold: live
 // in the serving engine, loaded there, or gone from every engine.
-func (l *loop) refreshStates() {
+func (m *model) refreshStates() {
 	held := make(map[int]bool)
-	for _, e := range l.engines {
+	for _, e := range m.engines {
 		for _, n := range e.loaded {
 			held[n] = true
 		}
@@ -200,23 +311,23 @@ func (l *loop) refreshStates() {
 			held[e.target] = true
 		}
 	}
-	for n, v := range l.versions {
+	for n, v := range m.versions {
 		switch v.state {
 		case event.VersionBuilding, event.VersionFailed, event.VersionRejected, event.VersionBlamed:
 			continue
 		}
 		switch {
-		case l.serving != nil && l.serving.live == n:
-			l.setState(n, event.VersionLive, "")
-		case l.serving != nil && slices.Contains(l.serving.loaded, n):
-			l.setState(n, event.VersionLoaded, "")
-		case held[n] || l.reachable(v):
-			l.setState(n, event.VersionBuilt, "")
+		case m.serving != nil && m.serving.live == n:
+			m.setState(n, event.VersionLive, "")
+		case m.serving != nil && slices.Contains(m.serving.loaded, n):
+			m.setState(n, event.VersionLoaded, "")
+		case held[n] || m.reachable(v):
+			m.setState(n, event.VersionBuilt, "")
 		default:
-			l.setState(n, event.VersionGone, "no engine holds it, and none can load it")
+			m.setState(n, event.VersionGone, "no engine holds it, and none can load it")
 		}
 	}
-	l.forgetEnded()
+	m.forgetEnded()
 }
 
 // keepEnded is how many of the versions that can never serve again (gone,
@@ -226,9 +337,9 @@ func (l *loop) refreshStates() {
 const keepEnded = 50
 
 // forgetEnded forgets all but the newest keepEnded ended versions.
-func (l *loop) forgetEnded() {
+func (m *model) forgetEnded() {
 	var ended []int
-	for n, v := range l.versions {
+	for n, v := range m.versions {
 		if v.state == event.VersionGone || v.state == event.VersionFailed {
 			ended = append(ended, n)
 		}
@@ -238,10 +349,10 @@ func (l *loop) forgetEnded() {
 	}
 	slices.Sort(ended)
 	for _, n := range ended[:len(ended)-keepEnded] {
-		delete(l.versions, n)
-		l.forgotten++
+		delete(m.versions, n)
+		m.forgotten++
 	}
-	l.dirty = true
+	m.dirty = true
 }
 
 // keepBuilt is how many of the newest built versions of the serving
@@ -252,12 +363,12 @@ const keepBuilt = 10
 // reachable reports whether v, held by no engine, could still be loaded:
 // built against the engine build that serves (or will), and among the
 // newest keepBuilt of them.
-func (l *loop) reachable(v *version) bool {
-	if v.so == "" || (v.build != l.served && v.build != l.newest) {
+func (m *model) reachable(v *version) bool {
+	if v.so == "" || (v.build != m.served && v.build != m.newest) {
 		return false
 	}
 	newer := 0
-	for _, w := range l.versions {
+	for _, w := range m.versions {
 		if w.n > v.n && w.build == v.build && w.so != "" {
 			newer++
 		}
@@ -265,30 +376,32 @@ func (l *loop) reachable(v *version) bool {
 	return newer < keepBuilt
 }
 
-// publishVersions sends the version list, newest first, when it changed.
-func (l *loop) publishVersions() {
-	if !l.dirty {
+// publishVersions publishes the version list, newest first, when it
+// changed.
+func (m *model) publishVersions() {
+	if !m.dirty {
 		return
 	}
-	l.dirty = false
-	ns := make([]int, 0, len(l.versions))
-	for n := range l.versions {
+	m.dirty = false
+	ns := make([]int, 0, len(m.versions))
+	for n := range m.versions {
 		ns = append(ns, n)
 	}
 	slices.Sort(ns)
 	slices.Reverse(ns)
-	list := event.Versions{Versions: make([]event.VersionInfo, 0, len(ns)), Forgotten: l.forgotten, DiskBytes: l.disk}
+	list := event.Versions{Versions: make([]event.VersionInfo, 0, len(ns)), Forgotten: m.forgotten, DiskBytes: m.disk}
 	for _, n := range ns {
-		v := l.versions[n]
+		v := m.versions[n]
 		list.Versions = append(list.Versions, event.VersionInfo{
 			Version:       n,
 			State:         v.state,
 			Why:           v.why,
+			Suspect:       v.suspect,
 			Built:         v.built,
 			BuildDuration: event.Duration(v.buildDur),
 			LoadDuration:  event.Duration(v.loadDur),
 			Files:         v.files,
 		})
 	}
-	l.ev.Publish(list)
+	m.publish(list)
 }

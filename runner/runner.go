@@ -1,39 +1,3 @@
-// Package runner is hotrun's supervisor: it builds the user's engine and
-// logic with the builder, starts engines and steers them over a private
-// control socket, and turns every change the watcher reports into a new
-// version swapped into the serving engine — or, when the change touches a
-// package the engine holds, into a new engine that takes over only once it
-// is ready.
-//
-// # The model
-//
-// One goroutine, the loop, owns the model of engines and versions
-// (model.go); nothing else reads or writes it. Every call to an engine and
-// every build runs on its own goroutine with a deadline and posts its result
-// back to the loop, so the loop never waits on an engine: changes, builds,
-// keys and the screen go on whatever an engine does. What the model says an
-// engine holds is what that engine last reported, re-read after any doubt
-// (a command past its deadline, a silence).
-//
-// # Rules
-//
-//   - Blue/green: a new engine (a host change, a restart, a recycle, a crash
-//     or hang replacement) is started beside the serving one, loads and
-//     checks its version without traffic, and only then does the old one
-//     drain and hand over its final state and the listening sockets. Any
-//     failure before that leaves the old one serving.
-//   - Liveness: every engine is pinged; one that stops answering is shown as
-//     hung and, after a grace period, replaced with its last saved state.
-//   - Blame only what is proven: a crash while a version loads is that
-//     version's; a crash while serving is the serving version's only when it
-//     crashed on that version before, soon after it went live, and never when
-//     a signal from outside ended the engine.
-//   - One hotrun per project: a lock in .hotrun; the state snapshot in
-//     .hotrun/state outlives the session, and the next one restores it.
-//
-// The engine side, the library the user's engine imports, is the
-// sub-package host. This package never prints (everything it does is an
-// event) and never draws.
 package runner
 
 import (
@@ -84,6 +48,18 @@ type Config struct {
 	// session's snapshot.
 	Fresh bool
 
+	// Drain is how long an engine that hands over to a new one waits for
+	// the requests under way before it cuts them (each cut is an event);
+	// every other request waits for the handover meanwhile. 0 means 1s.
+	Drain time.Duration
+
+	// OrphanGrace is how long the engine serves on when hotrun dies
+	// without stopping it (killed, out of memory): a hotrun started in the
+	// project meanwhile takes it over, same process, connections kept;
+	// past it, the engine saves its state and exits. 0 means 2m; negative
+	// means the engine stops with hotrun.
+	OrphanGrace time.Duration
+
 	// Mode is ModeHotSwap or ModeRestart; "" chooses hot swap where Go
 	// plugins work and restart mode elsewhere, and says so.
 	Mode string
@@ -111,17 +87,9 @@ type Runner struct {
 }
 
 type request struct {
-	op int
+	op int // req*
 	n  int // the version, for reqActivate
 }
-
-const (
-	reqRebuild = iota
-	reqRestart
-	reqRollback
-	reqForward
-	reqActivate
-)
 
 // ErrLocked is returned by Run when another hotrun runs in the project.
 var ErrLocked = errors.New("the project is locked")
@@ -139,6 +107,12 @@ func New(cfg Config) *Runner {
 	}
 	if cfg.SnapshotEvery == 0 {
 		cfg.SnapshotEvery = 5 * time.Second
+	}
+	if cfg.Drain == 0 {
+		cfg.Drain = time.Second
+	}
+	if cfg.OrphanGrace == 0 {
+		cfg.OrphanGrace = 2 * time.Minute
 	}
 	return &Runner{cfg: cfg, requests: make(chan request, 16), src: newSources()}
 }
@@ -208,8 +182,15 @@ func (r *Runner) Run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	if err := b.Clean(); err != nil {
-		return err
+	// An engine the hotrun before this one left serving (it was killed)
+	// is taken over, or stopped with its state saved.
+	out := filepath.Join(dir, builder.OutDir)
+	sweepControlDirs()
+	adopt := r.attach(ctx, out)
+	if adopt == nil {
+		if err := b.Clean(); err != nil {
+			return err
+		}
 	}
 	wcfg := r.cfg.Watch
 	if len(wcfg.Roots) == 0 {
@@ -229,6 +210,7 @@ func (r *Runner) Run(ctx context.Context) error {
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return w.Run(gctx) })
 	l := newLoop(r, dir, filepath.Join(state, "snapshot.json"), b, w)
+	l.adopt = adopt
 	g.Go(func() error { return l.run(gctx) })
 	err = g.Wait()
 	if errors.Is(err, context.Canceled) {
@@ -237,30 +219,44 @@ func (r *Runner) Run(ctx context.Context) error {
 	return err
 }
 
-// post runs fn on the loop, or not at all once the loop is gone. Every
-// goroutine the loop starts reports back through it.
-func (l *loop) post(fn func()) {
-	select {
-	case l.posts <- fn:
-	case <-l.done:
+// attach finds the engine that the hotrun before this one left serving
+// when it died, and takes it over: it returns what the engine holds. An
+// engine it can't take (another mode, -fresh, an engine library that
+// speaks another protocol) is stopped: it saves its state, which the next
+// engine restores unless -fresh.
+func (r *Runner) attach(ctx context.Context, out string) *adoption {
+	rec := readRecord(out)
+	if rec == nil {
+		return nil
 	}
-}
-
-// rel makes paths relative to the project root for people to read.
-func (l *loop) rel(files []string) []string {
-	root := l.cfg.Root
-	if root == "" {
-		root = l.dir
+	ev := r.cfg.Events
+	p, err := AttachEngine(ctx, rec.PID, rec.Control, ev)
+	if err != nil {
+		ev.Publish(event.Log{Source: event.SourceHotrun, Level: "warn", Text: fmt.Sprintf("the engine the last hotrun left (pid %d) can't be reached (%v); it stops by itself after its grace", rec.PID, err)})
+		writeRecord(out, nil)
+		return nil
 	}
-	out := make([]string, len(files))
-	for i, f := range files {
-		if r, err := filepath.Rel(root, f); err == nil && filepath.IsLocal(r) {
-			out[i] = r
-		} else {
-			out[i] = f
-		}
+	sctx, cancel := context.WithTimeout(ctx, callTimeout)
+	st, err := p.Status(sctx)
+	cancel()
+	why := ""
+	switch {
+	case err != nil:
+		why = err.Error()
+	case r.cfg.Fresh:
+		why = "-fresh starts with empty state"
+	case rec.Mode != r.cfg.Mode:
+		why = "it runs in " + rec.Mode + " mode"
+	case !st.Serving:
+		why = "it never served"
 	}
-	return out
+	if why != "" {
+		ev.Publish(event.Log{Source: event.SourceHotrun, Level: "info", Text: fmt.Sprintf("stopping the engine the last hotrun left (pid %d): %s", rec.PID, why)})
+		p.Stop(r.cfg.Drain, saveTimeout)
+		writeRecord(out, nil)
+		return nil
+	}
+	return &adoption{proc: p, st: st, path: rec.Path}
 }
 
 // chooseMode settles the mode: the one asked for, or hot swap where Go

@@ -43,38 +43,41 @@ func TestCrashBlame(t *testing.T) {
 		name    string
 		crashes []crash
 		blamed  bool // v2 blamed
+		suspect bool // v2 suspected
 		gaveUp  bool // no more replacements
+		target  int  // what the replacement serves
 	}{
-		{"one crash", []crash{{version: 2}}, false, false},
-		{"two outside kills", []crash{{version: 2, outside: true}, {version: 2, outside: true}}, false, false},
-		{"an outside kill, then a crash", []crash{{version: 2, outside: true}, {version: 2}}, false, false},
-		{"two crashes on v2", []crash{{version: 2}, {version: 2}}, true, false},
-		{"the same death twice at start", []crash{{early: true, words: "bind: address already in use"}, {early: true, words: "bind: address already in use"}}, false, true},
-		{"two different deaths at start", []crash{{early: true, words: "a"}, {early: true, words: "b"}}, false, false},
+		{"one crash", []crash{{version: 2}}, false, true, false, 1},
+		{"two outside kills", []crash{{version: 2, outside: true}, {version: 2, outside: true}}, false, false, false, 2},
+		{"an outside kill, then a crash", []crash{{version: 2, outside: true}, {version: 2}}, false, true, false, 1},
+		{"two crashes on v2", []crash{{version: 2}, {version: 2}}, true, true, false, 1},
+		{"the same death twice at start", []crash{{early: true, words: "bind: address already in use"}, {early: true, words: "bind: address already in use"}}, false, false, true, 0},
+		{"two different deaths at start", []crash{{early: true, words: "a"}, {early: true, words: "b"}}, false, false, false, 2},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			var got []event.Event
-			l := &loop{
-				ev:     event.PublisherFunc(func(e event.Event) { got = append(got, e) }),
-				served: b,
-				versions: map[int]*version{
-					1: {n: 1, state: event.VersionLoaded, build: b, liveAt: live.Add(-time.Minute)},
-					2: {n: 2, state: event.VersionLive, build: b, liveAt: live},
-				},
+			m := newModel(modelConfig{mode: ModeHotSwap, snapshotEvery: 5 * time.Second})
+			m.served = b
+			m.versions = map[int]*version{
+				1: {n: 1, state: event.VersionLoaded, build: b, so: "1.so", liveAt: live.Add(-time.Minute)},
+				2: {n: 2, state: event.VersionLive, build: b, so: "2.so", liveAt: live},
 			}
 			for _, c := range tt.crashes {
 				c.at = time.Now()
-				l.crashed(context.Background(), c)
+				m.now = c.at
+				m.crashed(c)
 			}
-			if blamed := l.versions[2].state == event.VersionBlamed; blamed != tt.blamed {
-				t.Errorf("v2 blamed = %v, want %v (events %v)", blamed, tt.blamed, got)
+			if blamed := m.versions[2].state == event.VersionBlamed; blamed != tt.blamed {
+				t.Errorf("v2 blamed = %v, want %v (actions %v)", blamed, tt.blamed, m.out)
 			}
-			if (l.gaveUp != "") != tt.gaveUp {
-				t.Errorf("gave up = %q, want %v", l.gaveUp, tt.gaveUp)
+			if suspect := m.versions[2].suspect != ""; suspect != tt.suspect {
+				t.Errorf("v2 suspect = %v, want %v", suspect, tt.suspect)
 			}
-			if tt.blamed && l.lastGood(b, 0) != 1 {
-				t.Errorf("lastGood = %d after blaming v2, want 1", l.lastGood(b, 0))
+			if (m.gaveUp != "") != tt.gaveUp {
+				t.Errorf("gave up = %q, want %v", m.gaveUp, tt.gaveUp)
+			}
+			if !tt.gaveUp && m.retryTarget != tt.target {
+				t.Errorf("the replacement serves v%d, want v%d", m.retryTarget, tt.target)
 			}
 		})
 	}
@@ -146,7 +149,8 @@ func TestChooseMode(t *testing.T) {
 // none that may still serve is.
 func TestForgetEnded(t *testing.T) {
 	b := &engineBuild{id: 1}
-	l := &loop{ev: event.PublisherFunc(func(event.Event) {}), served: b, newest: b, versions: map[int]*version{}}
+	l := newModel(modelConfig{})
+	l.served, l.newest = b, b
 	const saves = 1000
 	for n := 1; n <= saves; n++ {
 		state := event.VersionGone
@@ -188,25 +192,26 @@ func TestForgetEnded(t *testing.T) {
 func TestPulseEvery(t *testing.T) {
 	tests := []struct {
 		name string
-		set  func(l *loop, e *engine)
+		set  func(m *model, e *engine)
 		want time.Duration
 	}{
-		{"serving alone, quiet", func(*loop, *engine) {}, idlePulse},
-		{"it reported work", func(_ *loop, e *engine) { e.quiet = false }, pingEvery},
-		{"a standby beside it", func(l *loop, _ *engine) { l.engines = append(l.engines, &engine{state: engStandby}) }, pingEvery},
-		{"hung", func(_ *loop, e *engine) { e.state = engHung }, pingEvery},
-		{"status in doubt", func(_ *loop, e *engine) { e.doubt = true }, pingEvery},
-		{"a load under way", func(_ *loop, e *engine) { e.loading = 3 }, pingEvery},
-		{"a build under way", func(l *loop, _ *engine) { l.job.cancel = func() {} }, pingEvery},
-		{"a replacement waits", func(l *loop, _ *engine) { l.retry = make(chan time.Time) }, pingEvery},
-		{"no engine serves", func(l *loop, _ *engine) { l.serving = nil }, pingEvery},
+		{"serving alone, quiet", func(*model, *engine) {}, idlePulse},
+		{"it reported work", func(_ *model, e *engine) { e.quiet = false }, pingEvery},
+		{"a standby beside it", func(m *model, _ *engine) { m.engines = append(m.engines, &engine{state: engStandby}) }, pingEvery},
+		{"hung", func(_ *model, e *engine) { e.state = engHung }, pingEvery},
+		{"status in doubt", func(_ *model, e *engine) { e.doubt = true }, pingEvery},
+		{"a load under way", func(_ *model, e *engine) { e.loading = 3 }, pingEvery},
+		{"a build under way", func(m *model, _ *engine) { m.job.running = 1 }, pingEvery},
+		{"a replacement waits", func(m *model, _ *engine) { m.retrying = true }, pingEvery},
+		{"no engine serves", func(m *model, _ *engine) { m.serving = nil }, pingEvery},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			e := &engine{proc: &Engine{}, state: engServing, quiet: true}
-			l := &loop{cfg: Config{SnapshotEvery: 5 * time.Second}, serving: e, engines: []*engine{e}}
-			tt.set(l, e)
-			if got := l.pulseEvery(); got != tt.want {
+			e := &engine{pid: 42, state: engServing, quiet: true}
+			m := newModel(modelConfig{snapshotEvery: 5 * time.Second})
+			m.serving, m.engines = e, []*engine{e}
+			tt.set(m, e)
+			if got := m.pulseEvery(); got != tt.want {
 				t.Errorf("pulseEvery = %v, want %v", got, tt.want)
 			}
 		})
@@ -234,7 +239,8 @@ func TestMissedAtTakeover(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			l := &loop{newest: b, versions: map[int]*version{}}
+			l := newModel(modelConfig{})
+			l.newest = b
 			for n, s := range tt.states {
 				l.versions[n] = &version{n: n, state: s, build: b}
 				l.next = max(l.next, n)

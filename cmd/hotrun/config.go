@@ -33,6 +33,8 @@ type config struct {
 	MaxVersions   int      `toml:"max_versions"`   // recycle the engine after this many versions
 	MaxRSSMB      int64    `toml:"max_rss_mb"`     // recycle the engine past this much memory
 	SnapshotEvery duration `toml:"snapshot_every"` // how often the engine saves its state
+	Drain         duration `toml:"drain"`          // how long a handover waits for the requests under way
+	OrphanGrace   duration `toml:"orphan_grace"`   // how long an engine serves on after hotrun dies
 	Mode          string   `toml:"mode"`           // "hotswap" or "restart"; "" picks
 	Fresh         bool     `toml:"fresh"`          // start with empty state, not the last session's
 	Probe         []string `toml:"probe"`          // requests sent to the engine after each swap ("GET /hello")
@@ -73,6 +75,8 @@ func parseConfig(args []string, stderr io.Writer) (*config, error) {
 	fs.IntVar(&f.MaxVersions, "max-versions", 100, "restart the engine, state kept, once it holds `n` plugin versions (Go never unloads one; -1: never)")
 	fs.Int64Var(&f.MaxRSSMB, "max-rss", 0, "restart the engine, state kept, once its memory passes `MB` (0: never)")
 	fs.DurationVar(&f.SnapshotEvery.Duration, "snapshot-every", 5*time.Second, "how often the engine saves its state for crash recovery")
+	fs.DurationVar(&f.Drain.Duration, "drain", time.Second, "how long an engine handing over to a new one lets the requests under way finish before it cuts them (each cut is shown); every other request waits meanwhile")
+	fs.DurationVar(&f.OrphanGrace.Duration, "orphan-grace", 2*time.Minute, "how long the engine serves on when hotrun dies (killed, out of memory): a hotrun started in the project meanwhile takes it over; past it, the engine saves its state and exits")
 	fs.StringVar(&f.Mode, "mode", "", "the reload `mode`: hotswap (plugins swapped into the running engine) or restart (rebuild and restart, state kept; where plugins can't go); default: hotswap where Go plugins work")
 	fs.BoolVar(&f.Fresh, "fresh", false, "start with empty state instead of restoring the last session's")
 	fs.BoolVar(&f.Big, "big", false, "presenter layout: the live version, the probes' answers and the last diff fill the screen")
@@ -99,7 +103,8 @@ func parseConfig(args []string, stderr io.Writer) (*config, error) {
 
 	// Defaults, then the file, then the flags given.
 	cfg := config{Dir: ".", Engine: "./engine", Logic: "./logic", Debounce: duration{50 * time.Millisecond},
-		MaxVersions: 100, SnapshotEvery: duration{5 * time.Second}}
+		MaxVersions: 100, SnapshotEvery: duration{5 * time.Second}, Drain: duration{time.Second},
+		OrphanGrace: duration{2 * time.Minute}}
 	if *cfgPath == "" {
 		// -config "": no file at all.
 	} else if _, err := os.Stat(*cfgPath); err == nil {
@@ -129,6 +134,8 @@ func parseConfig(args []string, stderr io.Writer) (*config, error) {
 		"max-versions":   func() { cfg.MaxVersions = f.MaxVersions },
 		"max-rss":        func() { cfg.MaxRSSMB = f.MaxRSSMB },
 		"snapshot-every": func() { cfg.SnapshotEvery = f.SnapshotEvery },
+		"drain":          func() { cfg.Drain = f.Drain },
+		"orphan-grace":   func() { cfg.OrphanGrace = f.OrphanGrace },
 		"mode":           func() { cfg.Mode = f.Mode },
 		"fresh":          func() { cfg.Fresh = f.Fresh },
 		"big":            func() { cfg.Big = f.Big },
@@ -155,6 +162,9 @@ func parseConfig(args []string, stderr io.Writer) (*config, error) {
 		if _, err := probe.Parse(p); err != nil {
 			return nil, fmt.Errorf("%w: %v", errUsage, err)
 		}
+	}
+	if cfg.Drain.Duration <= 0 {
+		return nil, fmt.Errorf("%w: drain %s: want a positive duration", errUsage, cfg.Drain.Duration)
 	}
 	if cfg.PProf != "" {
 		if err := checkPProfAddr(cfg.PProf); err != nil {
@@ -194,7 +204,7 @@ flags, see docs/config.md), then from the flags.
 		{"Project", []string{"config", "dir", "engine", "logic"}},
 		{"Output", []string{"headless", "json", "verbose", "big", "probe", "pprof"}},
 		{"Watching", []string{"debounce", "poll", "include", "exclude"}},
-		{"Building and running", []string{"mode", "buildflags", "max-versions", "max-rss", "snapshot-every", "fresh"}},
+		{"Building and running", []string{"mode", "buildflags", "max-versions", "max-rss", "snapshot-every", "drain", "orphan-grace", "fresh"}},
 	}
 	for _, g := range groups {
 		fmt.Fprintf(w, "\n%s:\n", g.title)

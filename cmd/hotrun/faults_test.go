@@ -1,8 +1,10 @@
 package main
 
 import (
+	"bufio"
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"os"
@@ -181,8 +183,8 @@ func TestCrashBlame(t *testing.T) {
 }
 
 // TestCrashLoopEndsOnLastGood: a version that crashes the engine a moment
-// after it goes live crashes it again on the replacement; then it is
-// blamed and the last good version serves.
+// after it goes live is suspect: the replacement serves the last version
+// no engine died on, and the crash does not repeat.
 func TestCrashLoopEndsOnLastGood(t *testing.T) {
 	s := startSession(t)
 	waitFor(s, buildWait, func(e event.LoadOK) bool { return e.Version == 1 })
@@ -190,14 +192,23 @@ func TestCrashLoopEndsOnLastGood(t *testing.T) {
 		src = strings.Replace(src, "import (", "import (\n\t\"time\"", 1)
 		return src + "\nfunc init() { go func() { time.Sleep(1500 * time.Millisecond); panic(\"late boom\") }() }\n"
 	})
-	b := waitFor(s, 2*buildWait, func(e event.Blame) bool { return true })
-	if b.Version != 2 {
-		t.Errorf("blamed v%d, want v2", b.Version)
-	}
+	// v2 takes the engine down once: it is suspect, and the replacement
+	// falls back to v1, which no engine died on, at once.
+	waitFor(s, 2*buildWait, func(e event.Versions) bool {
+		for _, v := range e.Versions {
+			if v.Version == 2 && v.Suspect != "" {
+				return true
+			}
+		}
+		return false
+	})
 	servingVersion(s, loadWait, 1)
 	time.Sleep(3 * time.Second) // no crash of v1 follows
 	if code, body := s.get("/hello?name=test"); code != 200 || !strings.Contains(body, "version=1001") {
-		t.Errorf("after the crash loop: %d %q", code, body)
+		t.Errorf("after the crash: %d %q", code, body)
+	}
+	if n := strings.Count(s.log.String(), "unexpected exit"); n != 1 {
+		t.Errorf("%d crashes, want 1: a suspect is never fallen back to\n%s", n, s.log.String())
 	}
 }
 
@@ -277,54 +288,157 @@ func TestSessionKeepsState(t *testing.T) {
 	}
 }
 
-// TestKilledHotrunKeepsState kills hotrun itself (a separate process, as
-// users run it) and starts it again: the engine saved its state when its
-// hotrun vanished, and the new session restores it.
-func TestKilledHotrunKeepsState(t *testing.T) {
+// procSession is hotrun run as users run it, a process of its own, with
+// -json output read into events: one that a test can kill.
+func procSession(t *testing.T, dir, addr string, args ...string) (*session, *os.Process) {
+	t.Helper()
+	exe, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	pr, pw, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	argv := append([]string{"hotrun", "-json", "-config", "", "-dir", dir}, args...)
+	argv = append(argv, "--", "-addr", addr)
+	p, err := os.StartProcess(exe, argv, &os.ProcAttr{Files: []*os.File{nil, pw, nil}})
+	pw.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := &session{t: t, dir: dir, addr: addr, events: make(chan event.Record, 10000), done: make(chan error, 1)}
+	go func() {
+		defer close(s.events)
+		defer pr.Close()
+		sc := bufio.NewScanner(pr)
+		sc.Buffer(nil, 1<<20)
+		for sc.Scan() {
+			if rec, err := event.UnmarshalRecord(sc.Bytes()); err == nil {
+				s.events <- rec
+			}
+		}
+	}()
+	go func() {
+		_, err := p.Wait()
+		s.done <- err
+	}()
+	t.Cleanup(func() {
+		p.Signal(syscall.SIGTERM)
+		select {
+		case <-s.done:
+		case <-time.After(30 * time.Second):
+			p.Kill()
+		}
+		if t.Failed() {
+			t.Logf("events of pid %d:\n%s", p.Pid, s.log.String())
+		}
+	})
+	return s, p
+}
+
+// TestKilledHotrunEngineServesOn kills hotrun itself (kill -9, a process
+// of its own as users run it): its engine serves on, its clients never
+// notice, and a hotrun started again attaches to it: the same process,
+// its versions and state, no restart; then an edit swaps into it and a
+// shared-package edit hands over to a new engine with the sockets.
+func TestKilledHotrunEngineServesOn(t *testing.T) {
 	if testing.Short() {
 		t.Skip("end to end")
 	}
 	dir, addr := exampleCopy(t), freeAddr(t)
-	start := func() *os.Process {
-		exe, err := os.Executable()
-		if err != nil {
-			t.Fatal(err)
-		}
-		p, err := os.StartProcess(exe, []string{"hotrun", "-headless", "-config", "", "-dir", dir, "--", "-addr", addr},
-			&os.ProcAttr{Files: []*os.File{nil, nil, nil}})
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { p.Kill(); p.Wait() })
-		return p
+	s1, p := procSession(t, dir, addr)
+	first := waitFor[event.EngineStart](s1, buildWait, nil)
+	servingVersion(s1, buildWait, 1)
+	c := steadyClient("http://" + addr + "/hello?name=test")
+
+	time.Sleep(500 * time.Millisecond)
+	p.Kill()
+	p.Wait()
+	time.Sleep(2 * time.Second) // the engine is an orphan now; it serves on
+	if !engineAlive(first.PID) {
+		t.Fatal("the engine stopped with hotrun")
 	}
-	get := func() string {
-		for deadline := time.Now().Add(buildWait); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
-			if code, body, err := httpGet("http://" + addr + "/hello?name=test"); err == nil && code == 200 {
-				return body
-			}
-		}
-		t.Fatal("the engine never answered")
-		return ""
+
+	s2, _ := procSession(t, dir, addr)
+	waitFor(s2, loadWait, func(e event.Log) bool { return strings.Contains(e.Text, "took over the engine") })
+	servingVersion(s2, buildWait, 2) // the start's build swaps into the same engine
+	s2.edit("logic/main.go", replace("1001", "1002"))
+	servingVersion(s2, buildWait, 3)
+	if _, body := s2.get("/hello?name=test"); !strings.Contains(body, "version=1002") {
+		t.Errorf("after the edit: %q", body)
 	}
-	p := start()
+	s2.edit("game/game.go", replace("type State struct {", "type State struct {\n\tadded int // a shared-package edit"))
+	next := waitFor(s2, buildWait, func(e event.EngineStart) bool { return e.PID != first.PID })
+	servingVersion(s2, buildWait, 4)
+	c.finish(t)
+	// Every visit counted: hotrun's probe is off (-config ""), so the
+	// client's, the one after the edit and this one.
+	if _, body := s2.get("/hello?name=test"); visits(t, body) != int(c.sent.Load())+2 {
+		t.Errorf("visits %d after %d requests: state lost: %q", visits(t, body), c.sent.Load(), body)
+	}
+	starts := 0
+	for _, l := range strings.Split(s2.log.String(), "\n") {
+		if strings.Contains(l, "engine   started") {
+			starts++
+		}
+	}
+	if next.PID == first.PID || starts != 2 {
+		t.Errorf("%d engines started by the second hotrun, want the adopted one and the handover's:\n%s", starts, s2.log.String())
+	}
+}
+
+// TestOrphanGraceEnds: an engine whose hotrun was killed and that nobody
+// attaches to within its orphan grace saves its state and exits; the next
+// session restores the state and leaves no control directory behind.
+func TestOrphanGraceEnds(t *testing.T) {
+	if testing.Short() {
+		t.Skip("end to end")
+	}
+	dir, addr := exampleCopy(t), freeAddr(t)
+	s1, p := procSession(t, dir, addr, "-orphan-grace", "2s")
+	first := waitFor[event.EngineStart](s1, buildWait, nil)
+	servingVersion(s1, buildWait, 1)
 	for range 3 {
-		get()
+		s1.get("/hello?name=test")
 	}
 	p.Kill()
 	p.Wait()
-	// The engine saw its hotrun go, saved and stopped; wait for the port.
-	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
-		if _, _, err := httpGet("http://" + addr + "/hello?name=test"); err != nil {
-			break
+	for deadline := time.Now().Add(30 * time.Second); engineAlive(first.PID); time.Sleep(100 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("the orphan engine still runs 30s after hotrun was killed, with a 2s grace")
 		}
 	}
-	b, _ := os.ReadFile(filepath.Join(dir, ".hotrun", "state", "snapshot.json"))
-	t.Logf("snapshot after the kill: %s", b)
-	start()
-	if body := get(); visits(t, body) != 4 {
-		t.Errorf("after hotrun was killed and started again: %q, want visits=4", body)
+	s2 := restartSession(t, &session{dir: dir, addr: addr})
+	servingVersion(s2, buildWait, 1)
+	if _, body := s2.get("/hello?name=test"); visits(t, body) != 4 {
+		t.Errorf("after the orphan's grace: %q, want visits=4", body)
 	}
+	if dirs := controlDirs(first.PID); len(dirs) != 0 {
+		t.Errorf("the dead engine's control directory is still there: %v", dirs)
+	}
+}
+
+// engineAlive reports whether pid runs (and is not a zombie).
+func engineAlive(pid int) bool {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return syscall.Kill(pid, 0) == nil
+	}
+	f := strings.Fields(string(b))
+	return len(f) > 2 && f[2] != "Z"
+}
+
+// controlDirs lists the control directories of engine pid.
+func controlDirs(pid int) []string {
+	var out []string
+	dirs, _ := filepath.Glob(filepath.Join(os.TempDir(), "hotrun-*"))
+	for _, d := range dirs {
+		if b, err := os.ReadFile(filepath.Join(d, "engine.pid")); err == nil && strings.TrimSpace(string(b)) == strconv.Itoa(pid) {
+			out = append(out, d)
+		}
+	}
+	return out
 }
 
 // TestUnreachableVersionsRemoved: a version's plugin stays while the

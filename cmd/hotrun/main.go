@@ -33,7 +33,9 @@ import (
 )
 
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	// A closed terminal (SIGHUP: the window closed, tmux kill-session) ends
+	// hotrun like Ctrl-C: the engine drains, saves its state and stops.
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
 	err := run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr)
 	stop()
 	switch {
@@ -116,6 +118,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		MaxVersions:   cfg.MaxVersions,
 		MaxRSS:        cfg.MaxRSSMB << 20,
 		SnapshotEvery: cfg.SnapshotEvery.Duration,
+		Drain:         cfg.Drain.Duration,
+		OrphanGrace:   cfg.OrphanGrace.Duration,
 		Mode:          cfg.Mode,
 	})
 

@@ -1,0 +1,228 @@
+package runner
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/hotrun-dev/hotrun/event"
+)
+
+// buildJob is the build under way, as the model knows it: at most one at
+// a time; a newer change cancels it.
+type buildJob struct {
+	running   int        // the id of the job under way; 0 for none
+	id        int        // numbers the jobs: a result of another is stale
+	ver       int        // the version it builds (a speculative job's is not claimed yet)
+	hash      string     // the content hash of the logic tree it builds; "" when the loop reads it
+	spec      bool       // it started early, on the watcher's hint, and no Change has confirmed it yet
+	held      *jobResult // a speculative job's result, waiting for its Change
+	heldFiles []event.FileChange
+	specArmed bool // the timer of a speculative job is armed
+}
+
+// specDelay is how long after the first event of a burst a speculative
+// build starts: an editor that truncates and then writes sends its first
+// event before the content is there.
+const specDelay = 5 * time.Millisecond
+
+func (m *model) onChange(c inChange) {
+	if c.kind == "" {
+		return
+	}
+	ch := event.Change{Files: c.files, Packages: c.pkgs, Kind: c.kind}
+	if c.kind == event.KindHost {
+		m.publish(ch)
+		m.pendingHost = true
+		m.gaveUp = ""
+		m.startJob(true, false, "")
+		return
+	}
+	if c.hash != "" && !m.pendingHost && m.confirm(c.hash, ch) {
+		return
+	}
+	// A save that changed no byte of the logic tree (the watcher saw a
+	// rename or a revert) builds nothing.
+	if c.hash != "" && c.hash == m.lastLogic && m.job.running == 0 && !m.pendingHost {
+		m.publish(ch)
+		return
+	}
+	m.publish(ch)
+	m.gaveUp = ""
+	m.startJob(m.pendingHost, false, c.hash)
+}
+
+// onActivity starts a logic build as soon as the watcher sees the first
+// event of a burst, instead of after its quiet period: the build then runs
+// while the debounce waits. It stays unpublished until the Change confirms
+// that it built the content the burst ended with (confirm); otherwise it is
+// canceled without a word.
+func (m *model) onActivity(a inActivity) {
+	if m.cfg.mode != ModeHotSwap || m.pendingHost || m.job.running != 0 || m.serving == nil || m.job.specArmed {
+		return
+	}
+	if a.kind != event.KindLogic {
+		return
+	}
+	m.job.specArmed = true
+	m.do(actSpecAfter{specDelay})
+}
+
+// confirm reports whether the speculative build, running or finished,
+// built exactly the logic tree whose hash is h; then it publishes it as the
+// build of change c.
+func (m *model) confirm(h string, c event.Change) bool {
+	j := &m.job
+	switch {
+	case j.running != 0 && j.spec && j.hash == h:
+		j.spec = false
+		m.next = j.ver // claimed: versions count what users see built
+		m.versions[j.ver] = &version{n: j.ver, state: event.VersionBuilding}
+		m.dirty = true
+		m.publish(c)
+		m.publish(event.BuildStart{Version: j.ver, Target: event.TargetLogic})
+		return true
+	case j.held != nil && j.held.hash == h:
+		res := *j.held
+		j.held, j.spec = nil, false
+		m.next = res.version
+		m.publish(c)
+		m.publish(event.BuildStart{Version: res.version, Target: event.TargetLogic})
+		m.onBuilt(inBuilt{res: res, files: j.heldFiles})
+		return true
+	}
+	return false
+}
+
+// startJob cancels the build under way, if any, and starts one for a new
+// version: the engine and the logic, in parallel, when withEngine. hash
+// is the logic tree's content hash when known.
+func (m *model) startJob(withEngine, spec bool, hash string) {
+	j := &m.job
+	if j.running != 0 {
+		m.do(actCancelBuild{j.running})
+		if !j.spec {
+			m.publish(event.BuildCanceled{Version: j.ver, Target: event.TargetLogic})
+			m.setState(j.ver, event.VersionGone, "canceled: a newer change made it stale")
+		}
+	}
+	j.held, j.heldFiles, j.specArmed = nil, nil, false
+	// A speculative job claims its number only when confirmed, so that a
+	// canceled one leaves no gap in the versions.
+	n := m.next + 1
+	if !spec {
+		m.next = n
+		m.versions[n] = &version{n: n, state: event.VersionBuilding}
+		m.dirty = true
+	}
+	j.id++
+	j.running, j.ver, j.hash, j.spec = j.id, n, hash, spec
+	m.do(actBuild{id: j.id, n: n, withEngine: withEngine, spec: spec, hash: hash})
+}
+
+// onBuilt takes a finished build into the model and decides what runs
+// next.
+func (m *model) onBuilt(in inBuilt) {
+	res := in.res
+	j := &m.job
+	current := res.id == j.id
+	if current {
+		j.running = 0
+	}
+	if res.spec && current {
+		if j.spec {
+			j.held, j.heldFiles = &res, in.files // no Change yet: wait for it
+			return
+		}
+		if res.final != nil {
+			m.publish(res.final) // confirmed while it ran
+		}
+	}
+	switch {
+	case res.engine != nil && res.err == nil && in.sameEngine && m.adopted != nil:
+		// The source still makes the adopted engine: it serves on, and
+		// takes the new versions.
+		m.newest = m.adopted
+		m.adopted = nil
+		if m.serving != nil && m.serving.build == m.newest {
+			m.pendingHost = false
+		}
+	case res.engine != nil && res.err == nil && m.cfg.mode == ModeHotSwap:
+		m.ids++
+		m.newest = &engineBuild{id: m.ids, path: res.engine.Path}
+		m.adopted = nil
+	}
+	if !current {
+		return // a stale job, canceled for a newer one
+	}
+	if m.pruneAgain {
+		m.pruneAgain = false
+		defer m.prune()
+	}
+	v := m.versions[res.version]
+	if v == nil {
+		v = &version{n: res.version}
+		m.versions[res.version] = v
+	}
+	v.built = m.now
+	switch {
+	case res.logic != nil:
+		v.buildDur = res.logic.Duration
+		v.so = res.logic.Path
+		m.lastLogic = res.hash
+		if m.cfg.mode == ModeRestart {
+			m.ids++
+			v.build = &engineBuild{id: m.ids, path: res.logic.Path}
+		} else {
+			v.build = m.newest
+		}
+		m.setState(v.n, event.VersionBuilt, "")
+		// What changed since the version before, by the files' places in
+		// the project, as the change events name them. The first version
+		// changed nothing: it is where the session starts.
+		v.files = in.files
+		m.do(actKeepSource{n: v.n, tree: res.tree})
+	case res.logicErr != nil:
+		why := res.logicErr.Error()
+		if fe, ok := res.final.(event.BuildFail); ok && len(fe.Diagnostics) > 0 {
+			why = fe.Diagnostics[0].String()
+		}
+		m.setState(v.n, event.VersionFailed, why)
+	default:
+		m.setState(v.n, event.VersionGone, "its build was canceled")
+	}
+	m.dirty = true
+
+	if m.cfg.mode == ModeRestart {
+		if res.logic != nil {
+			m.replace(v.n, v.build, fmt.Sprintf("restart mode: v%d is a new engine", v.n))
+		}
+		return
+	}
+	if m.pendingHost {
+		switch {
+		case res.err != nil && m.serving != nil:
+			m.warn(fmt.Sprintf("the engine did not build; pid %d keeps serving v%d", m.serving.pid, m.serving.live))
+		case res.logic == nil && m.serving != nil:
+			m.warn(fmt.Sprintf("v%d does not build against the packages the engine holds, as they are now; pid %d keeps serving v%d. Fix it and save: the new engine takes over then", v.n, m.serving.pid, m.serving.live))
+		case m.newest == nil:
+		case res.logic != nil:
+			m.replace(v.n, m.newest, "a package the engine holds changed")
+		case m.serving == nil && m.standby() == nil:
+			// The first engine, whose logic doesn't build yet: start it
+			// with no version; requests wait for the first one.
+			m.replace(0, m.newest, "")
+		}
+		return
+	}
+	if res.logic == nil {
+		return
+	}
+	switch {
+	case m.serving != nil && m.serving.build == v.build && m.serving.state == engServing:
+		// A hung or draining engine gets nothing more: the one that
+		// replaces it loads this version when it takes over (missed).
+		m.loadInto(m.serving, v.n)
+	case m.standby() == nil && m.serving == nil && m.newest != nil:
+		m.replace(v.n, m.newest, "")
+	}
+}

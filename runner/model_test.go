@@ -1,0 +1,571 @@
+package runner
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/hotrun-dev/hotrun/builder"
+	"github.com/hotrun-dev/hotrun/event"
+	"github.com/hotrun-dev/hotrun/hot/protocol"
+)
+
+// The model's tests play sequences of inputs, with no process: sim answers
+// the model's calls to engines the way a healthy engine would, unless a
+// test says otherwise (fault), and leaves builds and timers to the test.
+
+type sim struct {
+	t       *testing.T
+	m       *model
+	now     time.Time
+	pending []action      // builds and timers the test answers itself
+	events  []event.Event // everything published, in order
+	calls   []action      // every call to an engine, in order
+	pids    int
+	// fault, when set, answers an action instead of a healthy engine:
+	// (nil, true) leaves it unanswered (a hung engine).
+	fault func(a action) (input, bool)
+	queue []input
+}
+
+func newSim(t *testing.T) *sim {
+	t.Helper()
+	s := &sim{
+		t:    t,
+		now:  time.Date(2026, 12, 6, 12, 0, 0, 0, time.UTC),
+		pids: 100,
+		m: newModel(modelConfig{
+			mode:          ModeHotSwap,
+			maxVersions:   100,
+			snapshotEvery: 5 * time.Second,
+			statePath:     "/p/.hotrun/state/snapshot.json",
+		}),
+	}
+	return s
+}
+
+// in decides on one input, then answers the engine calls it led to, and
+// theirs, until only builds and timers are left.
+func (s *sim) in(in input) {
+	s.t.Helper()
+	s.queue = append(s.queue, in)
+	for len(s.queue) > 0 {
+		next := s.queue[0]
+		s.queue = s.queue[1:]
+		s.now = s.now.Add(10 * time.Millisecond)
+		for _, a := range s.m.update(s.now, next) {
+			s.carry(a)
+		}
+	}
+}
+
+func (s *sim) carry(a action) {
+	switch a := a.(type) {
+	case actPublish:
+		s.events = append(s.events, a.ev)
+		return
+	case actBuild, actCancelBuild, actRetryAfter, actSpecAfter:
+		s.pending = append(s.pending, a)
+		return
+	case actKeepSource, actPrune:
+		if _, ok := a.(actPrune); ok {
+			s.queue = append(s.queue, inPruned{})
+		}
+		return
+	}
+	s.calls = append(s.calls, a)
+	if s.fault != nil {
+		if in, ok := s.fault(a); ok {
+			if in != nil {
+				s.queue = append(s.queue, in)
+			}
+			return
+		}
+	}
+	switch a := a.(type) {
+	case actStart:
+		s.pids++
+		s.queue = append(s.queue, inStarted{e: a.e, pid: s.pids})
+	case actStatus:
+		s.queue = append(s.queue, inStatus{e: a.e, first: a.first, gen: a.gen, st: Status{Live: a.e.live, Loaded: a.e.loaded, Protocol: protocol.Version}})
+	case actLoad:
+		s.queue = append(s.queue, inLoaded{e: a.e, n: a.n, took: 15 * time.Millisecond})
+	case actActivate:
+		s.queue = append(s.queue, inActivated{e: a.e, n: a.n})
+	case actSnapshot:
+		s.queue = append(s.queue, inSnapshotted{e: a.e, purpose: a.purpose})
+	case actCheckState:
+		s.queue = append(s.queue, inStateChecked{e: a.e})
+	case actDrain:
+		code, sig := 0, ""
+		if a.kill {
+			code, sig = -1, "killed"
+		}
+		s.queue = append(s.queue, inDrained{e: a.e, old: a.old, code: code, signal: sig})
+	case actTakeover:
+		s.queue = append(s.queue, inTookOver{e: a.e})
+	case actPing:
+		s.queue = append(s.queue, inPong{e: a.e})
+	case actKill:
+		if !a.e.exited {
+			s.queue = append(s.queue, inExited{e: a.e, code: -1, signal: "killed"})
+		}
+	default:
+		s.t.Fatalf("sim: no answer for %T", a)
+	}
+}
+
+// build answers the build under way: ok says whether the logic built; the
+// engine builds whenever the job asked for it.
+func (s *sim) build(ok bool) int {
+	s.t.Helper()
+	i := slices.IndexFunc(s.pending, func(a action) bool {
+		b, is := a.(actBuild)
+		return is && b.id == s.m.job.running
+	})
+	if i < 0 {
+		s.t.Fatalf("no build under way (pending %v)", s.pending)
+	}
+	a := s.pending[i].(actBuild)
+	s.pending = slices.Delete(s.pending, i, i+1)
+	res := jobResult{id: a.id, version: a.n, spec: a.spec, hash: fmt.Sprintf("h%d", a.n)}
+	if a.withEngine {
+		res.engine = &builder.Result{Path: fmt.Sprintf("/p/.hotrun/bin/engine.%d", a.n)}
+	}
+	if ok {
+		res.logic = &builder.Result{Path: fmt.Sprintf("/p/.hotrun/build/v%d.so", a.n)}
+		res.final = event.BuildOK{Version: a.n, Target: event.TargetLogic}
+	} else {
+		res.logicErr = errors.New("logic/main.go:3:1: syntax error")
+		res.final = event.BuildFail{Version: a.n, Target: event.TargetLogic}
+	}
+	s.in(inBuilt{res: res})
+	return a.n
+}
+
+// save is a logic edit that builds and goes live (or not).
+func (s *sim) save(ok bool) int {
+	s.t.Helper()
+	s.in(inChange{files: []string{"logic/main.go"}, kind: event.KindLogic, hash: fmt.Sprintf("save%d", s.m.next+1)})
+	return s.build(ok)
+}
+
+// hostEdit is an edit to a package the engine holds.
+func (s *sim) hostEdit() {
+	s.in(inChange{files: []string{"game/game.go"}, kind: event.KindHost})
+}
+
+// retry fires the crash replacement's timer.
+func (s *sim) retry() {
+	s.t.Helper()
+	i := slices.IndexFunc(s.pending, func(a action) bool { _, ok := a.(actRetryAfter); return ok })
+	if i < 0 {
+		s.t.Fatal("no replacement is due")
+	}
+	s.pending = slices.Delete(s.pending, i, i+1)
+	s.in(inRetryDue{})
+}
+
+func (s *sim) serving() *engine {
+	s.t.Helper()
+	if s.m.serving == nil {
+		s.t.Fatal("no engine serves")
+	}
+	return s.m.serving
+}
+
+func (s *sim) wantLive(n int) {
+	s.t.Helper()
+	if got := s.m.live(); got != n {
+		s.t.Fatalf("live = v%d, want v%d\nevents:\n%s", got, n, s.log())
+	}
+	if v := s.m.versions[n]; v == nil || v.state != event.VersionLive {
+		s.t.Fatalf("v%d is %+v in the list, want live", n, v)
+	}
+}
+
+// log is the events, one a line, for failure messages.
+func (s *sim) log() string {
+	var b strings.Builder
+	for _, e := range s.events {
+		fmt.Fprintf(&b, "  %s %+v\n", e.Name(), e)
+	}
+	return b.String()
+}
+
+// find returns the events of type E published since mark.
+func find[E event.Event](s *sim, mark int) []E {
+	var out []E
+	for _, e := range s.events[mark:] {
+		if x, ok := e.(E); ok {
+			out = append(out, x)
+		}
+	}
+	return out
+}
+
+// start runs the session's first build and engine up to v1 live.
+func (s *sim) start() *engine {
+	s.t.Helper()
+	s.in(inBegin{})
+	s.build(true)
+	s.wantLive(1)
+	return s.serving()
+}
+
+func callNames(calls []action) []string {
+	var out []string
+	for _, a := range calls {
+		out = append(out, strings.TrimPrefix(fmt.Sprintf("%T", a), "runner.act"))
+	}
+	return out
+}
+
+// TestModelHandoverOrder: a new engine takes over only after the serving
+// one saved its state and the new one read it: save, check, drain,
+// takeover, in that order.
+func TestModelHandoverOrder(t *testing.T) {
+	s := newSim(t)
+	old := s.start()
+	s.save(true)
+	s.wantLive(2)
+	mark := len(s.calls)
+	s.hostEdit()
+	s.build(true)
+	s.wantLive(3)
+	got := strings.Join(callNames(s.calls[mark:]), " ")
+	if want := "Start Status Load Snapshot CheckState Drain Takeover Snapshot"; got != want {
+		t.Errorf("calls = %s\nwant    %s", got, want)
+	}
+	if s.serving() == old || !old.exited {
+		t.Error("the old engine still serves")
+	}
+	exits := find[event.EngineExit](s, 0)
+	if len(exits) != 1 || exits[0].Reason != fmt.Sprintf("handed over to pid %d", s.serving().pid) {
+		t.Errorf("exit events %+v, want one: handed over, no last words", exits)
+	}
+}
+
+// TestModelStateTypeChange is issue 18's first reproduction: a change to
+// the state's types that the new engine can't read. The old engine keeps
+// serving with its state, the new one is stopped, one sentence says why;
+// the revert hands over as usual.
+func TestModelStateTypeChange(t *testing.T) {
+	s := newSim(t)
+	old := s.start()
+	unreadable := &CommandError{Op: "check-state", Code: protocol.CodeStateUnreadable,
+		Msg: "This engine can't read the saved state into *game.State: field Snapshot.Visits: json: invalid use of ,string struct tag.", Explain: "Revert the change to the state's types …"}
+	s.fault = func(a action) (input, bool) {
+		if c, ok := a.(actCheckState); ok {
+			return inStateChecked{e: c.e, err: unreadable}, true
+		}
+		return nil, false
+	}
+	mark := len(s.events)
+	s.hostEdit()
+	s.build(true)
+	if s.serving() != old || old.state != engServing {
+		t.Fatalf("the old engine does not serve on: %+v", old)
+	}
+	s.wantLive(1)
+	for _, c := range s.calls {
+		if d, ok := c.(actDrain); ok && d.old == old {
+			t.Fatal("the old engine was drained for an engine that can't read its state")
+		}
+	}
+	var said bool
+	for _, l := range find[event.Log](s, mark) {
+		said = said || l.Level == "error" && strings.Contains(l.Text, "Snapshot.Visits") && strings.Contains(l.Text, fmt.Sprintf("pid %d keeps serving v1", old.pid))
+	}
+	if !said {
+		t.Errorf("no sentence names the field and the engine that serves on:\n%s", s.log())
+	}
+	if len(s.m.engines) != 1 {
+		t.Errorf("%d engines, want the old one alone", len(s.m.engines))
+	}
+	if !s.m.pendingHost {
+		t.Error("the host change is forgotten: the next save would not build a new engine")
+	}
+
+	// A logic save meanwhile builds a new engine again (the change is
+	// still pending): with the state's type reverted, it reads the state.
+	s.fault = nil
+	s.hostEdit()
+	s.build(true)
+	if s.serving() == old {
+		t.Fatal("the revert did not hand over")
+	}
+	s.wantLive(3)
+}
+
+// TestModelTakeoverRefused: the state check passed, yet the final state
+// can't be read (a value the new type refuses): the new engine refuses it
+// (strict) and an engine of the build before takes the kept snapshot back.
+func TestModelTakeoverRefused(t *testing.T) {
+	s := newSim(t)
+	old := s.start()
+	oldBuild := old.build
+	refused := false
+	s.fault = func(a action) (input, bool) {
+		if tk, ok := a.(actTakeover); ok && tk.strict && !refused {
+			refused = true
+			return inTookOver{e: tk.e, err: &CommandError{Op: "takeover", Code: protocol.CodeStateUnreadable, Msg: "can't read it.", Path: "/p/.hotrun/state/snapshot.json.rejected-1"}}, true
+		}
+		return nil, false
+	}
+	s.hostEdit()
+	s.build(true)
+	if !refused {
+		t.Fatal("the takeover after a host change was not strict")
+	}
+	e := s.serving()
+	if e.build != oldBuild || e == old {
+		t.Fatalf("serving %+v, want a new engine of the build before", e)
+	}
+	last := s.calls[len(s.calls)-2] // the takeover, then its snapshot
+	if tk, ok := last.(actTakeover); !ok || tk.path != "/p/.hotrun/state/snapshot.json.rejected-1" {
+		t.Errorf("the engine of the build before took over with %+v, want the kept snapshot", last)
+	}
+	s.wantLive(1)
+}
+
+// TestModelCrashedVersionIsNeverFallback is issue 18's third
+// reproduction: versions that crash the engine once each are suspects;
+// the replacement falls back to the newest version no engine died on,
+// never to a suspect; a version that crashes twice is blamed.
+func TestModelCrashedVersionIsNeverFallback(t *testing.T) {
+	s := newSim(t)
+	s.start()
+	for range 3 {
+		s.save(true) // v2..v4: good
+	}
+	s.wantLive(4)
+	for n := 5; n <= 7; n++ {
+		s.save(true)
+		s.wantLive(n)
+		e := s.serving()
+		mark := len(s.events)
+		s.in(inExited{e: e, code: 2, words: "panic: boom"})
+		if s.m.versions[n].suspect == "" || s.m.versions[n].state == event.VersionBlamed {
+			t.Fatalf("v%d after one crash: %+v, want suspect, not blamed", n, s.m.versions[n])
+		}
+		if len(s.pending) == 0 {
+			t.Fatalf("no replacement after v%d crashed:\n%s", n, s.log())
+		}
+		wait := s.pending[len(s.pending)-1].(actRetryAfter).d
+		if wait != 0 {
+			t.Errorf("the replacement after v%d's crash waits %s; it serves a version no engine died on", n, wait)
+		}
+		s.retry()
+		s.wantLive(4)
+		var said bool
+		for _, l := range find[event.Log](s, mark) {
+			said = said || strings.Contains(l.Text, fmt.Sprintf("the engine died on v%d: the new engine serves v4", n))
+		}
+		if !said {
+			t.Errorf("the fallback is not explained:\n%s", s.log())
+		}
+	}
+	// v7, made live again by hand, crashes again: blamed.
+	s.in(inKey{op: reqActivate, n: 7})
+	s.wantLive(7)
+	s.in(inExited{e: s.serving(), code: 2, words: "panic: boom"})
+	if s.m.versions[7].state != event.VersionBlamed {
+		t.Errorf("v7 after two crashes: %+v, want blamed", s.m.versions[7])
+	}
+	s.retry()
+	s.wantLive(4)
+}
+
+// TestModelOutsideKillsBlameNothing: an engine killed from outside is
+// replaced on the version it served, at once, and nothing is suspected.
+func TestModelOutsideKillsBlameNothing(t *testing.T) {
+	s := newSim(t)
+	s.start()
+	s.save(true)
+	for range 2 {
+		s.in(inExited{e: s.serving(), code: -1, signal: "killed"})
+		s.retry()
+		s.wantLive(2)
+	}
+	if v := s.m.versions[2]; v.suspect != "" || v.state == event.VersionBlamed {
+		t.Errorf("v2 after two outside kills: %+v", v)
+	}
+}
+
+// TestModelBackForwardAfterReplacement: b and f reach the versions built
+// for the serving engine even when it holds only the one it started with
+// (after R, a hang or a crash).
+func TestModelBackForwardAfterReplacement(t *testing.T) {
+	s := newSim(t)
+	s.start()
+	s.save(true)
+	s.save(true)
+	s.wantLive(3)
+	s.in(inKey{op: reqRestart})
+	if got := s.serving().loaded; !slices.Equal(got, []int{3}) {
+		t.Fatalf("the new engine holds %v, want [3]", got)
+	}
+	s.in(inKey{op: reqRollback})
+	s.wantLive(2)
+	s.in(inKey{op: reqRollback})
+	s.wantLive(1)
+	s.in(inKey{op: reqForward})
+	s.wantLive(2)
+	s.in(inKey{op: reqForward})
+	s.wantLive(3)
+	mark := len(s.events)
+	s.in(inKey{op: reqForward})
+	if logs := find[event.Log](s, mark); len(logs) != 1 || logs[0].Text != "no version to switch to" {
+		t.Errorf("f past the newest: %+v", logs)
+	}
+}
+
+// TestModelHungEngine: an engine that stops answering is shown hung, then
+// replaced with its state after the grace; its exit says hotrun killed it,
+// not that it handed over.
+func TestModelHungEngine(t *testing.T) {
+	s := newSim(t)
+	old := s.start()
+	hung := true
+	s.fault = func(a action) (input, bool) {
+		if p, ok := a.(actPing); ok && p.e == old && hung {
+			return inPong{e: old, err: context.DeadlineExceeded}, true
+		}
+		return nil, false
+	}
+	obs := func() inPulse { return inPulse{obs: map[*engine]observation{old: {}}} }
+	s.in(obs())
+	if old.state != engHung {
+		t.Fatalf("engine %s after a ping timed out, want hung", old.state)
+	}
+	s.now = s.now.Add(hangGrace)
+	s.in(obs())
+	if s.serving() == old {
+		t.Fatal("the hung engine was not replaced")
+	}
+	s.wantLive(1)
+	exits := find[event.EngineExit](s, 0)
+	if len(exits) != 1 || !strings.HasPrefix(exits[0].Reason, "killed by hotrun: it was hung") {
+		t.Errorf("exit events %+v, want one that says hotrun killed it, hung", exits)
+	}
+}
+
+// TestModelIssue10 plays the faults of issue 10 through the model.
+func TestModelIssue10(t *testing.T) {
+	t.Run("interface first, logic second", func(t *testing.T) {
+		s := newSim(t)
+		old := s.start()
+		s.hostEdit()
+		s.build(false) // the logic does not build against the new interface
+		if s.serving() != old || len(s.m.engines) != 1 {
+			t.Fatal("an engine was started for a logic that does not build")
+		}
+		s.save(true)
+		if s.serving() == old {
+			t.Fatal("no handover once the logic builds")
+		}
+		s.wantLive(3)
+	})
+	t.Run("an init that never returns", func(t *testing.T) {
+		s := newSim(t)
+		old := s.start()
+		s.fault = func(a action) (input, bool) {
+			if l, ok := a.(actLoad); ok && l.n == 2 {
+				return inLoaded{e: l.e, n: 2, err: context.DeadlineExceeded}, true
+			}
+			return nil, false
+		}
+		s.save(true)
+		if s.m.versions[2].state != event.VersionBlamed {
+			t.Errorf("v2: %+v, want blamed", s.m.versions[2])
+		}
+		if s.serving() == old {
+			t.Error("the engine stuck in the load was not replaced")
+		}
+		s.wantLive(1)
+	})
+	t.Run("os.Exit in init blames the loading version only", func(t *testing.T) {
+		s := newSim(t)
+		s.start()
+		s.fault = func(a action) (input, bool) {
+			if l, ok := a.(actLoad); ok && l.n == 2 {
+				return inExited{e: l.e, code: 1, words: "bye"}, true
+			}
+			return nil, false
+		}
+		s.save(true)
+		if s.m.versions[2].state != event.VersionBlamed || s.m.versions[1].suspect != "" {
+			t.Errorf("v1 %+v, v2 %+v: want v2 blamed, v1 above suspicion", s.m.versions[1], s.m.versions[2])
+		}
+		s.retry()
+		s.wantLive(1)
+	})
+	t.Run("the same death twice at start stops the retries", func(t *testing.T) {
+		s := newSim(t)
+		s.fault = func(a action) (input, bool) {
+			if st, ok := a.(actStart); ok {
+				return inStarted{e: st.e, err: errors.New("start"), words: "bind: address already in use"}, true
+			}
+			return nil, false
+		}
+		s.in(inBegin{})
+		s.build(true)
+		s.retry()
+		if s.m.gaveUp == "" {
+			t.Error("hotrun kept starting an engine that dies the same way each time")
+		}
+		if slices.ContainsFunc(s.pending, func(a action) bool { _, ok := a.(actRetryAfter); return ok }) {
+			t.Error("a third start is due")
+		}
+	})
+	t.Run("a first logic that does not build", func(t *testing.T) {
+		s := newSim(t)
+		s.in(inBegin{})
+		s.build(false)
+		if e := s.serving(); e.live != 0 {
+			t.Errorf("the first engine serves v%d, want none until a version builds", e.live)
+		}
+		s.save(true)
+		s.wantLive(2)
+	})
+	t.Run("a status older than a switch is no word", func(t *testing.T) {
+		s := newSim(t)
+		e := s.start()
+		s.save(true)
+		var asked *actStatus
+		s.fault = func(a action) (input, bool) {
+			if st, ok := a.(actStatus); ok && asked == nil {
+				asked = &st
+				return nil, true // answered later, below
+			}
+			return nil, false
+		}
+		e.doubt = true
+		s.in(inPulse{obs: map[*engine]observation{e: {heard: 7}}})
+		if asked == nil {
+			t.Fatal("no status asked after a doubt")
+		}
+		s.in(inKey{op: reqRollback})
+		s.wantLive(1)
+		s.in(inStatus{e: e, gen: asked.gen, st: Status{Live: 2, Loaded: []int{1, 2}}})
+		s.wantLive(1)
+		if !e.doubt {
+			t.Error("a stale status was taken for the engine's word")
+		}
+	})
+	t.Run("an engine that answers again is re-read", func(t *testing.T) {
+		s := newSim(t)
+		e := s.start()
+		e.doubt = true
+		mark := len(s.calls)
+		s.in(inPulse{obs: map[*engine]observation{e: {heard: 5}}})
+		if got := callNames(s.calls[mark:]); !slices.Contains(got, "Status") {
+			t.Errorf("calls %v, want its status re-read", got)
+		}
+	})
+}
