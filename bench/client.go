@@ -104,10 +104,16 @@ type steady struct {
 	visits       atomic.Int64 // the visits of the last answer
 	dropped      atomic.Int64 // visits lost at the resets: how far back each went
 	gap          atomic.Int64 // the longest time with no answer, in ns
+	stepGap      atomic.Int64 // the same since the bench last reset it (one step of a run)
+	down         atomic.Int64 // the time with no answer, summed over the spells of more than downAfter, in ns
 	mu           sync.Mutex   // guards errs
 	errs         []string     // the first failures, for the report
 	stop, done   chan struct{}
 }
+
+// downAfter is the longest spell with no answer that counts as serving:
+// one request's pause and round trip on a busy machine.
+const downAfter = 100 * time.Millisecond
 
 func startSteady(url string) *steady { return startPaced(url, 2*time.Millisecond, 200_000) }
 
@@ -139,8 +145,15 @@ func startPaced(url string, pause time.Duration, bound int) *steady {
 				}
 				c.mu.Unlock()
 			} else {
-				if d := int64(now.Sub(last)); d > c.gap.Load() {
+				d := int64(now.Sub(last))
+				if d > c.gap.Load() {
 					c.gap.Store(d)
+				}
+				if d > c.stepGap.Load() {
+					c.stepGap.Store(d)
+				}
+				if d > int64(downAfter) {
+					c.down.Add(d)
 				}
 				last = now
 				c.version.Store(int64(v))
