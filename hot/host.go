@@ -37,26 +37,46 @@
 // Under hotrun a new engine is started beside the one serving whenever a
 // change needs one (a shared package edited, a restart, a crash). Its
 // [Host.Start] returns only when it is to serve: it first loads and checks
-// its version without traffic, then the engine before it drains and saves
-// its state, and only then does this one restore that state and return
-// from Start. Call [Host.Listen] before Start, so the new engine holds the
-// listening socket from its first moment and connections wait in the
-// backlog, never refused. If hotrun goes away (killed, crashed) the engine
-// stops as if asked: it drains, saves its state, and Serve returns.
+// its version without traffic; the engine serving saves its state and this
+// one decodes it without taking it (a state it can't read, because its
+// types changed, keeps the old engine serving); then the engine before it
+// drains and saves its final state, and only then does this one restore
+// that state and return from Start. Call [Host.Listen] before Start, so
+// the new engine holds the listening socket from its first moment and
+// connections wait in the backlog, never refused.
+//
+// A drain lets the requests under way finish for a short grace (hotrun's
+// drain, 1s), since every other request waits for the next engine
+// meanwhile; then [Host.Serve] cuts the ones still running, streams and
+// connections a handler took over (a websocket, through Hijack) included,
+// and reports each. A swap of the logic cuts nothing. A connection that
+// must live through engine restarts lives in the engine and runs each
+// message with [Host.Run]; its client reconnects after a handover.
+//
+// If hotrun goes away without stopping the engine (killed), the engine
+// serves on for its orphan grace (hotrun's orphan_grace, 2m), and a hotrun
+// started meanwhile attaches to it; past the grace it stops as if asked:
+// it drains, saves its state, and Serve returns.
 //
 // # What the state must guarantee
 //
 // Config.State is saved while requests run: every few seconds while the
 // engine serves requests or units, every minute when it serves none, at
-// every swap, and at a handover. It is never torn, with no extra care, when it is
-// only touched by requests run through [Host.Handler] and units run through
-// [Host.Run]: a save waits for those under way and holds new ones back for
-// the moment it takes. State touched elsewhere too (a goroutine of the
-// engine's own, a long-lived connection) must be a [sync.Locker] (the save
-// takes its lock, or its RLock when it has one) or a [json.Marshaler] that
-// takes its own lock. A save that fails is reported each time; a snapshot
-// that can't be restored (an error or a panic) is set aside as
-// snapshot.json.rejected and the engine starts fresh.
+// every swap, before every load, and at a handover. It is never torn, with
+// no extra care, when it is only touched by requests run through
+// [Host.Handler] and units run through [Host.Run]: a save waits for those
+// under way and holds new ones back for the moment it takes. One that has
+// already run long (a stream) is not waited for: the save gives up, says
+// which request held it, and holds nothing back. State touched elsewhere
+// too (a goroutine of the engine's own, a long-lived connection) must be a
+// [sync.Locker] (the save takes its lock, or its RLock when it has one) or
+// a [json.Marshaler] that takes its own lock. A save that fails is
+// reported each time. A snapshot that can't be restored (an error or a
+// panic) is kept as snapshot.json.rejected-TIME, never overwritten, and
+// the engine starts fresh; the error names the type and, where it can
+// tell, the field. Config.Restore may be called twice before the engine
+// serves (a trial at the handover, then the takeover): it must replace the
+// state whole.
 //
 // The protocol between hotrun and this library is package protocol, which
 // your code never needs.

@@ -168,8 +168,8 @@ func (r *statusRecorder) Flush() {
 	http.NewResponseController(r.ResponseWriter).Flush()
 }
 
-// Hijack hands the connection to the handler (a websocket upgrade), and
-// notes which request took it: a drain that cuts it says so.
+// Hijack hands the connection to the handler (a websocket upgrade):
+// handlers that assert http.Hijacker work through Handler.
 func (r *statusRecorder) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 	c, rw, err := http.NewResponseController(r.ResponseWriter).Hijack()
 	if err != nil {
@@ -177,9 +177,6 @@ func (r *statusRecorder) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 	}
 	if r.status == 0 {
 		r.status = http.StatusSwitchingProtocols
-	}
-	if tc, ok := c.(*trackConn); ok && r.unit != nil {
-		tc.setHijacked(r.unit)
 	}
 	return c, rw, nil
 }

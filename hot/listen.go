@@ -15,7 +15,7 @@ import (
 // first moment, and connections wait in the backlog, never refused, until
 // it serves.
 //
-// Listen returns a listener for addr. When hotrun opened that address for
+// When hotrun opened that address for
 // the engine and passed it down as an inherited file descriptor (so that
 // connections wait in the backlog while the engine restarts instead of being
 // refused), Listen uses it; otherwise it opens its own with net.Listen.

@@ -2,6 +2,7 @@ package hot
 
 import (
 	"bytes"
+	"context"
 	"crypto/sha256"
 	"encoding/json"
 	"errors"
@@ -20,11 +21,25 @@ import (
 
 // Serve serves HTTP on ln with handler until hotrun asks the engine to stop
 // (to restart it with its state carried over): then it stops accepting,
-// lets the requests under way finish, saves the state, and returns nil.
-// Connections that arrive meanwhile wait in the listener's backlog for the
-// next engine, since hotrun holds the socket (see Listen).
+// lets the requests under way finish for hotrun's drain grace, cuts the
+// ones still running (and the connections handlers took over), each
+// reported, saves the state, and returns nil. Connections that arrive
+// meanwhile wait in the listener's backlog for the next engine, since
+// hotrun holds the socket (see Listen).
 func (h *Host[T]) Serve(ln net.Listener, handler http.Handler) error {
-	srv := &http.Server{Handler: handler}
+	srv := &http.Server{
+		// Each connection knows the request it serves, or the one that
+		// took it over: a drain that cuts it says which.
+		Handler: trackRequests(handler),
+		ConnContext: func(ctx context.Context, c net.Conn) context.Context {
+			return context.WithValue(ctx, connKey{}, c)
+		},
+		ConnState: func(c net.Conn, st http.ConnState) {
+			if tc, ok := c.(*trackConn); ok && st == http.StateHijacked {
+				tc.taken()
+			}
+		},
+	}
 	// Count connections from Accept to Close: a stop waits for every one,
 	// so no request that reached this engine is dropped.
 	tl := &trackListener{Listener: ln, conns: &h.conns}
@@ -113,25 +128,42 @@ func (h *Host[T]) stop(grace time.Duration) error {
 }
 
 // cut closes every connection still open at the end of a drain and
-// reports the requests it ends: the ones under way on it, and the
-// connections a handler took over.
+// reports the requests it ends: the one under way on each, or the one
+// that took it over (a websocket). Units run by Run have no connection to
+// cut: they end on their own, and the final save waits for them.
 func (h *Host[T]) cut() {
 	now := time.Now()
-	running := h.work.under() // before the cut ends them
-	reported := make(map[*unit]bool)
 	for _, c := range h.conns.list() {
-		if u := c.hijacker(); u != nil {
-			reported[u] = true
-			h.emit(protocol.RequestCut{Method: u.method, Path: u.path, Duration: protocol.Duration(now.Sub(u.start)), Version: u.ver, Hijacked: true})
+		if u, hijacked := c.under(); u != nil {
+			h.emit(protocol.RequestCut{Method: u.method, Path: u.path, Duration: protocol.Duration(now.Sub(u.start)), Version: u.ver, Hijacked: hijacked})
 		}
 		c.Close()
 	}
-	for _, u := range running {
-		if u.method == "" || reported[u] {
-			continue // a unit of Run has no connection to cut: it ends on its own
+}
+
+// connKey is the request context's key for the connection it came on.
+type connKey struct{}
+
+// trackRequests notes on each connection the request it serves.
+func trackRequests(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		tc, ok := r.Context().Value(connKey{}).(*trackConn)
+		if !ok {
+			next.ServeHTTP(w, r)
+			return
 		}
-		h.emit(protocol.RequestCut{Method: u.method, Path: u.path, Duration: protocol.Duration(now.Sub(u.start)), Version: u.ver})
-	}
+		path := r.URL.Path
+		if r.URL.RawQuery != "" {
+			path += "?" + r.URL.RawQuery
+		}
+		u := &unit{method: r.Method, path: path, start: time.Now()}
+		if rec, ok := w.(*statusRecorder); ok && rec.unit != nil {
+			u.ver = rec.unit.ver
+		}
+		tc.serving(u)
+		defer tc.serving(nil)
+		next.ServeHTTP(w, r)
+	})
 }
 
 // snapWait is how long a periodic snapshot of a state that can't lock

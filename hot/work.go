@@ -211,15 +211,16 @@ func (l *trackListener) Accept() (net.Conn, error) {
 	return tc, nil
 }
 
-// trackConn is one connection Serve accepted. A handler that takes it
-// over (Hijack: a websocket, a raw stream) leaves a note of the request
-// that did, for the drain's report when it cuts the connection.
+// trackConn is one connection Serve accepted, with the request it serves
+// now, or the one that took it over (Hijack: a websocket, a raw stream):
+// the drain's report when it cuts the connection.
 type trackConn struct {
 	net.Conn
 	once  sync.Once
 	conns *conns
 
-	mu       sync.Mutex // guards hijacked
+	mu       sync.Mutex // guards current and hijacked
+	current  *unit      // the request under way on it; nil between requests
 	hijacked *unit      // the request that took the connection over; nil while net/http owns it
 }
 
@@ -238,14 +239,26 @@ func (c *trackConn) CloseWrite() error {
 	return nil
 }
 
-func (c *trackConn) setHijacked(u *unit) {
+func (c *trackConn) serving(u *unit) {
 	c.mu.Lock()
-	c.hijacked = u
+	c.current = u
 	c.mu.Unlock()
 }
 
-func (c *trackConn) hijacker() *unit {
+// taken notes that the request under way took the connection over.
+func (c *trackConn) taken() {
+	c.mu.Lock()
+	c.hijacked = c.current
+	c.mu.Unlock()
+}
+
+// under returns what the connection serves: the request under way, or the
+// one that took it over (then hijacked is true); nil when idle.
+func (c *trackConn) under() (u *unit, hijacked bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return c.hijacked
+	if c.hijacked != nil {
+		return c.hijacked, true
+	}
+	return c.current, false
 }
