@@ -34,7 +34,7 @@ func adopt(ctx context.Context, opts Options, dir string, mod *goMod, p *Project
 		}
 		if engineDir == "" {
 			p.Unsure = "no engine, and engine/ and cmd/engine/ hold Go files already: where should it go?"
-			p.Todo = append(p.Todo, p.engineLines("your engine's main package")...)
+			p.Todo = append(p.Todo, p.engineLines(nil, "your engine's main package")...)
 			return nil
 		}
 	}

@@ -358,7 +358,7 @@ func (f *finder) userEngine(l *source) {
 	case 1:
 		u := users[0]
 		p.Engine = &Part{Kind: "engine", Dir: u.rel, Name: u.ImportPath, Note: "main package that imports " + sh.ImportPath + ", not yet " + HostPackage}
-		p.Todo = append(p.Todo, p.engineLines(u.rel)...)
+		p.Todo = append(p.Todo, p.engineLines(readProgram(u), u.rel)...)
 	default:
 		var dirs []string
 		for _, u := range users {
@@ -366,7 +366,7 @@ func (f *finder) userEngine(l *source) {
 			p.Seen = append(p.Seen, Part{Kind: "engine", Dir: u.rel, Name: u.ImportPath, Note: "imports " + sh.ImportPath})
 		}
 		p.Unsure = "several main packages import " + sh.ImportPath + " (" + strings.Join(dirs, ", ") + "): which one is the engine?"
-		p.Todo = append(p.Todo, p.engineLines(dirs[0])...)
+		p.Todo = append(p.Todo, p.engineLines(readProgram(users[0]), dirs[0])...)
 	}
 }
 
@@ -411,8 +411,11 @@ func (f *finder) suggest(ifaces []*types.TypeName) {
 	}
 }
 
-// engineLines are the lines that make the program in dir an engine.
-func (p *Project) engineLines(dir string) []string {
+// engineLines are the lines that make the program prog, in dir, an
+// engine, as README lays one out: the host, Listen before Start, and each
+// request through h.Handler, each other unit of work through h.Run, at
+// the call sites prog has. prog may be nil.
+func (p *Project) engineLines(prog *program, dir string) []string {
 	var fields []string
 	if p.Symbol != DefaultSymbol {
 		fields = append(fields, fmt.Sprintf("Symbol: %q", p.Symbol))
@@ -422,12 +425,72 @@ func (p *Project) engineLines(dir string) []string {
 		fields = append(fields, "State: state")
 		state = fmt.Sprintf("   # state: your *%s, which hotrun then carries across restarts", p.State.Name)
 	}
-	return []string{
-		fmt.Sprintf(`import "%s"   # in %s, then, before it serves:`, HostPackage, dir),
-		fmt.Sprintf("h := hot.New(hot.Config[%s]{%s})%s", p.Shared.Name, strings.Join(fields, ", "), state),
-		"if err := h.Start(*pluginPath); err != nil { log.Fatal(err) }   # under hotrun, hotrun says what to load",
-		fmt.Sprintf("l, version, ok := h.Current()   # once per request, tick or message: the %s to call", p.Shared.Name),
+	iface := p.Shared.Name
+	lines := []string{
+		fmt.Sprintf(`import "%s"   # in %s, then:`, HostPackage, dir),
+		fmt.Sprintf("h := hot.New(hot.Config[%s]{%s})%s", iface, strings.Join(fields, ", "), state),
 	}
+	listen := []string{
+		`ln, err := h.Listen("tcp", *addr)   # before Start: a new engine holds the socket while it gets ready`,
+		"if err := h.Start(*pluginPath); err != nil { log.Fatal(err) }   # under hotrun: returns when this engine is to serve",
+	}
+	handler := fmt.Sprintf("mux.Handle(pattern, h.Handler(func(w http.ResponseWriter, r *http.Request, l %s) { … }))   # each request, on one version: call l's methods in it", iface)
+	unit := fmt.Sprintf(`h.Run("message", func(l %s) error { … })   # each unit that is not HTTP (a message, a tick), on one version`, iface)
+	serve := "if err := h.Serve(ln, mux); err != nil { log.Fatal(err) }   # nil when hotrun hands over to a new engine"
+	if prog == nil || !prog.serves() {
+		return append(append(lines, listen...), handler, unit, serve)
+	}
+	// At the program's own call sites, wrapping the code that is there:
+	// it then runs on one version, and shows in hotrun's request log;
+	// move what you edit live into the logic's methods.
+	for _, h := range prog.handlers {
+		if h.long {
+			continue
+		}
+		arg := prog.text(h.call.Args[h.arg])
+		body := arg + "(" + h.w + ", " + h.r + ")"
+		if h.lit != nil {
+			body = "…"
+		}
+		fun := prog.text(h.call.Fun)
+		wrapped := fmt.Sprintf("h.Handler(func(%s http.ResponseWriter, %s *http.Request, l %s) { %s })", h.w, h.r, iface, body)
+		if f := prog.callee(h.call); isFunc(f, "net/http", "", "HandleFunc") || isFunc(f, "net/http", "ServeMux", "HandleFunc") {
+			fun = strings.TrimSuffix(fun, "Func")
+		} else if sig, ok := prog.s.info.Types[h.call.Fun].Type.(*types.Signature); ok && !isNamed(sig.Params().At(h.arg).Type(), "net/http", "Handler") {
+			wrapped += ".ServeHTTP"
+		}
+		args := make([]string, len(h.call.Args))
+		for i, a := range h.call.Args {
+			args[i] = prog.text(a)
+		}
+		args[h.arg] = wrapped
+		lines = append(lines, fmt.Sprintf("%s(%s)   # at %s, for %s: call l's methods in it", fun, strings.Join(args, ", "), prog.at(h.call.Pos()), prog.line(h.call)))
+	}
+	for _, l := range prog.loops {
+		lines = append(lines, fmt.Sprintf(`h.Run(%q, func(l %s) error { … })   # at %s, around what each %s does: call l's methods in it`, l.kind, iface, prog.at(l.stmts[0].Pos()), l.kind))
+	}
+	if len(prog.listens) == 0 {
+		return append(append(lines, listen...), serve)
+	}
+	for _, l := range prog.listens {
+		addr, serve := prog.listenParts(l)
+		at := fmt.Sprintf("at %s, %s", prog.at(l.stmt.Pos()), prog.line(l.stmt))
+		switch {
+		case l.kind == "TLS":
+			lines = append(lines, "# at "+prog.at(l.stmt.Pos())+": h.Serve serves plain HTTP; terminate TLS in front of the engine, or serve on a tls.NewListener(ln, cfg)")
+		case serve == "":
+			lines = append(lines, fmt.Sprintf("ln, err := h.Listen(%s)   # %s becomes this; then, after its error check:", prog.span(l.call.Lparen+1, l.call.Rparen), at), listen[1],
+				"go func() { <-h.Stopping(); ln.Close() }()   # an accept loop of your own: hotrun hands the socket to a new engine, or stops this one")
+		case addr == "":
+			lines = append(lines, fmt.Sprintf("if err := %s; err != nil { log.Fatal(err) }   # %s becomes this: nil when hotrun hands over to a new engine", serve, at))
+		default:
+			lines = append(lines,
+				fmt.Sprintf("ln, err := h.Listen(\"tcp\", %s)   # %s becomes these three lines: Listen before Start, so a new engine holds the socket while it gets ready", addr, at),
+				listen[1],
+				fmt.Sprintf("if err := %s; err != nil { log.Fatal(err) }   # nil when hotrun hands over to a new engine", serve))
+		}
+	}
+	return lines
 }
 
 // findState picks the engine's state for a new engine: the first struct

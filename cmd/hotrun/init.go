@@ -175,6 +175,6 @@ func report(w io.Writer, dir string, res *scaffold.Result) {
 // todo prints lines a person should add, indented.
 func todo(w io.Writer, lines []string) {
 	for _, l := range lines {
-		fmt.Fprintf(w, "  %s\n", l)
+		fmt.Fprintf(w, "  %s\n", strings.ReplaceAll(l, "\n", "\n    "))
 	}
 }
