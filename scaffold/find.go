@@ -347,26 +347,49 @@ func (f *finder) userEngine(l *source) {
 	if sh == nil {
 		return
 	}
-	var users []*source
+	var users, others []*source
 	for _, s := range f.mains {
-		if s != l && slices.Contains(s.Imports, sh.ImportPath) {
+		if s == l || inside(s, l) {
+			continue
+		}
+		if slices.Contains(s.Imports, sh.ImportPath) {
 			users = append(users, s)
+		}
+		others = append(others, s)
+	}
+	note := "main package that imports " + sh.ImportPath + ", not yet " + HostPackage
+	if len(users) == 0 {
+		// A program of the module that does not import the shared package
+		// yet (the server in the root package, say) is still the engine to
+		// be: init never writes a second engine beside a real one. Among
+		// several, the ones that serve.
+		users, note = others, "main package, not yet an engine: it does not import "+HostPackage
+		if len(users) > 1 {
+			var serving []*source
+			for _, u := range users {
+				if readProgram(u).serves() {
+					serving = append(serving, u)
+				}
+			}
+			if len(serving) > 0 {
+				users = serving
+			}
 		}
 	}
 	switch len(users) {
 	case 0:
 	case 1:
 		u := users[0]
-		p.Engine = &Part{Kind: "engine", Dir: u.rel, Name: u.ImportPath, Note: "main package that imports " + sh.ImportPath + ", not yet " + HostPackage}
+		p.Engine = &Part{Kind: "engine", Dir: u.rel, Name: u.ImportPath, Note: note}
 		p.Todo = append(p.Todo, p.engineLines(readProgram(u), u.rel)...)
 	default:
 		var dirs []string
 		for _, u := range users {
 			dirs = append(dirs, u.rel)
-			p.Seen = append(p.Seen, Part{Kind: "engine", Dir: u.rel, Name: u.ImportPath, Note: "imports " + sh.ImportPath})
+			p.Seen = append(p.Seen, Part{Kind: "engine", Dir: u.rel, Name: u.ImportPath, Note: "a main package beside the logic"})
 		}
-		p.Unsure = "several main packages import " + sh.ImportPath + " (" + strings.Join(dirs, ", ") + "): which one is the engine?"
-		p.Todo = append(p.Todo, p.engineLines(readProgram(users[0]), dirs[0])...)
+		p.Unsure = "several main packages could be the engine (" + strings.Join(dirs, ", ") + "): which one is it?"
+		p.Todo = append(p.Todo, `engine = "`+dirs[0]+`"   # in hotrun.toml: the one hotrun should build and run`)
 	}
 }
 
