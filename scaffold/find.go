@@ -6,6 +6,7 @@ import (
 	"go/constant"
 	"go/token"
 	"go/types"
+	"path"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -85,9 +86,10 @@ func (f *finder) sort() {
 		if s.pkg == nil {
 			continue
 		}
+		stale := f.staleImports(s)
 		if s.Name == "main" {
 			f.mains = append(f.mains, s)
-			if slices.Contains(s.Imports, HostPackage) {
+			if slices.Contains(s.Imports, HostPackage) || stale {
 				f.engines = append(f.engines, s)
 			}
 			continue
@@ -99,6 +101,45 @@ func (f *finder) sort() {
 			}
 		}
 	}
+}
+
+// movedLibrary returns where the engine library at an old import path
+// lives now, or "" when path is no old path of it.
+func movedLibrary(path string) string {
+	switch path {
+	case "github.com/hotrun-dev/hotrun/runner/host":
+		// Until the library became a module of its own (package host).
+		return HostPackage
+	}
+	return ""
+}
+
+// staleImports notes each import in s of a path the engine library no
+// longer has, with the one line that fixes it, and reports whether there
+// was one.
+func (f *finder) staleImports(s *source) bool {
+	found := false
+	for _, file := range s.files {
+		for _, im := range file.Imports {
+			old, err := strconv.Unquote(im.Path.Value)
+			if err != nil || movedLibrary(old) == "" {
+				continue
+			}
+			found = true
+			// Named as before, the code that uses it compiles as it is:
+			// the library kept its names.
+			name := path.Base(old)
+			if im.Name != nil {
+				name = im.Name.Name
+			}
+			at := s.fset.Position(im.Pos())
+			r, _ := filepath.Rel(s.root, at.Filename)
+			pos := fmt.Sprintf("%s:%d", filepath.ToSlash(r), at.Line)
+			f.p.Seen = append(f.p.Seen, Part{Kind: "stale", Dir: s.rel, Name: pos, Note: "imports " + old + ", which no longer exists: the engine library is " + movedLibrary(old) + " (package hot) since it became a module of its own"})
+			f.p.Todo = append(f.p.Todo, fmt.Sprintf("%s %q   # in %s, in place of %q: the same names, at the library's path now", name, movedLibrary(old), pos, old))
+		}
+	}
+	return found
 }
 
 // source returns the module's package pkg, or nil.
@@ -135,6 +176,9 @@ func (f *finder) engine() (iface types.Type, sym string, ok bool) {
 	case 1:
 		e := f.engines[0]
 		p.Engine = &Part{Kind: "engine", Dir: e.rel, Name: e.ImportPath, Note: "main package that imports " + HostPackage}
+		if !slices.Contains(e.Imports, HostPackage) {
+			p.Engine.Note = "main package that imports the engine library at its old path"
+		}
 		p.EngineHost = true
 		iface, sym, named := engineConfig(e)
 		if !named {
@@ -566,8 +610,8 @@ func engineConfig(e *source) (t types.Type, sym string, named bool) {
 	for _, f := range e.files {
 		lib := ""
 		for _, im := range f.Imports {
-			if p, err := strconv.Unquote(im.Path.Value); err == nil && p == HostPackage {
-				lib = "hot"
+			if p, err := strconv.Unquote(im.Path.Value); err == nil && (p == HostPackage || movedLibrary(p) != "") {
+				lib = path.Base(p)
 				if im.Name != nil {
 					lib = im.Name.Name
 				}

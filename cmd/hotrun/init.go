@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"text/tabwriter"
 
@@ -117,7 +118,11 @@ func report(w io.Writer, dir string, res *scaffold.Result) {
 			}
 		}
 		for i := range p.Seen {
-			part("seen", &p.Seen[i])
+			verb := "seen"
+			if p.Seen[i].Kind == "stale" {
+				verb = "found"
+			}
+			part(verb, &p.Seen[i])
 		}
 		tw.Flush()
 		if p.Unsure != "" {
@@ -163,6 +168,9 @@ func report(w io.Writer, dir string, res *scaffold.Result) {
 	next := "\nNext: run `hotrun` here, then edit " + p.Logic.Dir + " and save: the running engine swaps the new version in."
 	if p.Engine != nil && !p.EngineHost {
 		next = "\nNext: make " + p.Engine.Dir + " an engine with the lines above, then run `hotrun` here and edit " + p.Logic.Dir + "."
+	}
+	if slices.ContainsFunc(p.Seen, func(pt scaffold.Part) bool { return pt.Kind == "stale" }) {
+		next = "\nNext: import the engine library from its path now (the line above), then run `hotrun` here and edit " + p.Logic.Dir + "."
 	}
 	for _, f := range res.Wrote() {
 		if strings.HasSuffix(f, "/main.go") {
