@@ -16,7 +16,7 @@ import (
 // Inspect was unsure, it writes nothing at all: a wrong guess written into
 // someone's module costs more than the lines it prints.
 func adopt(ctx context.Context, opts Options, dir string, mod *goMod, p *Project, res *Result) error {
-	if p.Unsure != "" {
+	if p.Unsure != "" || p.Recipe != nil {
 		return nil
 	}
 	engineDir := ""

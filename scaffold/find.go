@@ -257,6 +257,11 @@ func (f *finder) shared(engineIface types.Type) (*types.TypeName, bool) {
 		}
 		switch len(cands) {
 		case 0:
+			// A flat project: the server, its state and its handlers in
+			// one main package, and nothing a logic could implement yet.
+			if !f.implemented(f.ifaces) && f.flat() {
+				return nil, false
+			}
 			for _, tn := range f.ifaces {
 				p.Seen = append(p.Seen, Part{Kind: "shared", Dir: f.source(tn.Pkg()).rel, Name: qualified(tn), Pos: f.pos(tn), Note: "an interface; no main package exports a variable of it"})
 			}
@@ -435,6 +440,49 @@ func (f *finder) userEngine(l *source) {
 		p.Unsure = "several main packages could be the engine (" + strings.Join(dirs, ", ") + "): which one is it?"
 		p.Todo = append(p.Todo, `engine = "`+dirs[0]+`"   # in hotrun.toml: the one hotrun should build and run`)
 	}
+}
+
+// implemented reports whether a type of a main package implements one of
+// ifaces: the logic is there, only its export is missing.
+func (f *finder) implemented(ifaces []*types.TypeName) bool {
+	for _, s := range f.mains {
+		scope := s.pkg.Scope()
+		for _, name := range scope.Names() {
+			tn, ok := scope.Lookup(name).(*types.TypeName)
+			if !ok || types.IsInterface(tn.Type()) {
+				continue
+			}
+			for _, it := range ifaces {
+				iface := it.Type().Underlying().(*types.Interface)
+				if !inside(f.source(it.Pkg()), s) && (types.Implements(tn.Type(), iface) || types.Implements(types.NewPointer(tn.Type()), iface)) {
+					return true
+				}
+			}
+		}
+	}
+	return false
+}
+
+// flat looks for the one main package that serves (handlers, a message
+// loop, a socket) in a module with no logic yet, and writes the recipe
+// that splits it into p.Recipe. It reports whether it did.
+func (f *finder) flat() bool {
+	var progs []*program
+	for _, s := range f.mains {
+		if prog := readProgram(s); prog.serves() {
+			progs = append(progs, prog)
+		}
+	}
+	if len(progs) != 1 {
+		return false
+	}
+	r := f.recipe(progs[0])
+	if r == nil {
+		return false
+	}
+	f.p.Recipe = r
+	f.p.Engine = &Part{Kind: "flat", Dir: progs[0].s.rel, Name: progs[0].s.ImportPath, Note: "one main package holds the server, its state and its handlers (" + strings.Join(r.Files, ", ") + ")"}
+	return true
 }
 
 // suggest fills p.Todo with the export line a main package lacks: a type

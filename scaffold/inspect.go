@@ -41,6 +41,11 @@ type Project struct {
 	Logic      *Part // the logic plugin's main package
 	Symbol     string
 
+	// Recipe, for a flat project (one main package holds the server, its
+	// state and its handlers, and no logic exists yet), is how to split it;
+	// Write then writes nothing. nil otherwise.
+	Recipe *Recipe
+
 	// Unsure says why Inspect could not tell the parts apart; "" when it
 	// could. Todo then holds the lines a person should add.
 	Unsure string

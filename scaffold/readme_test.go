@@ -88,4 +88,14 @@ func TestSkeletonFollowsREADME(t *testing.T) {
 	}
 	follows("the lines for ./server", strings.Join(p.Todo, "\n"))
 	follows("the lines for an engine with no call sites", strings.Join(p.engineLines(nil, "x"), "\n"))
+
+	// The recipes.
+	for _, name := range []string{"wshub", "notes"} {
+		r := flatRecipe(t, name)
+		var edits []string
+		for _, e := range r.Edits {
+			edits = append(edits, e.Now)
+		}
+		follows("the recipe for "+name, strings.Join(edits, "\n"))
+	}
 }

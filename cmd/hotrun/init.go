@@ -102,7 +102,7 @@ func report(w io.Writer, dir string, res *scaffold.Result) {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	part := func(verb string, pt *scaffold.Part) {
 		name := pt.Dir
-		if pt.Kind != "engine" && pt.Kind != "logic" || pt.Dir == "" {
+		if pt.Kind != "engine" && pt.Kind != "logic" && pt.Kind != "flat" || pt.Dir == "" {
 			name = pt.Name
 		}
 		where := pt.Note
@@ -125,6 +125,10 @@ func report(w io.Writer, dir string, res *scaffold.Result) {
 			part(verb, &p.Seen[i])
 		}
 		tw.Flush()
+		if p.Recipe != nil {
+			recipe(w, p.Recipe)
+			return
+		}
 		if p.Unsure != "" {
 			fmt.Fprintf(w, "\nhotrun init wrote nothing: %s\n", p.Unsure)
 			if len(p.Todo) > 0 {
@@ -184,5 +188,71 @@ func report(w io.Writer, dir string, res *scaffold.Result) {
 func todo(w io.Writer, lines []string) {
 	for _, l := range lines {
 		fmt.Fprintf(w, "  %s\n", strings.ReplaceAll(l, "\n", "\n    "))
+	}
+}
+
+// recipe prints how to split a flat project, step by step, in its own
+// names.
+func recipe(w io.Writer, r *scaffold.Recipe) {
+	fmt.Fprintf(w, "\nhotrun init wrote nothing: %s is a flat project, its state and the code you would edit\n", r.Dir)
+	fmt.Fprintf(w, "live in one package. Split it in three (README, \"Laying out a project\"); in its own names:\n")
+	items := func(title string, its []scaffold.Item) {
+		if len(its) == 0 {
+			return
+		}
+		fmt.Fprintf(w, "\n%s\n", title)
+		tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+		for _, it := range its {
+			fmt.Fprintf(tw, "  %s\t%s\t%s\n", it.Name, it.Pos, it.Note)
+		}
+		tw.Flush()
+	}
+	items("State: the engine owns it, and it outlives every version.", r.State)
+	items("Logic: the code to edit live, for ./logic.", r.Logic)
+	items("Stays in the engine:", r.Engine)
+
+	step := 0
+	for _, f := range r.Create {
+		step++
+		fmt.Fprintf(w, "\n%d. Create %s: %s\n\n", step, f.Path, f.What)
+		block(w, f.Src)
+	}
+	if len(r.Move) > 0 {
+		step++
+		fmt.Fprintf(w, "\n%d. Move the state the logic takes to package %s:\n", step, r.Shared)
+		for _, m := range r.Move {
+			fmt.Fprintf(w, "  - %s\n", m)
+		}
+	}
+	step++
+	fmt.Fprintf(w, "\n%d. Make %s the engine: change it at these places.\n", step, r.Dir)
+	for _, e := range r.Edits {
+		fmt.Fprintln(w)
+		if e.Was != "" {
+			fmt.Fprintf(w, "  %s  %s  %s\n", e.Pos, e.How, e.Was)
+		} else {
+			fmt.Fprintf(w, "  %s %s\n", e.How, e.Pos)
+		}
+		if e.Now != "" {
+			block(w, e.Now)
+		}
+		if e.Note != "" {
+			fmt.Fprintf(w, "    (%s)\n", strings.ReplaceAll(e.Note, "\n", "\n    "))
+		}
+	}
+	for _, a := range r.After {
+		step++
+		fmt.Fprintf(w, "\n%d. %s%s\n", step, strings.ToUpper(a[:1]), a[1:])
+	}
+}
+
+// block prints Go source, indented by a tab under its step.
+func block(w io.Writer, src string) {
+	for _, l := range strings.Split(strings.TrimRight(src, "\n"), "\n") {
+		if l == "" {
+			fmt.Fprintln(w)
+			continue
+		}
+		fmt.Fprintf(w, "\t%s\n", l)
 	}
 }
