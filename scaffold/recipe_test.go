@@ -213,3 +213,45 @@ func TestRecipeHandlersWithStore(t *testing.T) {
 		}
 	}
 }
+
+// scaffold/testdata/flat/wshub-after is the websocket hub after its recipe
+// was followed by hand, as printed: the files to create are there as the
+// recipe has them, and every change it asks of the engine is made. init
+// then adopts it, the root package as the engine (cmd/hotrun's
+// TestFlatHubHotSwaps runs it under websocket clients).
+func TestRecipeFollowedByHand(t *testing.T) {
+	t.Parallel()
+	r := flatRecipe(t, "wshub")
+	after := snapshot(t, filepath.Join("testdata", "flat", "wshub-after"))
+	for _, f := range r.Create[:2] {
+		if after[f.Path] != f.Src {
+			t.Errorf("%s is not as the recipe has it:\n%s\nrecipe:\n%s", f.Path, after[f.Path], f.Src)
+		}
+	}
+	space := regexp.MustCompile(`\s+`)
+	norm := func(s string) string { return space.ReplaceAllString(strings.TrimSpace(s), " ") }
+	var engine strings.Builder
+	for _, name := range []string{"main.go", "client.go", "hub.go"} {
+		engine.WriteString(norm(after[name]) + " ")
+	}
+	for _, e := range r.Edits {
+		if e.Now == "" || e.How == "in" {
+			continue // imports: goimports' grouping differs
+		}
+		if !strings.Contains(engine.String(), norm(e.Now)) {
+			t.Errorf("the change at %s is not made:\n%s", e.Pos, e.Now)
+		}
+	}
+	if strings.Contains(after["main.go"], "func serveHome") || strings.Contains(after["client.go"], "space ") || strings.Contains(after["client.go"], `"bytes"`) {
+		t.Error("what the recipe deletes is still in the engine")
+	}
+
+	dir := fixture(t, "wshub-after")
+	p, err := Inspect(context.Background(), Options{Dir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := summary(p); p.Unsure != "" || p.Recipe != nil || got != ". chat.Logic - ./logic Logic" {
+		t.Errorf("init finds %q (unsure %q, recipe %v)", got, p.Unsure, p.Recipe != nil)
+	}
+}
