@@ -32,13 +32,19 @@ skeleton: engine/main.go (the host), a shared package for the state and the
 Logic interface, logic/main.go (the plugin) with one sub-package, and a
 commented hotrun.toml.
 
-In a module with code of its own, it reads the packages and adopts what it
-finds: the engine (a main package that imports the engine library), the
-shared interface the logic implements, and the logic (a main package that
-exports a variable of it). It writes only what is missing: hotrun.toml with
-the names it found, and an engine wired to that interface when there is
-none. When it can't tell (two interfaces, two logics, no logic), it writes
-nothing, prints what it found and the lines to add, and exits 1.
+In a flat module (the server, its state and its handlers in one package
+main), it writes nothing and prints the recipe that splits it, in the
+program's own names: the state, the code for the logic, the interface, the
+three files to create, and the h.Handler or h.Run line for each call site.
+
+In a module already split, it reads the packages and adopts what it finds:
+the engine (a main package that imports the engine library, or else the
+program beside the logic, the root package included), the shared interface
+the logic implements, and the logic (a main package that exports a variable
+of it). It writes only what is missing: hotrun.toml with the names it found,
+and an engine wired to that interface when the module has no program to be
+one. When it can't tell (two interfaces, two logics), it writes nothing,
+prints what it found and the lines to add, and exits 1.
 
 It never overwrites a file, and adds github.com/hotrun-dev/hotrun to go.mod
 when it is not required yet (with a replace directive to $HOTRUN_SRC, or to
