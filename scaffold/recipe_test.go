@@ -255,3 +255,123 @@ func TestRecipeFollowedByHand(t *testing.T) {
 		t.Errorf("init finds %q (unsure %q, recipe %v)", got, p.Unsure, p.Recipe != nil)
 	}
 }
+
+// A line server over TCP, a method of its state running each connection:
+// the unit is what is done with each line (its continue is the method's
+// return), the state it writes is taken whole, the state moves with its
+// names exported, the method that runs the connection stays in the engine
+// as a function, and the accept loop closes its listener on h.Stopping().
+func TestRecipeLineServer(t *testing.T) {
+	t.Parallel()
+	dir := module(t, map[string]string{
+		"go.mod": "module example.com/kv\n\ngo 1.26.7\n",
+		"main.go": `package main
+
+import (
+	"bufio"
+	"fmt"
+	"log"
+	"net"
+	"strings"
+	"sync"
+)
+
+type session struct {
+	conn net.Conn
+	db   string
+}
+
+type store struct {
+	mu   sync.Mutex
+	data map[string]map[string]string
+}
+
+func newStore() *store { return &store{data: map[string]map[string]string{}} }
+
+func (s *store) get(db, k string) string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.data[db][k]
+}
+
+func (s *store) serve(conn net.Conn) {
+	defer conn.Close()
+	ss := &session{conn: conn, db: "0"}
+	sc := bufio.NewScanner(conn)
+	for sc.Scan() {
+		line := strings.TrimSpace(sc.Text())
+		if line == "" {
+			continue
+		}
+		if db, ok := strings.CutPrefix(line, "use "); ok {
+			ss.db = db
+			continue
+		}
+		fmt.Fprintln(ss.conn, s.get(ss.db, line))
+	}
+}
+
+func main() {
+	s := newStore()
+	ln, err := net.Listen("tcp", "127.0.0.1:7000")
+	if err != nil {
+		log.Fatal(err)
+	}
+	for {
+		c, err := ln.Accept()
+		if err != nil {
+			log.Fatal(err)
+		}
+		go s.serve(c)
+	}
+}
+`})
+	res, err := Write(context.Background(), Options{Dir: dir, Checkout: checkout(t)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := res.Project.Recipe
+	if r == nil || len(res.Wrote()) != 0 {
+		t.Fatalf("recipe %v, wrote %q", r != nil, res.Wrote())
+	}
+	if got, want := names(r.Logic), []string{"message handling"}; !slices.Equal(got, want) {
+		t.Fatalf("logic %q, want %q", got, want)
+	}
+	if !strings.Contains(r.Create[0].Src, "OnMessage(line string, ss *Session, s *Store)") {
+		t.Errorf("the interface:\n%s", r.Create[0].Src)
+	}
+	logic := r.Create[1].Src
+	for _, want := range []string{
+		"func (logic) OnMessage(line string, ss *kv.Session, s *kv.Store) {",
+		"\t\treturn\n", // continue, in the loop, is return in the method
+		"ss.Db = db",   // written through the session, which the method takes whole
+		"fmt.Fprintln(ss.Conn, s.Get(ss.Db, line))",
+	} {
+		if !strings.Contains(logic, want) {
+			t.Errorf("the logic lacks %q:\n%s", want, logic)
+		}
+	}
+	if strings.Contains(logic, "continue") {
+		t.Errorf("a continue left the loop for the method:\n%s", logic)
+	}
+	move := strings.Join(r.Move, "\n")
+	for _, want := range []string{
+		"but keep (*store).serve (main.go:30) in the engine, as a function",
+		"func serve(s *kv.Store, conn net.Conn)",
+		"export get (main.go:24) as Get: used by the logic",
+		"export newStore (main.go:22) as NewStore: used at main.go:48",
+	} {
+		if !strings.Contains(move, want) {
+			t.Errorf("the moves lack %q:\n%s", want, move)
+		}
+	}
+	if e := editAt(t, r, "main.go:36"); !strings.Contains(e.Now, "l.OnMessage(line, ss, s)") || !strings.Contains(e.Note, "lines 36–43") {
+		t.Errorf("the unit's site: %+v", e)
+	}
+	if e := editAt(t, r, "main.go:49"); !strings.Contains(e.Now, `ln, err := h.Listen("tcp", "127.0.0.1:7000")`) || !strings.Contains(e.Now, "<-h.Stopping()") || !strings.Contains(e.Now, "ln.Close()") {
+		t.Errorf("the listen: %+v", e)
+	}
+	if e := editAt(t, r, "main.go:55"); !strings.Contains(e.Now, "return // hotrun handed the socket to a new engine") {
+		t.Errorf("the accept's error: %+v", e)
+	}
+}
