@@ -469,7 +469,8 @@ func (f *finder) implemented(ifaces []*types.TypeName) bool {
 func (f *finder) flat() bool {
 	var progs []*program
 	for _, s := range f.mains {
-		if prog := readProgram(s); prog.serves() {
+		// A recipe places the host in main: no main (broken code), no recipe.
+		if prog := readProgram(s); prog.serves() && prog.main != nil {
 			progs = append(progs, prog)
 		}
 	}
