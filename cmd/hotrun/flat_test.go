@@ -149,11 +149,23 @@ func TestFlatHubHotSwaps(t *testing.T) {
 	}
 
 	clients := []*wsClient{dialHub(t, s.addr), dialHub(t, s.addr), dialHub(t, s.addr)}
-	// A client's registration goes through the hub's loop: say hello until
-	// the last one hears it.
-	clients[0].send(t, "hello\nworld")
-	for _, c := range clients {
-		c.waitGot(t, "hello world")
+	// The hub registers a client after the upgrade has answered it: say
+	// hello until every client hears it.
+	for i := 0; ; i++ {
+		clients[0].send(t, fmt.Sprintf("hello\nworld %d", i))
+		time.Sleep(100 * time.Millisecond)
+		heard := 0
+		for _, c := range clients {
+			if c.count("hello world ") > 0 {
+				heard++
+			}
+		}
+		if heard == len(clients) {
+			break
+		}
+		if i == 200 {
+			t.Fatal("not every client heard hello within 20s")
+		}
 	}
 
 	// One client chats steadily through the swap.
