@@ -16,7 +16,7 @@ import (
 // Inspect was unsure, it writes nothing at all: a wrong guess written into
 // someone's module costs more than the lines it prints.
 func adopt(ctx context.Context, opts Options, dir string, mod *goMod, p *Project, res *Result) error {
-	if p.Unsure != "" {
+	if p.Unsure != "" || p.Recipe != nil {
 		return nil
 	}
 	engineDir := ""
@@ -34,7 +34,7 @@ func adopt(ctx context.Context, opts Options, dir string, mod *goMod, p *Project
 		}
 		if engineDir == "" {
 			p.Unsure = "no engine, and engine/ and cmd/engine/ hold Go files already: where should it go?"
-			p.Todo = append(p.Todo, p.engineLines("your engine's main package")...)
+			p.Todo = append(p.Todo, p.engineLines(nil, "your engine's main package")...)
 			return nil
 		}
 	}

@@ -6,6 +6,7 @@ import (
 	"go/constant"
 	"go/token"
 	"go/types"
+	"path"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -85,9 +86,10 @@ func (f *finder) sort() {
 		if s.pkg == nil {
 			continue
 		}
+		stale := f.staleImports(s)
 		if s.Name == "main" {
 			f.mains = append(f.mains, s)
-			if slices.Contains(s.Imports, HostPackage) {
+			if slices.Contains(s.Imports, HostPackage) || stale {
 				f.engines = append(f.engines, s)
 			}
 			continue
@@ -99,6 +101,45 @@ func (f *finder) sort() {
 			}
 		}
 	}
+}
+
+// movedLibrary returns where the engine library at an old import path
+// lives now, or "" when path is no old path of it.
+func movedLibrary(path string) string {
+	switch path {
+	case "github.com/hotrun-dev/hotrun/runner/host":
+		// Until the library became a module of its own (package host).
+		return HostPackage
+	}
+	return ""
+}
+
+// staleImports notes each import in s of a path the engine library no
+// longer has, with the one line that fixes it, and reports whether there
+// was one.
+func (f *finder) staleImports(s *source) bool {
+	found := false
+	for _, file := range s.files {
+		for _, im := range file.Imports {
+			old, err := strconv.Unquote(im.Path.Value)
+			if err != nil || movedLibrary(old) == "" {
+				continue
+			}
+			found = true
+			// Named as before, the code that uses it compiles as it is:
+			// the library kept its names.
+			name := path.Base(old)
+			if im.Name != nil {
+				name = im.Name.Name
+			}
+			at := s.fset.Position(im.Pos())
+			r, _ := filepath.Rel(s.root, at.Filename)
+			pos := fmt.Sprintf("%s:%d", filepath.ToSlash(r), at.Line)
+			f.p.Seen = append(f.p.Seen, Part{Kind: "stale", Dir: s.rel, Name: pos, Note: "imports " + old + ", which no longer exists: the engine library is " + movedLibrary(old) + " (package hot) since it became a module of its own"})
+			f.p.Todo = append(f.p.Todo, fmt.Sprintf("%s %q   # in %s, in place of %q: the same names, at the library's path now", name, movedLibrary(old), pos, old))
+		}
+	}
+	return found
 }
 
 // source returns the module's package pkg, or nil.
@@ -135,6 +176,9 @@ func (f *finder) engine() (iface types.Type, sym string, ok bool) {
 	case 1:
 		e := f.engines[0]
 		p.Engine = &Part{Kind: "engine", Dir: e.rel, Name: e.ImportPath, Note: "main package that imports " + HostPackage}
+		if !slices.Contains(e.Imports, HostPackage) {
+			p.Engine.Note = "main package that imports the engine library at its old path"
+		}
 		p.EngineHost = true
 		iface, sym, named := engineConfig(e)
 		if !named {
@@ -213,6 +257,11 @@ func (f *finder) shared(engineIface types.Type) (*types.TypeName, bool) {
 		}
 		switch len(cands) {
 		case 0:
+			// A flat project: the server, its state and its handlers in
+			// one main package, and nothing a logic could implement yet.
+			if !f.implemented(f.ifaces) && f.flat() {
+				return nil, false
+			}
 			for _, tn := range f.ifaces {
 				p.Seen = append(p.Seen, Part{Kind: "shared", Dir: f.source(tn.Pkg()).rel, Name: qualified(tn), Pos: f.pos(tn), Note: "an interface; no main package exports a variable of it"})
 			}
@@ -347,27 +396,94 @@ func (f *finder) userEngine(l *source) {
 	if sh == nil {
 		return
 	}
-	var users []*source
+	var users, others []*source
 	for _, s := range f.mains {
-		if s != l && slices.Contains(s.Imports, sh.ImportPath) {
+		if s == l || inside(s, l) {
+			continue
+		}
+		if slices.Contains(s.Imports, sh.ImportPath) {
 			users = append(users, s)
+		}
+		others = append(others, s)
+	}
+	note := "main package that imports " + sh.ImportPath + ", not yet " + HostPackage
+	if len(users) == 0 {
+		// A program of the module that does not import the shared package
+		// yet (the server in the root package, say) is still the engine to
+		// be: init never writes a second engine beside a real one. Among
+		// several, the ones that serve.
+		users, note = others, "main package, not yet an engine: it does not import "+HostPackage
+		if len(users) > 1 {
+			var serving []*source
+			for _, u := range users {
+				if readProgram(u).serves() {
+					serving = append(serving, u)
+				}
+			}
+			if len(serving) > 0 {
+				users = serving
+			}
 		}
 	}
 	switch len(users) {
 	case 0:
 	case 1:
 		u := users[0]
-		p.Engine = &Part{Kind: "engine", Dir: u.rel, Name: u.ImportPath, Note: "main package that imports " + sh.ImportPath + ", not yet " + HostPackage}
-		p.Todo = append(p.Todo, p.engineLines(u.rel)...)
+		p.Engine = &Part{Kind: "engine", Dir: u.rel, Name: u.ImportPath, Note: note}
+		p.Todo = append(p.Todo, p.engineLines(readProgram(u), u.rel)...)
 	default:
 		var dirs []string
 		for _, u := range users {
 			dirs = append(dirs, u.rel)
-			p.Seen = append(p.Seen, Part{Kind: "engine", Dir: u.rel, Name: u.ImportPath, Note: "imports " + sh.ImportPath})
+			p.Seen = append(p.Seen, Part{Kind: "engine", Dir: u.rel, Name: u.ImportPath, Note: "a main package beside the logic"})
 		}
-		p.Unsure = "several main packages import " + sh.ImportPath + " (" + strings.Join(dirs, ", ") + "): which one is the engine?"
-		p.Todo = append(p.Todo, p.engineLines(dirs[0])...)
+		p.Unsure = "several main packages could be the engine (" + strings.Join(dirs, ", ") + "): which one is it?"
+		p.Todo = append(p.Todo, `engine = "`+dirs[0]+`"   # in hotrun.toml: the one hotrun should build and run`)
 	}
+}
+
+// implemented reports whether a type of a main package implements one of
+// ifaces: the logic is there, only its export is missing.
+func (f *finder) implemented(ifaces []*types.TypeName) bool {
+	for _, s := range f.mains {
+		scope := s.pkg.Scope()
+		for _, name := range scope.Names() {
+			tn, ok := scope.Lookup(name).(*types.TypeName)
+			if !ok || types.IsInterface(tn.Type()) {
+				continue
+			}
+			for _, it := range ifaces {
+				iface := it.Type().Underlying().(*types.Interface)
+				if !inside(f.source(it.Pkg()), s) && (types.Implements(tn.Type(), iface) || types.Implements(types.NewPointer(tn.Type()), iface)) {
+					return true
+				}
+			}
+		}
+	}
+	return false
+}
+
+// flat looks for the one main package that serves (handlers, a message
+// loop, a socket) in a module with no logic yet, and writes the recipe
+// that splits it into p.Recipe. It reports whether it did.
+func (f *finder) flat() bool {
+	var progs []*program
+	for _, s := range f.mains {
+		// A recipe places the host in main: no main (broken code), no recipe.
+		if prog := readProgram(s); prog.serves() && prog.main != nil {
+			progs = append(progs, prog)
+		}
+	}
+	if len(progs) != 1 {
+		return false
+	}
+	r := f.recipe(progs[0])
+	if r == nil {
+		return false
+	}
+	f.p.Recipe = r
+	f.p.Engine = &Part{Kind: "flat", Dir: progs[0].s.rel, Name: progs[0].s.ImportPath, Note: "one main package holds the server, its state and its handlers (" + strings.Join(r.Files, ", ") + ")"}
+	return true
 }
 
 // suggest fills p.Todo with the export line a main package lacks: a type
@@ -411,8 +527,11 @@ func (f *finder) suggest(ifaces []*types.TypeName) {
 	}
 }
 
-// engineLines are the lines that make the program in dir an engine.
-func (p *Project) engineLines(dir string) []string {
+// engineLines are the lines that make the program prog, in dir, an
+// engine, as README lays one out: the host, Listen before Start, and each
+// request through h.Handler, each other unit of work through h.Run, at
+// the call sites prog has. prog may be nil.
+func (p *Project) engineLines(prog *program, dir string) []string {
 	var fields []string
 	if p.Symbol != DefaultSymbol {
 		fields = append(fields, fmt.Sprintf("Symbol: %q", p.Symbol))
@@ -422,12 +541,72 @@ func (p *Project) engineLines(dir string) []string {
 		fields = append(fields, "State: state")
 		state = fmt.Sprintf("   # state: your *%s, which hotrun then carries across restarts", p.State.Name)
 	}
-	return []string{
-		fmt.Sprintf(`import "%s"   # in %s, then, before it serves:`, HostPackage, dir),
-		fmt.Sprintf("h := hot.New(hot.Config[%s]{%s})%s", p.Shared.Name, strings.Join(fields, ", "), state),
-		"if err := h.Start(*pluginPath); err != nil { log.Fatal(err) }   # under hotrun, hotrun says what to load",
-		fmt.Sprintf("l, version, ok := h.Current()   # once per request, tick or message: the %s to call", p.Shared.Name),
+	iface := p.Shared.Name
+	lines := []string{
+		fmt.Sprintf(`import "%s"   # in %s, then:`, HostPackage, dir),
+		fmt.Sprintf("h := hot.New(hot.Config[%s]{%s})%s", iface, strings.Join(fields, ", "), state),
 	}
+	listen := []string{
+		`ln, err := h.Listen("tcp", *addr)   # before Start: a new engine holds the socket while it gets ready`,
+		"if err := h.Start(*pluginPath); err != nil { log.Fatal(err) }   # under hotrun: returns when this engine is to serve",
+	}
+	handler := fmt.Sprintf("mux.Handle(pattern, h.Handler(func(w http.ResponseWriter, r *http.Request, l %s) { … }))   # each request, on one version: call l's methods in it", iface)
+	unit := fmt.Sprintf(`h.Run("message", func(l %s) error { … })   # each unit that is not HTTP (a message, a tick), on one version`, iface)
+	serve := "if err := h.Serve(ln, mux); err != nil { log.Fatal(err) }   # nil when hotrun hands over to a new engine"
+	if prog == nil || !prog.serves() {
+		return append(append(lines, listen...), handler, unit, serve)
+	}
+	// At the program's own call sites, wrapping the code that is there:
+	// it then runs on one version, and shows in hotrun's request log;
+	// move what you edit live into the logic's methods.
+	for _, h := range prog.handlers {
+		if h.long {
+			continue
+		}
+		arg := prog.text(h.call.Args[h.arg])
+		body := arg + "(" + h.w + ", " + h.r + ")"
+		if h.lit != nil {
+			body = "…"
+		}
+		fun := prog.text(h.call.Fun)
+		wrapped := fmt.Sprintf("h.Handler(func(%s http.ResponseWriter, %s *http.Request, l %s) { %s })", h.w, h.r, iface, body)
+		if f := prog.callee(h.call); isFunc(f, "net/http", "", "HandleFunc") || isFunc(f, "net/http", "ServeMux", "HandleFunc") {
+			fun = strings.TrimSuffix(fun, "Func")
+		} else if sig, ok := prog.s.info.Types[h.call.Fun].Type.(*types.Signature); ok && !isNamed(sig.Params().At(h.arg).Type(), "net/http", "Handler") {
+			wrapped += ".ServeHTTP"
+		}
+		args := make([]string, len(h.call.Args))
+		for i, a := range h.call.Args {
+			args[i] = prog.text(a)
+		}
+		args[h.arg] = wrapped
+		lines = append(lines, fmt.Sprintf("%s(%s)   # at %s, for %s: call l's methods in it", fun, strings.Join(args, ", "), prog.at(h.call.Pos()), prog.line(h.call)))
+	}
+	for _, l := range prog.loops {
+		lines = append(lines, fmt.Sprintf(`h.Run(%q, func(l %s) error { … })   # at %s, around what each %s does: call l's methods in it`, l.kind, iface, prog.at(l.stmts[0].Pos()), l.kind))
+	}
+	if len(prog.listens) == 0 {
+		return append(append(lines, listen...), serve)
+	}
+	for _, l := range prog.listens {
+		addr, serve := prog.listenParts(l)
+		at := fmt.Sprintf("at %s, %s", prog.at(l.stmt.Pos()), prog.line(l.stmt))
+		switch {
+		case l.kind == "TLS":
+			lines = append(lines, "# at "+prog.at(l.stmt.Pos())+": h.Serve serves plain HTTP; terminate TLS in front of the engine, or serve on a tls.NewListener(ln, cfg)")
+		case serve == "":
+			lines = append(lines, fmt.Sprintf("ln, err := h.Listen(%s)   # %s becomes this; then, after its error check:", prog.span(l.call.Lparen+1, l.call.Rparen), at), listen[1],
+				"go func() { <-h.Stopping(); ln.Close() }()   # an accept loop of your own: hotrun hands the socket to a new engine, or stops this one")
+		case addr == "":
+			lines = append(lines, fmt.Sprintf("if err := %s; err != nil { log.Fatal(err) }   # %s becomes this: nil when hotrun hands over to a new engine", serve, at))
+		default:
+			lines = append(lines,
+				fmt.Sprintf("ln, err := h.Listen(\"tcp\", %s)   # %s becomes these three lines: Listen before Start, so a new engine holds the socket while it gets ready", addr, at),
+				listen[1],
+				fmt.Sprintf("if err := %s; err != nil { log.Fatal(err) }   # nil when hotrun hands over to a new engine", serve))
+		}
+	}
+	return lines
 }
 
 // findState picks the engine's state for a new engine: the first struct
@@ -480,8 +659,8 @@ func engineConfig(e *source) (t types.Type, sym string, named bool) {
 	for _, f := range e.files {
 		lib := ""
 		for _, im := range f.Imports {
-			if p, err := strconv.Unquote(im.Path.Value); err == nil && p == HostPackage {
-				lib = "hot"
+			if p, err := strconv.Unquote(im.Path.Value); err == nil && (p == HostPackage || movedLibrary(p) != "") {
+				lib = path.Base(p)
 				if im.Name != nil {
 					lib = im.Name.Name
 				}

@@ -41,6 +41,11 @@ type Project struct {
 	Logic      *Part // the logic plugin's main package
 	Symbol     string
 
+	// Recipe, for a flat project (one main package holds the server, its
+	// state and its handlers, and no logic exists yet), is how to split it;
+	// Write then writes nothing. nil otherwise.
+	Recipe *Recipe
+
 	// Unsure says why Inspect could not tell the parts apart; "" when it
 	// could. Todo then holds the lines a person should add.
 	Unsure string
@@ -82,6 +87,7 @@ type source struct {
 	root  string // the module root
 	fset  *token.FileSet
 	files []*ast.File
+	srcs  [][]byte // the text of each of files, for the lines init's advice quotes
 	pkg   *types.Package
 	info  *types.Info
 }
@@ -199,15 +205,22 @@ func load(ctx context.Context, goCmd, dir string) ([]*source, error) {
 		}
 		checking[s.ImportPath] = true
 		for _, name := range s.GoFiles {
+			src, err := os.ReadFile(filepath.Join(s.Dir, name))
+			if err != nil {
+				continue
+			}
 			// A syntax error leaves what parsed, still worth reading.
-			if f, _ := parser.ParseFile(fset, filepath.Join(s.Dir, name), nil, parser.SkipObjectResolution); f != nil {
+			if f, _ := parser.ParseFile(fset, filepath.Join(s.Dir, name), src, parser.SkipObjectResolution); f != nil {
 				s.files = append(s.files, f)
+				s.srcs = append(s.srcs, src)
 			}
 		}
 		s.info = &types.Info{
-			Types:     map[ast.Expr]types.TypeAndValue{},
-			Instances: map[*ast.Ident]types.Instance{},
-			Uses:      map[*ast.Ident]types.Object{},
+			Types:      map[ast.Expr]types.TypeAndValue{},
+			Instances:  map[*ast.Ident]types.Instance{},
+			Defs:       map[*ast.Ident]types.Object{},
+			Uses:       map[*ast.Ident]types.Object{},
+			Selections: map[*ast.SelectorExpr]*types.Selection{},
 		}
 		conf := types.Config{Importer: imp, FakeImportC: true, Error: func(error) {}}
 		s.pkg, _ = conf.Check(s.ImportPath, fset, s.files, s.info)

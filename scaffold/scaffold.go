@@ -16,11 +16,23 @@
 // of: the engine, a main package that imports the engine library; the
 // shared interface, the one the engine serves, or else the one a main
 // package exports a variable of; the logic, the one main package that
-// exports it; and the symbol it is exported as. [Write] then adds only the
-// glue: hotrun.toml with those names, and an engine wired to the interface
-// (and to the state its methods take) when there is none. When it can't
-// tell, [Project.Unsure] says why and Write writes nothing at all, go.mod
-// included: [Project.Todo] holds the lines a person should add.
+// exports it; and the symbol it is exported as. With no engine, the
+// program beside the logic (the root package too) is the engine to be.
+// [Write] then adds only the glue: hotrun.toml with those names, and an
+// engine wired to the interface (and to the state its methods take) when
+// the module has no program to be one. When it can't tell,
+// [Project.Unsure] says why and Write writes nothing at all, go.mod
+// included: [Project.Todo] holds the lines a person should add, README's
+// way (Listen before Start, h.Handler and h.Run at each call site).
+//
+// # A flat module
+//
+// A module with no logic yet, whose one serving main package holds the
+// server, its state and its handlers, gets a [Recipe] and nothing written:
+// the state that stays in the engine, the handlers and message formatting
+// that go to the logic, the interface, the three files to create, and the
+// change at each call site, in the program's own names (program.go reads
+// them, recipe.go plans the split).
 //
 // It never overwrites a file and asks nothing.
 //

@@ -148,6 +148,14 @@ func parseConfig(args []string, stderr io.Writer) (*config, error) {
 		}
 	}
 	if rest := fs.Args(); len(rest) > 0 {
+		// The flag package stops at the first word that is not a flag and
+		// drops a "--": only what follows a "--" is the engine's. A word
+		// before it is a command hotrun does not know (`hotrun lab`), which
+		// must not start a session as if nothing was typed.
+		if i := len(args) - len(rest); i == 0 || args[i-1] != "--" {
+			usage(fs, stderr)
+			return nil, fmt.Errorf("%w: unknown command %q: hotrun's commands are init and version; engine arguments go after --", errUsage, rest[0])
+		}
 		cfg.Args = rest
 	}
 	if cfg.JSON {

@@ -106,6 +106,14 @@ func TestParseConfig(t *testing.T) {
 		{"missing file named", []string{"-config", filepath.Join(dir, "none.toml")}, nil, "config file"},
 		{"bad mode", []string{"-config", "", "-mode", "fast"}, nil, "want hotswap or restart"},
 		{"unknown flag", []string{"-config", "", "-nope"}, nil, "nope"},
+		{"unknown command", []string{"lab"}, nil, `unknown command "lab"`},
+		{"unknown command after flags", []string{"-config", "", "-headless", "lab", "--", "-addr", ":1"}, nil, `unknown command "lab"`},
+		{"engine arguments alone", []string{"-config", "", "--", "lab"}, func(c *config) string {
+			if !slices.Equal(c.Args, []string{"lab"}) {
+				return "engine arguments not kept"
+			}
+			return ""
+		}, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"text/tabwriter"
 
@@ -31,13 +32,19 @@ skeleton: engine/main.go (the host), a shared package for the state and the
 Logic interface, logic/main.go (the plugin) with one sub-package, and a
 commented hotrun.toml.
 
-In a module with code of its own, it reads the packages and adopts what it
-finds: the engine (a main package that imports the engine library), the
-shared interface the logic implements, and the logic (a main package that
-exports a variable of it). It writes only what is missing: hotrun.toml with
-the names it found, and an engine wired to that interface when there is
-none. When it can't tell (two interfaces, two logics, no logic), it writes
-nothing, prints what it found and the lines to add, and exits 1.
+In a flat module (the server, its state and its handlers in one package
+main), it writes nothing and prints the recipe that splits it, in the
+program's own names: the state, the code for the logic, the interface, the
+three files to create, and the h.Handler or h.Run line for each call site.
+
+In a module already split, it reads the packages and adopts what it finds:
+the engine (a main package that imports the engine library, or else the
+program beside the logic, the root package included), the shared interface
+the logic implements, and the logic (a main package that exports a variable
+of it). It writes only what is missing: hotrun.toml with the names it found,
+and an engine wired to that interface when the module has no program to be
+one. When it can't tell (two interfaces, two logics), it writes nothing,
+prints what it found and the lines to add, and exits 1.
 
 It never overwrites a file, and adds github.com/hotrun-dev/hotrun to go.mod
 when it is not required yet (with a replace directive to $HOTRUN_SRC, or to
@@ -101,7 +108,7 @@ func report(w io.Writer, dir string, res *scaffold.Result) {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	part := func(verb string, pt *scaffold.Part) {
 		name := pt.Dir
-		if pt.Kind != "engine" && pt.Kind != "logic" || pt.Dir == "" {
+		if pt.Kind != "engine" && pt.Kind != "logic" && pt.Kind != "flat" || pt.Dir == "" {
 			name = pt.Name
 		}
 		where := pt.Note
@@ -117,9 +124,17 @@ func report(w io.Writer, dir string, res *scaffold.Result) {
 			}
 		}
 		for i := range p.Seen {
-			part("seen", &p.Seen[i])
+			verb := "seen"
+			if p.Seen[i].Kind == "stale" {
+				verb = "found"
+			}
+			part(verb, &p.Seen[i])
 		}
 		tw.Flush()
+		if p.Recipe != nil {
+			recipe(w, p.Recipe)
+			return
+		}
 		if p.Unsure != "" {
 			fmt.Fprintf(w, "\nhotrun init wrote nothing: %s\n", p.Unsure)
 			if len(p.Todo) > 0 {
@@ -164,6 +179,9 @@ func report(w io.Writer, dir string, res *scaffold.Result) {
 	if p.Engine != nil && !p.EngineHost {
 		next = "\nNext: make " + p.Engine.Dir + " an engine with the lines above, then run `hotrun` here and edit " + p.Logic.Dir + "."
 	}
+	if slices.ContainsFunc(p.Seen, func(pt scaffold.Part) bool { return pt.Kind == "stale" }) {
+		next = "\nNext: import the engine library from its path now (the line above), then run `hotrun` here and edit " + p.Logic.Dir + "."
+	}
 	for _, f := range res.Wrote() {
 		if strings.HasSuffix(f, "/main.go") {
 			next += "\nThe new " + f + " answers every request with the logic's type: call your logic there (see its comment)."
@@ -175,6 +193,72 @@ func report(w io.Writer, dir string, res *scaffold.Result) {
 // todo prints lines a person should add, indented.
 func todo(w io.Writer, lines []string) {
 	for _, l := range lines {
-		fmt.Fprintf(w, "  %s\n", l)
+		fmt.Fprintf(w, "  %s\n", strings.ReplaceAll(l, "\n", "\n    "))
+	}
+}
+
+// recipe prints how to split a flat project, step by step, in its own
+// names.
+func recipe(w io.Writer, r *scaffold.Recipe) {
+	fmt.Fprintf(w, "\nhotrun init wrote nothing: %s is a flat project, its state and the code you would edit\n", r.Dir)
+	fmt.Fprintf(w, "live in one package. Split it in three (README, \"Laying out a project\"); in its own names:\n")
+	items := func(title string, its []scaffold.Item) {
+		if len(its) == 0 {
+			return
+		}
+		fmt.Fprintf(w, "\n%s\n", title)
+		tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+		for _, it := range its {
+			fmt.Fprintf(tw, "  %s\t%s\t%s\n", it.Name, it.Pos, it.Note)
+		}
+		tw.Flush()
+	}
+	items("State: the engine owns it, and it outlives every version.", r.State)
+	items("Logic: the code to edit live, for ./logic.", r.Logic)
+	items("Stays in the engine:", r.Engine)
+
+	step := 0
+	for _, f := range r.Create {
+		step++
+		fmt.Fprintf(w, "\n%d. Create %s: %s\n\n", step, f.Path, f.What)
+		block(w, f.Src)
+	}
+	if len(r.Move) > 0 {
+		step++
+		fmt.Fprintf(w, "\n%d. Move the state the logic takes to package %s:\n", step, r.Shared)
+		for _, m := range r.Move {
+			fmt.Fprintf(w, "  - %s\n", m)
+		}
+	}
+	step++
+	fmt.Fprintf(w, "\n%d. Make %s the engine: change it at these places.\n", step, r.Dir)
+	for _, e := range r.Edits {
+		fmt.Fprintln(w)
+		if e.Was != "" {
+			fmt.Fprintf(w, "  %s  %s  %s\n", e.Pos, e.How, e.Was)
+		} else {
+			fmt.Fprintf(w, "  %s %s\n", e.How, e.Pos)
+		}
+		if e.Now != "" {
+			block(w, e.Now)
+		}
+		if e.Note != "" {
+			fmt.Fprintf(w, "    (%s)\n", strings.ReplaceAll(e.Note, "\n", "\n    "))
+		}
+	}
+	for _, a := range r.After {
+		step++
+		fmt.Fprintf(w, "\n%d. %s%s\n", step, strings.ToUpper(a[:1]), a[1:])
+	}
+}
+
+// block prints Go source, indented by a tab under its step.
+func block(w io.Writer, src string) {
+	for _, l := range strings.Split(strings.TrimRight(src, "\n"), "\n") {
+		if l == "" {
+			fmt.Fprintln(w)
+			continue
+		}
+		fmt.Fprintf(w, "\t%s\n", l)
 	}
 }

@@ -35,7 +35,7 @@ func TestMain(m *testing.M) {
 // `[short] skip`.
 //
 // Commands beyond testscript's own (see scriptCmds): freeaddr, get,
-// waitfor, waitevent, edit, copyexample.
+// waitfor, waitevent, edit, copyexample, copyrepo.
 func TestScript(t *testing.T) {
 	testscript.Run(t, testscript.Params{
 		Dir:   "testdata/script",
@@ -84,6 +84,7 @@ var scriptCmds = map[string]func(ts *testscript.TestScript, neg bool, args []str
 	"waitevent":   cmdWaitEvent,
 	"edit":        cmdEdit,
 	"copyexample": cmdCopyExample,
+	"copyrepo":    cmdCopyRepo,
 }
 
 // freeaddr NAME sets $NAME to a free TCP address on 127.0.0.1.
@@ -345,4 +346,14 @@ func cmdCopyExample(ts *testscript.TestScript, neg bool, args []string) {
 		return os.WriteFile(filepath.Join(dst, rel), b, 0o644)
 	})
 	ts.Check(err)
+}
+
+// copyrepo DIR DST copies the directory DIR of this repository (a fixture
+// such as scaffold/testdata/flat/wshub) to DST.
+func cmdCopyRepo(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 2 {
+		ts.Fatalf("usage: copyrepo DIR DST")
+	}
+	src := filepath.Join(ts.Getenv("REPO"), filepath.FromSlash(args[0]))
+	ts.Check(os.CopyFS(ts.MkAbs(args[1]), os.DirFS(src)))
 }
