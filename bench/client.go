@@ -112,8 +112,8 @@ type steady struct {
 }
 
 // downAfter is the longest spell with no answer that counts as serving:
-// one request's pause and round trip on a busy machine.
-const downAfter = 100 * time.Millisecond
+// a few of the client's pauses and round trips on a busy machine.
+const downAfter = 50 * time.Millisecond
 
 func startSteady(url string) *steady { return startPaced(url, 2*time.Millisecond, 200_000) }
 

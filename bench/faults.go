@@ -27,6 +27,7 @@ type faultResult struct {
 	slowGap                                                     time.Duration // the others' longest wait during the slow handover
 	slowCut                                                     int           // requests the handover cut (request.cut)
 	crashDown, crashTook                                        time.Duration // time without answers over the crashing versions, and the sequence's length
+	crashDeaths                                                 int           // the engine deaths they caused
 	samePID                                                     bool          // the engine hotrun attached to after its kill is the one it left
 	killFailed                                                  int64         // requests failed while hotrun was dead and attaching
 	sent, failed                                                int64
@@ -242,7 +243,7 @@ func (e *env) faults(ctx context.Context, swaps, hostEdits, ifaceEdits int) (*fa
 			if err != nil {
 				return err
 			}
-			pid := s.enginePID()
+			pid, mark := s.enginePID(), s.mark()
 			if err := patchFile(shared, "\tVisits     int\n", "\tVisits     int `json:\",string\"`\n"); err != nil {
 				return err
 			}
@@ -253,7 +254,14 @@ func (e *env) faults(ctx context.Context, swaps, hostEdits, ifaceEdits int) (*fa
 				return err
 			}
 			time.Sleep(500 * time.Millisecond)
-			res.typeRefused = s.enginePID() == pid
+			// Refused: the engine that served did not hand over (the new
+			// one started, and was stopped).
+			res.typeRefused = true
+			for _, r := range s.since(mark) {
+				if x, ok := r.Event.(event.EngineExit); ok && x.PID == pid {
+					res.typeRefused = false
+				}
+			}
 			if err := os.WriteFile(shared, orig, 0o644); err != nil {
 				return err
 			}
@@ -304,7 +312,7 @@ func (e *env) faults(ctx context.Context, swaps, hostEdits, ifaceEdits int) (*fa
 			// panics: each takes the engine down once; none may come back
 			// as the fallback.
 			f0, r0, d0 := c.failed.Load(), c.resets.Load(), c.dropped.Load()
-			down0, start := c.down.Load(), time.Now()
+			down0, start, mark := c.down.Load(), time.Now(), s.mark()
 			defer func() {
 				res.crashFailed += c.failed.Load() - f0
 				crashResets += c.resets.Load() - r0
@@ -338,6 +346,11 @@ func (e *env) faults(ctx context.Context, swaps, hostEdits, ifaceEdits int) (*fa
 				}
 			}
 			res.crashDown, res.crashTook = time.Duration(c.down.Load()-down0), time.Since(start)
+			for _, r := range s.since(mark) {
+				if x, ok := r.Event.(event.EngineExit); ok && strings.Contains(x.Reason, "unexpected exit") {
+					res.crashDeaths++
+				}
+			}
 			if err := os.WriteFile(logic, orig, 0o644); err != nil {
 				return err
 			}
@@ -475,7 +488,8 @@ func (f *faultResult) print(w io.Writer) {
 			f.slowGap.Round(time.Millisecond), f.slowCut, f.gap.Round(time.Millisecond), check(ratio <= 1.5))
 	}
 	if f.crashingVersions > 0 {
-		fmt.Fprintf(w, "| 6 versions in a row that crash the engine: time without answers | %s in %s | | |\n", f.crashDown.Round(time.Millisecond), f.crashTook.Round(100*time.Millisecond))
+		fmt.Fprintf(w, "| 6 versions in a row that crash the engine: time without answers (spells over %s) | %s in %s, %d engine deaths, each replaced at once on the last version no engine died on | | |\n",
+			downAfter, f.crashDown.Round(time.Millisecond), f.crashTook.Round(100*time.Millisecond), f.crashDeaths)
 	}
 	if f.killedHotruns > 0 {
 		fmt.Fprintf(w, "| hotrun killed (kill -9) and started again: the same engine, requests failed | %s, %d failed | same pid, 0 | %s |\n",
