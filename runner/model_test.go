@@ -569,3 +569,69 @@ func TestModelIssue10(t *testing.T) {
 		}
 	})
 }
+
+// TestModelAdopt: an engine a killed hotrun left serving is taken over as
+// it is; the first build of the new session swaps into it when the source
+// still makes its build, and hands over to a new engine when not. Version
+// numbers go on above every number it was asked to load.
+func TestModelAdopt(t *testing.T) {
+	for _, same := range []bool{true, false} {
+		t.Run(fmt.Sprintf("same engine build %v", same), func(t *testing.T) {
+			s := newSim(t)
+			e := &engine{}
+			s.in(inAdopted{e: e, pid: 4242, path: "/p/.hotrun/bin/engine.7",
+				st: Status{Live: 7, Loaded: []int{5, 7}, Paths: []string{"/p/v5.so", "/p/v7.so"}, Newest: 9, Serving: true}})
+			s.wantLive(7)
+			if e.pid != 4242 || s.serving() != e {
+				t.Fatalf("the adopted engine is not the one serving: %+v", e)
+			}
+			i := slices.IndexFunc(s.pending, func(a action) bool { b, ok := a.(actBuild); return ok && b.withEngine })
+			if i < 0 {
+				t.Fatal("no build of the engine and the logic after adopting")
+			}
+			a := s.pending[i].(actBuild)
+			s.pending = slices.Delete(s.pending, i, i+1)
+			if a.n != 10 {
+				t.Errorf("the first version of the session is v%d, want v10: above every number the engine was asked to load", a.n)
+			}
+			s.in(inBuilt{sameEngine: same, res: jobResult{id: a.id, version: a.n, hash: "h",
+				engine: &builder.Result{Path: "/p/.hotrun/bin/engine.10"}, logic: &builder.Result{Path: "/p/v10.so"}}})
+			s.wantLive(10)
+			if got := s.serving() == e; got != same {
+				t.Errorf("the adopted engine serves v10: %v, want %v", got, same)
+			}
+			if same && len(s.m.engines) != 1 {
+				t.Errorf("%d engines, want the adopted one alone", len(s.m.engines))
+			}
+		})
+	}
+}
+
+// TestModelSessionRestore: the first engine of a session restores the
+// last session's snapshot, unless -fresh; later ones always do.
+func TestModelSessionRestore(t *testing.T) {
+	for _, fresh := range []bool{false, true} {
+		s := newSim(t)
+		s.m.cfg.fresh = fresh
+		s.start()
+		var paths []string
+		for _, c := range s.calls {
+			if tk, ok := c.(actTakeover); ok {
+				paths = append(paths, tk.path)
+			}
+		}
+		s.in(inKey{op: reqRestart})
+		for _, c := range s.calls {
+			if tk, ok := c.(actTakeover); ok {
+				paths = append(paths, tk.path)
+			}
+		}
+		want := s.m.cfg.statePath
+		if fresh {
+			want = ""
+		}
+		if len(paths) < 2 || paths[0] != want || paths[len(paths)-1] != s.m.cfg.statePath {
+			t.Errorf("fresh %v: takeovers with %q, want %q first, then the snapshot", fresh, paths, want)
+		}
+	}
+}
