@@ -232,3 +232,25 @@ func TestSnapshotNeverStalls(t *testing.T) {
 		t.Fatal("a new request was held back after the snapshot gave up")
 	}
 }
+
+// TestServeNilHandler: Serve(ln, nil) serves http.DefaultServeMux, as
+// http.Serve does (a flat program registers with http.HandleFunc).
+func TestServeNilHandler(t *testing.T) {
+	h := New(Config[logic]{Logger: quiet()})
+	http.HandleFunc("/hot-test-nil-handler", func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "default mux") })
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	go h.Serve(ln, nil)
+	defer ln.Close()
+	resp, err := http.Get("http://" + ln.Addr().String() + "/hot-test-nil-handler")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	if string(b) != "default mux" {
+		t.Errorf("answer %q, want the default mux's", b)
+	}
+}

@@ -27,6 +27,9 @@ import (
 // meanwhile wait in the listener's backlog for the next engine, since
 // hotrun holds the socket (see Listen).
 func (h *Host[T]) Serve(ln net.Listener, handler http.Handler) error {
+	if handler == nil {
+		handler = http.DefaultServeMux // as http.Serve does
+	}
 	srv := &http.Server{
 		// Each connection knows the request it serves, or the one that
 		// took it over: a drain that cuts it says which.
