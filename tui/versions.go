@@ -687,10 +687,22 @@ func (m *Model) probeRows() int {
 // changed renders s with the part that differs from other in style hi: the
 // eye goes to what the new version answers differently.
 func (m *Model) changed(s, other string, hi lipglossStyle) string {
-	if other == "" || s == other {
+	p, e := differs(s, other)
+	if p == e {
 		return s
 	}
-	p := 0
+	return s[:p] + hi.Bold(true).Render(s[p:e]) + s[e:]
+}
+
+// differs returns the part of s that differs from other, s[p:e]: what is
+// left of s between the start and the end the two have in common, cut on
+// rune boundaries. It is empty (p == e) when there is nothing to compare
+// with, when the two are the same, and when s is other with a part taken
+// out.
+func differs(s, other string) (p, e int) {
+	if other == "" || s == other {
+		return 0, 0
+	}
 	for p < len(s) && p < len(other) && s[p] == other[p] {
 		p++
 	}
@@ -698,14 +710,16 @@ func (m *Model) changed(s, other string, hi lipglossStyle) string {
 	for q < len(s)-p && q < len(other)-p && s[len(s)-1-q] == other[len(other)-1-q] {
 		q++
 	}
-	// Cut on rune boundaries.
-	for p > 0 && !isRuneStart(s[p]) {
+	// Cut on rune boundaries. When s is the start of other (an answer
+	// that grew), p is len(s): a boundary already, and s[p] is past its
+	// end (issue 18: "index out of range [7] with length 7").
+	for p > 0 && p < len(s) && !isRuneStart(s[p]) {
 		p--
 	}
 	for q > 0 && !isRuneStart(s[len(s)-q]) {
 		q--
 	}
-	return s[:p] + hi.Bold(true).Render(s[p:len(s)-q]) + s[len(s)-q:]
+	return p, len(s) - q
 }
 
 func isRuneStart(b byte) bool { return b&0xC0 != 0x80 }

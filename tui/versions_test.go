@@ -314,3 +314,54 @@ func TestForgottenVersions(t *testing.T) {
 		t.Errorf("the list does not count the forgotten versions:\n%s", got)
 	}
 }
+
+// TestProbeAnswerGrows is issue 18's crash: a chat room's answer grows, so
+// the answer before is the start of the new one, and drawing what changed
+// read past the end of the old answer ("index out of range [7] with length
+// 7" in changed).
+func TestProbeAnswerGrows(t *testing.T) {
+	m := NewModel(Options{Now: fixedNow})
+	m = drive(t, m, tea.WindowSizeMsg{Width: 80, Height: 24}, RecordsMsg{
+		at(1, event.Probe{Version: 1, Request: "GET /show?room=crash", Status: 200, Body: "chat v1"}),
+		at(2, event.Probe{Version: 2, Request: "GET /show?room=crash", Status: 200, Body: "chat v1 hi1", Previous: "chat v1"}),
+	})
+	screen := ansi.Strip(content(m))
+	for _, want := range []string{"v2  chat v1 hi1\n", "    was chat v1\n"} {
+		if !strings.Contains(screen, want) {
+			t.Errorf("screen lacks %q:\n%s", want, screen)
+		}
+	}
+}
+
+// TestDiffers checks the part of an answer that the probe pane highlights
+// as changed, whichever answer is the start of the other.
+func TestDiffers(t *testing.T) {
+	tests := []struct {
+		s, other string
+		want     string // s with the part that differs in brackets
+	}{
+		{"chat v1 hi1", "chat v1", "chat v1[ hi1]"},
+		{"chat v1", "chat v1 hi1", "chat v1"}, // the answer before: nothing of it is new
+		{"hi1 chat", "chat", "[hi1 ]chat"},
+		{"chat", "hi1 chat", "chat"},
+		{"version=1002", "version=1001", "version=100[2]"},
+		{"same", "same", "same"},
+		{"new", "", "new"},
+		{"", "old", ""},
+		{"é", "è", "[é]"}, // one byte in common: cut on the rune
+		{"aé", "a", "a[é]"},
+		{"a", "aé", "a"},
+		{"ab", "aéb", "ab"},
+		{"aéb", "ab", "a[é]b"},
+	}
+	for _, tt := range tests {
+		p, e := differs(tt.s, tt.other)
+		got := tt.s
+		if p != e {
+			got = tt.s[:p] + "[" + tt.s[p:e] + "]" + tt.s[e:]
+		}
+		if got != tt.want {
+			t.Errorf("differs(%q, %q) marks %q, want %q", tt.s, tt.other, got, tt.want)
+		}
+	}
+}
