@@ -277,29 +277,6 @@ func TestPlainDiffFiles(t *testing.T) {
 	}
 }
 
-// TestProbeLongAnswer checks that what a long answer says about the
-// version is on an 80-column screen: the first answer takes a second line,
-// and a later one starts at the word that changed, over the one before.
-func TestProbeLongAnswer(t *testing.T) {
-	const greet = "hello test, this is golang plugin test!, "
-	m := NewModel(Options{Now: fixedNow})
-	m = drive(t, m, tea.WindowSizeMsg{Width: 80, Height: 24}, RecordsMsg{at(1, event.Probe{Version: 1, Request: "GET /hello?name=test", Status: 200,
-		Duration: ms(1.2), Body: greet + "version=1001, name=game1, oldversion=0, oldName=, visits=1"})})
-	screen := ansi.Strip(content(m))
-	if !strings.Contains(screen, "\n    version=1001, name=game1, oldversion=0, oldName=, visits=1\n") {
-		t.Errorf("the first answer is not wrapped after its greeting:\n%s", screen)
-	}
-	m = drive(t, m, RecordsMsg{at(2, event.Probe{Version: 2, Request: "GET /hello?name=test", Status: 200,
-		Duration: ms(1.2), Body: greet + "version=1002, name=game2, oldversion=1001, oldName=game1, visits=3",
-		Previous: greet + "version=1001, name=game1, oldversion=0, oldName=, visits=1"})})
-	screen = ansi.Strip(content(m))
-	for _, want := range []string{"v2  …version=1002, name=game2, oldversion=1001", "    was …version=1001, name=game1, oldversion=0,"} {
-		if !strings.Contains(screen, want) {
-			t.Errorf("screen lacks %q:\n%s", want, screen)
-		}
-	}
-}
-
 // TestForgottenVersions checks that the list says how many older versions
 // the supervisor no longer lists, below the oldest it does.
 func TestForgottenVersions(t *testing.T) {
@@ -312,56 +289,5 @@ func TestForgottenVersions(t *testing.T) {
 	got := screenSize(t, m, 100, 30)
 	if !strings.Contains(got, "… and 950 older versions before, gone") {
 		t.Errorf("the list does not count the forgotten versions:\n%s", got)
-	}
-}
-
-// TestProbeAnswerGrows is issue 18's crash: a chat room's answer grows, so
-// the answer before is the start of the new one, and drawing what changed
-// read past the end of the old answer ("index out of range [7] with length
-// 7" in changed).
-func TestProbeAnswerGrows(t *testing.T) {
-	m := NewModel(Options{Now: fixedNow})
-	m = drive(t, m, tea.WindowSizeMsg{Width: 80, Height: 24}, RecordsMsg{
-		at(1, event.Probe{Version: 1, Request: "GET /show?room=crash", Status: 200, Body: "chat v1"}),
-		at(2, event.Probe{Version: 2, Request: "GET /show?room=crash", Status: 200, Body: "chat v1 hi1", Previous: "chat v1"}),
-	})
-	screen := ansi.Strip(content(m))
-	for _, want := range []string{"v2  chat v1 hi1\n", "    was chat v1\n"} {
-		if !strings.Contains(screen, want) {
-			t.Errorf("screen lacks %q:\n%s", want, screen)
-		}
-	}
-}
-
-// TestDiffers checks the part of an answer that the probe pane highlights
-// as changed, whichever answer is the start of the other.
-func TestDiffers(t *testing.T) {
-	tests := []struct {
-		s, other string
-		want     string // s with the part that differs in brackets
-	}{
-		{"chat v1 hi1", "chat v1", "chat v1[ hi1]"},
-		{"chat v1", "chat v1 hi1", "chat v1"}, // the answer before: nothing of it is new
-		{"hi1 chat", "chat", "[hi1 ]chat"},
-		{"chat", "hi1 chat", "chat"},
-		{"version=1002", "version=1001", "version=100[2]"},
-		{"same", "same", "same"},
-		{"new", "", "new"},
-		{"", "old", ""},
-		{"é", "è", "[é]"}, // one byte in common: cut on the rune
-		{"aé", "a", "a[é]"},
-		{"a", "aé", "a"},
-		{"ab", "aéb", "ab"},
-		{"aéb", "ab", "a[é]b"},
-	}
-	for _, tt := range tests {
-		p, e := differs(tt.s, tt.other)
-		got := tt.s
-		if p != e {
-			got = tt.s[:p] + "[" + tt.s[p:e] + "]" + tt.s[e:]
-		}
-		if got != tt.want {
-			t.Errorf("differs(%q, %q) marks %q, want %q", tt.s, tt.other, got, tt.want)
-		}
 	}
 }
