@@ -135,9 +135,11 @@ func Format(e Event) string {
 		if e.Error != "" {
 			return fmt.Sprintf("probe    v%d %s: %s", e.Version, e.Request, e.Error)
 		}
-		s := fmt.Sprintf("probe    v%d %s %d %s: %s", e.Version, e.Request, e.Status, e.Duration, e.Body)
+		// An answer of several lines keeps them, indented under the
+		// probe's line so that each reads as part of it.
+		s := fmt.Sprintf("probe    v%d %s %d %s: %s", e.Version, e.Request, e.Status, e.Duration, indent(e.Body, "  "))
 		if e.Previous != "" {
-			s += "\n  was: " + e.Previous
+			s += "\n  was: " + indent(e.Previous, "       ")
 		}
 		return s
 	case Blame:
@@ -161,6 +163,17 @@ func Format(e Event) string {
 	}
 	b, _ := json.Marshal(e)
 	return e.Name() + " " + string(b)
+}
+
+// indent puts prefix before every line of s but the first, which goes on
+// the line already begun. Trailing line breaks and CRs go.
+func indent(s, prefix string) string {
+	s = strings.TrimRight(s, "\r\n")
+	if !strings.ContainsAny(s, "\r\n") {
+		return s
+	}
+	s = strings.ReplaceAll(s, "\r\n", "\n")
+	return strings.ReplaceAll(s, "\n", "\n"+prefix)
 }
 
 // TargetLabel names what a build built, for people: "engine" or "v3".
