@@ -2,6 +2,7 @@ package tui
 
 import (
 	"fmt"
+	"runtime/debug"
 	"strconv"
 	"strings"
 	"time"
@@ -157,7 +158,18 @@ func (m *Model) fetchDiff(into *diffView, from, to int) tea.Cmd {
 		return nil
 	}
 	c, last := m.control, into == &m.lastDiff
-	return func() tea.Msg {
+	return func() (msg tea.Msg) {
+		// Off the loop, where bubbletea would end the program on a panic:
+		// the loop is told instead, and records it.
+		defer func() {
+			if v := recover(); v != nil {
+				part := partDiff
+				if last {
+					part = partLastDiff
+				}
+				msg = cmdPanicMsg{part: part, where: fmt.Sprintf("asking for the diff v%d → v%d", from, to), value: v, stack: debug.Stack()}
+			}
+		}()
 		text, err := c.Diff(from, to)
 		return diffMsg{from: from, to: to, text: text, err: err, last: last}
 	}
