@@ -2,6 +2,9 @@ package event
 
 import (
 	"bytes"
+	"errors"
+	"io"
+	"strings"
 	"testing"
 	"time"
 )
@@ -28,6 +31,36 @@ func TestPlain(t *testing.T) {
 		}
 		if b.String() != tt.want {
 			t.Errorf("%s: printed\n%s\nwant\n%s", tt.name, b.String(), tt.want)
+		}
+	}
+}
+
+// bomb is an event whose JSON form panics.
+type bomb struct{}
+
+func (bomb) Name() string                 { return "bomb" }
+func (bomb) MarshalJSON() ([]byte, error) { panic("boom") }
+
+// TestPrintPanic checks that a record whose text panics is an error of its
+// own, with nothing written, and that the printer goes on.
+func TestPrintPanic(t *testing.T) {
+	for name, newPrinter := range map[string]func(io.Writer) Printer{"plain": NewPlain, "json": NewJSON} {
+		var b bytes.Buffer
+		p := newPrinter(&b)
+		err := p.Print(Record{Event: bomb{}})
+		var pp *PrintPanic
+		if !errors.As(err, &pp) || pp.Event != "bomb" || pp.Value != "boom" || !strings.Contains(string(pp.Stack), "MarshalJSON") {
+			t.Errorf("%s: Print of a panicking event returned %v, want a PrintPanic with its name, value and stack", name, err)
+		}
+		if b.Len() != 0 {
+			t.Errorf("%s: wrote %q for it", name, b.String())
+		}
+		if err := p.Print(Record{Event: LoadOK{Version: 2}}); err != nil || !strings.Contains(b.String(), "2") {
+			t.Errorf("%s: the next record: %v, %q", name, err, b.String())
+		}
+		// No event at all is a panic of the same kind.
+		if err := p.Print(Record{}); !errors.As(err, &pp) {
+			t.Errorf("%s: Print of no event returned %v, want a PrintPanic", name, err)
 		}
 	}
 }
