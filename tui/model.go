@@ -8,6 +8,8 @@ import (
 	"runtime/debug"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"charm.land/bubbles/v2/help"
 	"charm.land/bubbles/v2/key"
@@ -199,7 +201,7 @@ func NewModel(opts Options) Model {
 	h := help.New()
 	h.Styles = st.help
 	return Model{
-		project:  opts.Project,
+		project:  clean(opts.Project),
 		control:  opts.Control,
 		now:      now,
 		keys:     newKeyMap(),
@@ -627,6 +629,7 @@ func (m *Model) apply(r event.Record) {
 		m.addNote(t, noteInfo, fmt.Sprintf("engine started, pid %d", e.PID))
 	case event.EngineExit:
 		en := &m.engine
+		e.Signal, e.Reason = clean(e.Signal), clean(e.Reason) // the header draws them
 		if en.state == engineRestarting && en.pid == e.PID {
 			// The exit a restart asked for: stay "restarting". The restart
 			// line above already gave the reason.
@@ -650,6 +653,7 @@ func (m *Model) apply(r event.Record) {
 		m.addNote(t, kind, "engine "+e.String())
 	case event.EngineRestart:
 		en := &m.engine
+		e.Reason = clean(e.Reason)
 		en.state, en.pid, en.reason = engineRestarting, e.PID, e.Reason
 		m.addNote(t, noteWarn, fmt.Sprintf("engine restarting (pid %d): %s", e.PID, e.Reason))
 	case event.StateSaved:
@@ -748,15 +752,18 @@ func readLines(path string, n int) []string {
 }
 
 // clean makes text safe to draw on one line: no escape sequences, no control
-// characters, tabs expanded.
+// characters (C1's too: some terminals take U+009B for an escape), tabs
+// expanded, and UTF-8: a stray byte of another encoding becomes U+FFFD, one
+// column, as the terminal would draw it, and not a width the screen can't
+// count.
 func clean(s string) string {
-	if strings.IndexFunc(s, func(r rune) bool { return r < ' ' || r == 0x7f }) < 0 {
+	if utf8.ValidString(s) && strings.IndexFunc(s, unicode.IsControl) < 0 {
 		return s
 	}
-	s = ansi.Strip(s)
+	s = ansi.Strip(strings.ToValidUTF8(s, "\uFFFD"))
 	s = strings.ReplaceAll(s, "\t", "    ")
 	return strings.Map(func(r rune) rune {
-		if r < ' ' || r == 0x7f {
+		if unicode.IsControl(r) {
 			return -1
 		}
 		return r

@@ -3,6 +3,7 @@ package tui
 import (
 	"fmt"
 	"runtime/debug"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -88,7 +89,18 @@ type diffMsg struct {
 }
 
 func (m *Model) setVersions(t time.Time, e event.Versions) {
-	m.versions.rows, m.versions.gone, m.versions.disk = e.Versions, e.Forgotten, e.DiskBytes
+	// The rows' text is drawn as it is: made safe once, here, on a copy
+	// (the event is the stream's).
+	rows := slices.Clone(e.Versions)
+	for i := range rows {
+		r := &rows[i]
+		r.State = clean(r.State)
+		r.Files = slices.Clone(r.Files)
+		for j := range r.Files {
+			r.Files[j].Path = clean(r.Files[j].Path)
+		}
+	}
+	m.versions.rows, m.versions.gone, m.versions.disk = rows, e.Forgotten, e.DiskBytes
 	m.countChange()
 	for _, r := range e.Versions {
 		if r.State == event.VersionLive {

@@ -266,7 +266,7 @@ func (m *Model) diagLines(rows int) []string {
 			out = append(out, "   "+st.muted.Render(fmt.Sprintf("v%d's errors, until a build succeeds:", b.failedV)))
 		}
 		for _, d := range b.diags {
-			pos := d.File
+			pos := clean(d.File)
 			if d.Line > 0 {
 				pos += ":" + strconv.Itoa(d.Line)
 				if d.Col > 0 {
@@ -308,7 +308,7 @@ func (m *Model) reqTitle(w int) string {
 	case m.filtering:
 		extra += "  " + m.filter.View()
 	case m.query != "":
-		extra += st.label.Render(" · filter ") + st.info.Render("/"+m.query)
+		extra += st.label.Render(" · filter ") + st.info.Render("/"+clean(m.query))
 	}
 	extra += m.scrollState(p.paused, p.follow, p.newer())
 	return m.paneTitle(w, "requests", m.focus == focusRequests, extra)
@@ -358,7 +358,8 @@ func (m *Model) reqLines(out []string, w, h int) []string {
 	for _, seq := range vis {
 		l := m.reqs.lines.at(seq)
 		r := &l.r
-		path := r.Path
+		// The engine's text, drawn only when on screen: cleaned here.
+		path := clean(r.Path)
 		if ansi.StringWidth(path) > pathW {
 			path = ansi.Truncate(path, pathW, "…")
 		}
@@ -374,7 +375,7 @@ func (m *Model) reqLines(out []string, w, h int) []string {
 				status = st.bad.Render("err")
 			}
 		}
-		line += pad(r.Method, 7) + " " + pad(clean(path), pathW) + " " + status + " " +
+		line += pad(clean(r.Method), 7) + " " + pad(path, pathW) + " " + status + " " +
 			st.label.Render(padLeft(took(r.Duration), 8)) + " " +
 			st.muted.Render("v"+strconv.Itoa(r.Version))
 		out = append(out, line)
