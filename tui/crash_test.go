@@ -1,11 +1,14 @@
 package tui
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/x/ansi"
@@ -275,5 +278,43 @@ func TestCrashLogsKept(t *testing.T) {
 	}
 	if filepath.Base(logs[0]) != "crash-20260101-000000.006.log" {
 		t.Errorf("oldest log kept: %s, want crash-20260101-000000.006.log", logs[0])
+	}
+}
+
+// TestRunCrashed: Run gives up on a screen that keeps panicking: it
+// returns ErrCrashed, having left the alternate screen, and leaves the rest
+// of the stream to the caller.
+func TestRunCrashed(t *testing.T) {
+	dir := t.TempDir()
+	records := make(chan event.Record, 100)
+	for _, r := range session() {
+		records <- r
+	}
+	var out syncBuffer
+	errc := runAsync(context.Background(), Options{Records: records, Control: &panicky{}, CrashDir: dir,
+		Input: strings.NewReader(strings.Repeat("r", crashLimit+1)), Output: &out, Now: fixedNow})
+	select {
+	case err := <-errc:
+		if !errors.Is(err, ErrCrashed) || !strings.Contains(err.Error(), dir) {
+			t.Fatalf("Run returned %v, want ErrCrashed naming the last crash log", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("Run went on after the panics kept coming")
+	}
+	if !strings.Contains(out.String(), "\x1b[?1049l") {
+		t.Error("the alternate screen was not left")
+	}
+	if n := len(crashLogs(t, dir, "panic: rebuild: boom")); n != crashLimit+1 {
+		t.Errorf("%d crash logs, want %d", n, crashLimit+1)
+	}
+	// The stream is the caller's again: nothing reads it.
+	records <- at(70, event.Log{Text: "after"})
+	select {
+	case r := <-records:
+		if r.Event.(event.Log).Text != "after" {
+			t.Errorf("read back %v", r.Event)
+		}
+	case <-time.After(time.Second):
+		t.Error("the screen's batcher took a record after Run returned")
 	}
 }

@@ -66,7 +66,8 @@ const (
 // done: the caller asked for it. It draws only through bubbletea, on Output.
 // When the screen keeps panicking it gives up: it restores the terminal and
 // returns an error that wraps [ErrCrashed], leaving the rest of Records to
-// the caller.
+// the caller (the records it had taken and not yet drawn, a batch at most,
+// are gone).
 func Run(ctx context.Context, opts Options) error {
 	in, out := opts.Input, opts.Output
 	if in == nil {
