@@ -99,7 +99,7 @@ func (g *gen) event() event.Event {
 	if g.byte()%3 == 0 {
 		target = event.TargetEngine
 	}
-	switch g.n(22) {
+	switch g.n(23) {
 	case 0:
 		kind := event.KindLogic
 		if g.byte()%2 == 0 {
@@ -164,6 +164,10 @@ func (g *gen) event() event.Event {
 		return event.Versions{Versions: vs, Forgotten: g.num(), DiskBytes: int64(g.num()) << 30}
 	case 20:
 		return event.Diff{From: g.num(), To: g.num(), Text: g.text()}
+	case 21:
+		if g.byte()%2 == 0 {
+			return event.RequestCut{Method: g.text(), Path: g.text(), Duration: g.dur(), Version: g.num(), Hijacked: g.byte()%2 == 0}
+		}
 	}
 	return event.Probe{Version: g.num(), Request: g.text(), Status: g.num(), Duration: g.dur(), Body: g.text(), Previous: g.text(), Error: []string{"", g.text()}[g.n(2)]}
 }
