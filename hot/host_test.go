@@ -322,31 +322,3 @@ func TestControlLoad(t *testing.T) {
 		t.Errorf("reply %+v, want a symbol error with an explanation", rep)
 	}
 }
-
-func FuzzReadLine(f *testing.F) {
-	f.Add([]byte(`{"id":1,"op":"ping"}` + "\n"))
-	f.Add([]byte("\n\n{}\n"))
-	f.Add([]byte(strings.Repeat("a", 100) + "\n" + `{"op":"load","path":"/x"}`))
-	f.Fuzz(func(t *testing.T, b []byte) {
-		r := bufio.NewReaderSize(strings.NewReader(string(b)), 16)
-		total := 0
-		for {
-			line, err := readLine(r, 64)
-			if errors.Is(err, errLineTooLong) {
-				continue
-			}
-			if err != nil {
-				break
-			}
-			if len(line) > 64 {
-				t.Fatalf("line of %d bytes passed a 64-byte limit", len(line))
-			}
-			total += len(line)
-			var cmd protocol.Command
-			json.Unmarshal(line, &cmd) // must not panic
-		}
-		if total > len(b) {
-			t.Fatalf("read %d bytes from %d", total, len(b))
-		}
-	})
-}

@@ -32,8 +32,27 @@
 // It never counts versions: the version list is the supervisor's
 // [event.Versions], drawn as it came.
 // It never writes to stdout or stderr except through bubbletea, which owns the
-// screen; a stray log line would corrupt the display. It holds no
-// package-level mutable state.
+// screen; a stray log line would corrupt the display (a crash log is a file,
+// below). It holds no package-level mutable state.
+//
+// # A panic in the screen
+//
+// A bug in the screen must not take hotrun, and with it the user's engine,
+// down; and bubbletea ends the program on any panic it sees. So none reaches
+// it: [Model.Update] recovers its own (one record of a batch is skipped, the
+// rest applied), [Model.View] draws each part of the screen (header, build
+// panel, probe pane, request log, timeline, version list, diff, key help)
+// as a section that recovers its own and stands in one line for it, and the
+// command that fetches a diff turns a panic off the loop into a message.
+// Each panic is written with its stack, and the record or key it came from,
+// to a crash log in [Options.CrashDir] (see [WriteCrash]); the part it broke
+// is reset, to be filled again by the events that follow, and the timeline
+// names the log. View can't change the model: it asks the loop for the
+// reset through a re-armed command, as the stream's batches arrive. When
+// panics keep coming (a fourth within a minute: a part that breaks again
+// after each reset), the screen quits, bubbletea restores the terminal, and
+// [Run] returns [ErrCrashed] with the stream unread, for the caller to show
+// as plain lines.
 //
 // # Keeping up with a flood
 //
