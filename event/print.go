@@ -149,6 +149,12 @@ func Format(e Event) string {
 		return fmt.Sprintf("engine   restarting pid %d: %s", e.PID, e.Reason)
 	case Request:
 		return fmt.Sprintf("request  %s %s %d %s v%d", e.Method, e.Path, e.Status, e.Duration, e.Version)
+	case RequestCut:
+		what := "request"
+		if e.Hijacked {
+			what = "connection (taken over by its handler: a websocket?)"
+		}
+		return fmt.Sprintf("cut      %s %s %s after %s: still under way when the engine handed over; its client must reconnect", what, e.Method, e.Path, e.Duration)
 	case Panic:
 		return fmt.Sprintf("panic    v%d recovered in %s: %s", e.Version, e.Where, e.Value)
 	case Memory:
@@ -168,6 +174,9 @@ func Format(e Event) string {
 		fmt.Fprintf(&b, "versions %d", len(e.Versions))
 		for _, v := range e.Versions {
 			fmt.Fprintf(&b, "\n  v%-4d %-9s %s", v.Version, v.State, v.Why)
+			if v.Suspect != "" {
+				fmt.Fprintf(&b, " (suspect: %s)", v.Suspect)
+			}
 		}
 		return strings.TrimRight(b.String(), " ")
 	case Diff:

@@ -23,6 +23,10 @@ func TestPlain(t *testing.T) {
 		{"probe of several lines", Probe{Version: 2, Request: "GET /show?room=a", Status: 200, Duration: Duration(time.Millisecond),
 			Body: "chat v2\r\n[a] hi1\r\n[a] hi2\r\n", Previous: "chat v1\n[a] hi1"},
 			"10:00:00.000 probe    v2 GET /show?room=a 200 1ms: chat v2\n  [a] hi1\n  [a] hi2\n  was: chat v1\n       [a] hi1\n"},
+		{"a request cut at a handover", RequestCut{Method: "GET", Path: "/events", Duration: Duration(2 * time.Second), Version: 3},
+			"10:00:00.000 cut      request GET /events after 2s: still under way when the engine handed over; its client must reconnect\n"},
+		{"a suspect in the version list", Versions{Versions: []VersionInfo{{Version: 4, State: VersionBuilt, Suspect: "the engine died while it was live"}}},
+			"10:00:00.000 versions 1\n  v4    built      (suspect: the engine died while it was live)\n"},
 	}
 	for _, tt := range tests {
 		var b bytes.Buffer

@@ -158,7 +158,7 @@ func (g *gen) event() event.Event {
 	case 19:
 		vs := make([]event.VersionInfo, g.n(8))
 		for i := range vs {
-			vs[i] = event.VersionInfo{Version: g.num(), State: states[g.n(len(states))], Why: g.text(),
+			vs[i] = event.VersionInfo{Version: g.num(), State: states[g.n(len(states))], Why: g.text(), Suspect: []string{"", g.text()}[g.n(2)],
 				Built: t0.Add(time.Duration(g.num()) * time.Second), BuildDuration: g.dur(), LoadDuration: g.dur(), Files: g.files()}
 		}
 		return event.Versions{Versions: vs, Forgotten: g.num(), DiskBytes: int64(g.num()) << 30}

@@ -681,6 +681,12 @@ func (m *Model) apply(r event.Record) {
 		m.addNote(t, noteBad, fmt.Sprintf("v%d blamed: %s", e.Version, e.Reason))
 	case event.EngineHung:
 		m.addNote(t, noteWarn, fmt.Sprintf("engine pid %d not answering for %s", e.PID, e.Since))
+	case event.RequestCut:
+		what := clean(e.Method + " " + e.Path)
+		if e.Hijacked {
+			what += " (a connection its handler took over)"
+		}
+		m.addNote(t, noteWarn, fmt.Sprintf("cut %s after %s at the handover; its client must reconnect", what, e.Duration))
 	case event.Panic:
 		m.addNote(t, noteBad, fmt.Sprintf("panic in v%d recovered at %s: %s", e.Version, e.Where, e.Value))
 	case event.Log:

@@ -429,7 +429,7 @@ func (m *Model) versionLines(out []string, w, h int) []string {
 	// one. Keep the selected row in the window.
 	sel := l.selected()
 	rowsOf := func(r event.VersionInfo) int {
-		if r.Why != "" {
+		if reason(r) != "" {
 			return 2
 		}
 		return 1
@@ -450,8 +450,8 @@ func (m *Model) versionLines(out []string, w, h int) []string {
 		r := l.rows[i]
 		out = append(out, m.versionRow(r, i == sel, w))
 		n++
-		if r.Why != "" && n < h {
-			out = append(out, "          "+m.stateStyle(r.State).Render(clean(firstLine(r.Why))))
+		if why := reason(r); why != "" && n < h {
+			out = append(out, "          "+m.stateStyle(r.State).Render(clean(firstLine(why))))
 			n++
 		}
 	}
@@ -584,4 +584,16 @@ func fill(out []string, n int) []string {
 
 func megabytes(b int64) string {
 	return fmt.Sprintf("%.0f MB", float64(b)/(1<<20))
+}
+
+// reason is why a version stands where it does, and why it is suspect:
+// the supervisor's words.
+func reason(r event.VersionInfo) string {
+	switch {
+	case r.Suspect == "":
+		return r.Why
+	case r.Why == "":
+		return "suspect: " + r.Suspect
+	}
+	return r.Why + "; suspect: " + r.Suspect
 }
