@@ -112,7 +112,7 @@ func (s *sim) carry(a action) {
 		s.queue = append(s.queue, inPong{e: a.e})
 	case actKill:
 		if !a.e.exited {
-			s.queue = append(s.queue, inExited{e: a.e, code: -1, signal: "killed"})
+			s.queue = append(s.queue, inExited{e: a.e, code: -1, signal: "killed", outside: true})
 		}
 	default:
 		s.t.Fatalf("sim: no answer for %T", a)
@@ -388,7 +388,7 @@ func TestModelOutsideKillsBlameNothing(t *testing.T) {
 	s.start()
 	s.save(true)
 	for range 2 {
-		s.in(inExited{e: s.serving(), code: -1, signal: "killed"})
+		s.in(inExited{e: s.serving(), code: -1, signal: "killed", outside: true})
 		s.retry()
 		s.wantLive(2)
 	}
