@@ -215,7 +215,7 @@ func (s *controlServer) run(cmd protocol.Command) (protocol.Reply, bool) {
 		if err = within(s.buildDir, cmd.Path); err == nil {
 			err = s.h.load(cmd.Path, cmd.Version)
 		} else {
-			s.h.emit(protocol.LoadFail{Version: cmd.Version, Error: err.Error(), Explain: explain(err)})
+			s.h.emit(protocol.LoadFail{Version: cmd.Version, Error: err.Error(), Explain: explain(err), Code: code(err)})
 		}
 	case "activate":
 		err = s.h.activate(cmd.Version)

@@ -243,7 +243,7 @@ func (h *Host[T]) Start(pluginPath string) error {
 		// nothing to open, and no other version will come to this process.
 		start := time.Now()
 		if err := h.open("", n, staticMap(syms)); err != nil {
-			h.emit(protocol.LoadFail{Version: n, Error: err.Error(), Explain: explain(err)})
+			h.emit(protocol.LoadFail{Version: n, Error: err.Error(), Explain: explain(err), Code: code(err)})
 			if h.out != nil {
 				h.out.flush(5 * time.Second) // the engine is about to exit: let hotrun hear why
 			}
@@ -444,7 +444,7 @@ func (h *Host[T]) load(path string, n int) error {
 	start := time.Now()
 	err := h.open(path, n, nil)
 	if err != nil {
-		h.emit(protocol.LoadFail{Version: n, Error: err.Error(), Explain: explain(err)})
+		h.emit(protocol.LoadFail{Version: n, Error: err.Error(), Explain: explain(err), Code: code(err)})
 		return err
 	}
 	h.reportLive(protocol.LoadOK{Version: n, Duration: protocol.Duration(time.Since(start))})

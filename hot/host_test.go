@@ -317,8 +317,38 @@ func TestControlRefusesBadInput(t *testing.T) {
 func TestControlLoad(t *testing.T) {
 	v1 := pluginFile(t, "v1")
 	_, r, c := control(t, filepath.Dir(v1))
-	rep := reply(t, r, c, fmt.Sprintf(`{"id":1,"op":"load","version":50,"path":%q}`, pluginFile(t, "nosymbol")))
-	if !strings.Contains(rep.Error, "symbol not found") || rep.Explain == "" {
-		t.Errorf("reply %+v, want a symbol error with an explanation", rep)
+	if _, err := fmt.Fprintf(c, "{\"id\":1,\"op\":\"load\",\"version\":50,\"path\":%q}\n", pluginFile(t, "nosymbol")); err != nil {
+		t.Fatal(err)
+	}
+	// The reply, and the load.fail event: both carry the failure's code,
+	// which hotrun acts on (and its labs check), the words being for
+	// people.
+	var rep *protocol.Reply
+	var fail *protocol.LoadFail
+	c.SetReadDeadline(time.Now().Add(10 * time.Second))
+	for rep == nil || fail == nil {
+		b, err := r.ReadBytes('\n')
+		if err != nil {
+			t.Fatalf("reading the reply and the event: %v", err)
+		}
+		var head struct {
+			Reply *int64 `json:"reply"`
+			Event string `json:"event"`
+		}
+		json.Unmarshal(b, &head)
+		switch {
+		case head.Reply != nil:
+			rep = new(protocol.Reply)
+			json.Unmarshal(b, rep)
+		case head.Event == "load.fail":
+			fail = new(protocol.LoadFail)
+			json.Unmarshal(b, fail)
+		}
+	}
+	if !strings.Contains(rep.Error, "symbol not found") || rep.Explain == "" || rep.Code != protocol.CodeNoSymbol {
+		t.Errorf("reply %+v, want a symbol error with an explanation and its code", rep)
+	}
+	if fail.Version != 50 || fail.Code != protocol.CodeNoSymbol || fail.Explain == "" {
+		t.Errorf("load.fail %+v, want version 50 with code %s and an explanation", fail, protocol.CodeNoSymbol)
 	}
 }

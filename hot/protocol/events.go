@@ -78,11 +78,14 @@ type LoadOK struct {
 }
 
 // LoadFail says the engine rejected a version; the previous one keeps
-// serving. Error is the raw error, Explain one plain sentence with the fix.
+// serving. Error is the raw error, Explain one plain sentence with the fix,
+// Code the kind of a known failure (Code*): what a program acts on, the
+// words being for people.
 type LoadFail struct {
 	Version int    `json:"version"`
 	Error   string `json:"error"`
 	Explain string `json:"explain,omitempty"`
+	Code    string `json:"code,omitempty"`
 }
 
 // Rollback says the engine switched to a version it had loaded before.
