@@ -76,6 +76,10 @@ func decode(name string, b []byte) (Event, error) {
 		return into[EngineHung](b)
 	case "unit":
 		return into[Unit](b)
+	case "lab":
+		return into[Lab](b)
+	case "trial":
+		return into[Trial](b)
 	}
 	return nil, fmt.Errorf("event: decode: unknown event %q", name)
 }

@@ -30,6 +30,10 @@ func TestRoundTrip(t *testing.T) {
 		Log{Source: SourceEngine, Stream: "stderr", Text: "hi"},
 		StateSaved{Bytes: 10, Duration: Duration(time.Millisecond)},
 		StateRestored{Bytes: 10, Error: "bad", Kept: "s.rejected"},
+		LoadFail{Version: 4, Error: "e", Explain: "x", Code: "init-panic"},
+		Lab{What: LabDone, Lab: "global-var", Limit: "l", Steps: 3, Step: 2, Title: "t", Goal: "g", File: "f.go", Line: 3, Passed: []int{1},
+			Then: &LabExplain{Step: 1, Title: "t1", Seen: "s", Did: "d", Rule: "r", Link: "https://go.dev/"}},
+		Trial{Lab: "race", What: "w", Opens: []TrialOpen{{File: "a.so", Built: "go build", Version: 1001}, {File: "b.so", Built: "go build -race", Error: "e", Code: "different-package"}}},
 	}
 	for _, e := range events {
 		b, err := MarshalRecord(Record{Time: at, Event: e})

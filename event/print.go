@@ -202,6 +202,10 @@ func Format(e Event) string {
 			s += ": " + e.Error
 		}
 		return s
+	case Lab:
+		return formatLab(e)
+	case Trial:
+		return formatTrial(e)
 	case Log:
 		if e.Source == SourceEngine {
 			return "engine | " + e.Text
@@ -213,6 +217,62 @@ func Format(e Event) string {
 	}
 	b, _ := json.Marshal(e)
 	return e.Name() + " " + string(b)
+}
+
+// formatLab says what changed in a lab: a step's goal, what it waits
+// for, or, once a step is done, what hotrun did, the rule behind it, and
+// the next step's goal.
+func formatLab(e Lab) string {
+	head := fmt.Sprintf("%s %d/%d", e.Lab, e.Step, e.Steps)
+	goal := fmt.Sprintf("%s %s: %s", head, e.Title, e.Goal)
+	if e.File != "" {
+		where := e.File
+		if e.Line > 0 {
+			where += fmt.Sprintf(":%d", e.Line)
+		}
+		goal += " (edit " + where + ")"
+	}
+	switch e.What {
+	case LabStatus:
+		return "lab      " + head + ": " + e.Status
+	case LabDone, LabComplete:
+		var b strings.Builder
+		if t := e.Then; t != nil {
+			fmt.Fprintf(&b, "lab      %s %d/%d done: %s", e.Lab, t.Step, e.Steps, t.Title)
+			if t.Seen != "" {
+				b.WriteString("\n  seen: " + t.Seen)
+			}
+			b.WriteString("\n  did: " + t.Did + "\n  why: " + t.Rule + "\n  see: " + t.Link)
+		}
+		if e.Complete {
+			fmt.Fprintf(&b, "\n  %s: every step done", e.Lab)
+		} else {
+			b.WriteString("\n  next: " + goal)
+		}
+		return strings.TrimPrefix(b.String(), "\n  ")
+	}
+	s := "lab      " + goal
+	if e.Status != "" {
+		s += "\n  " + e.Status
+	}
+	return s
+}
+
+// formatTrial says what each plugin.Open of a lab's experiment returned.
+func formatTrial(e Trial) string {
+	s := fmt.Sprintf("trial    %s: %s", e.Lab, e.What)
+	if e.Error != "" {
+		return s + ": could not be carried out: " + e.Error
+	}
+	for _, o := range e.Opens {
+		s += fmt.Sprintf("\n  plugin.Open(%s), built by %s: ", o.File, o.Built)
+		if o.Error != "" {
+			s += o.Error
+		} else {
+			s += fmt.Sprintf("ok, its Logic says version %d", o.Version)
+		}
+	}
+	return s
 }
 
 // indent puts prefix before every line of s but the first, which goes on

@@ -25,6 +25,14 @@ func TestPlain(t *testing.T) {
 			"10:00:00.000 probe    v2 GET /show?room=a 200 1ms: chat v2\n  [a] hi1\n  [a] hi2\n  was: chat v1\n       [a] hi1\n"},
 		{"a request cut at a handover", RequestCut{Method: "GET", Path: "/events", Duration: Duration(2 * time.Second), Version: 3},
 			"10:00:00.000 cut      request GET /events after 2s: still under way when the engine handed over; its client must reconnect\n"},
+		{"a lab's step done, and the next one", Lab{What: LabDone, Lab: "global-var", Steps: 3, Step: 2, Title: "A swap", Goal: "Save.", File: "logic/main.go", Line: 15,
+			Then: &LabExplain{Step: 1, Title: "A global", Seen: "calls=2", Did: "It swapped.", Rule: "Globals live on.", Link: "https://go.dev/ref/spec"}},
+			"10:00:00.000 lab      global-var 1/3 done: A global\n  seen: calls=2\n  did: It swapped.\n  why: Globals live on.\n  see: https://go.dev/ref/spec\n" +
+				"  next: global-var 2/3 A swap: Save. (edit logic/main.go:15)\n"},
+		{"a lab's status", Lab{What: LabStatus, Lab: "race", Steps: 2, Step: 1, Status: "running the experiment…"},
+			"10:00:00.000 lab      race 1/2: running the experiment…\n"},
+		{"a trial", Trial{Lab: "race", What: "the logic built with -race", Opens: []TrialOpen{{File: "x.so", Built: "go build -race", Error: "plugin was built with a different version of package runtime"}}},
+			"10:00:00.000 trial    race: the logic built with -race\n  plugin.Open(x.so), built by go build -race: plugin was built with a different version of package runtime\n"},
 		{"a suspect in the version list", Versions{Versions: []VersionInfo{{Version: 4, State: VersionBuilt, Suspect: "the engine died while it was live"}}},
 			"10:00:00.000 versions 1\n  v4    built      (suspect: the engine died while it was live)\n"},
 	}
