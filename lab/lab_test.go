@@ -1,0 +1,69 @@
+package lab
+
+import (
+	"go/format"
+	"strings"
+	"testing"
+)
+
+// TestReferenceEdits checks, without building anything, that every lab's
+// project can be made and that its reference edits, made step after step
+// as -check makes them, fit the files they edit and leave Go that parses.
+// (`hotrun lab -check` runs them for real: cmd/hotrun's TestLabCheck.)
+func TestReferenceEdits(t *testing.T) {
+	for _, l := range All() {
+		files, err := projectFiles(l, library{Version: "v0.0.0", Dir: "/hotrun/hot"})
+		if err != nil {
+			t.Errorf("%s: %v", l.Name, err)
+			continue
+		}
+		if len(l.steps) < 2 || len(l.steps) > 4 {
+			t.Errorf("%s has %d steps; a lab has 2 to 4", l.Name, len(l.steps))
+		}
+		for i, st := range l.steps {
+			if st.title == "" || st.goal == "" || st.did == "" || st.rule == "" || !strings.HasPrefix(st.link, "https://") || st.expect == nil {
+				t.Errorf("%s step %d: a title, a goal, what hotrun did, the rule, a link and a check, please", l.Name, i+1)
+			}
+			if len(st.saves) == 0 && st.key == "" {
+				t.Errorf("%s step %d has no reference edit and no key: -check can't do it", l.Name, i+1)
+			}
+			if st.file != "" && st.at != "" && !strings.Contains(files[st.file], st.at) {
+				t.Errorf("%s step %d points at %q, which %s does not hold when the step opens", l.Name, i+1, st.at, st.file)
+			}
+			for _, save := range st.saves {
+				for _, e := range save {
+					text, err := e.apply(files[e.file])
+					if err != nil {
+						t.Errorf("%s step %d: %v", l.Name, i+1, err)
+						continue
+					}
+					files[e.file] = text
+				}
+			}
+			for name, text := range files {
+				if strings.HasSuffix(name, ".go") {
+					if _, err := format.Source([]byte(text)); err != nil {
+						t.Errorf("%s step %d leaves %s unparsable: %v", l.Name, i+1, name, err)
+					}
+				}
+			}
+		}
+	}
+}
+
+// TestNames checks that every lab has a name of its own, and a limit.
+func TestNames(t *testing.T) {
+	seen := map[string]bool{}
+	for _, l := range All() {
+		if l.Name == "" || l.Limit == "" || seen[l.Name] {
+			t.Errorf("lab %q: a name of its own and a limit, please", l.Name)
+		}
+		seen[l.Name] = true
+		if Find(l.Name) == nil {
+			t.Errorf("Find(%q) = nil", l.Name)
+		}
+	}
+	if Find("nope") != nil {
+		t.Error("Find found a lab that does not exist")
+	}
+}
