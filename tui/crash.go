@@ -42,6 +42,7 @@ const (
 	partHeader   = "header"
 	partBuild    = "build panel"
 	partProbes   = "probe pane"
+	partLab      = "lab pane"
 	partRequests = "request log"
 	partTimeline = "timeline"
 	partVersions = "version list"
@@ -190,7 +191,7 @@ func (m *Model) crashNote(note string) {
 func (m *Model) reset(part string) {
 	switch part {
 	case partScreen:
-		for _, p := range []string{partBuild, partProbes, partVersions, partDiff, partLastDiff, partKeys} {
+		for _, p := range []string{partBuild, partProbes, partLab, partVersions, partDiff, partLastDiff, partKeys} {
 			m.reset(p)
 		}
 	case partBuild:
@@ -198,6 +199,8 @@ func (m *Model) reset(part string) {
 		m.build, m.change = zero.build, zero.change
 	case partProbes:
 		m.probes = nil
+	case partLab:
+		m.lab = event.Lab{}
 	case partRequests:
 		m.reqs.reset()
 		m.filtering, m.query = false, ""
@@ -300,6 +303,8 @@ func partOfEvent(e event.Event) string {
 	switch e.(type) {
 	case event.Probe:
 		return partProbes
+	case event.Lab:
+		return partLab
 	case event.Versions:
 		return partVersions
 	case event.Diff:

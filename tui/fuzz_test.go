@@ -99,7 +99,7 @@ func (g *gen) event() event.Event {
 	if g.byte()%3 == 0 {
 		target = event.TargetEngine
 	}
-	switch g.n(23) {
+	switch g.n(24) {
 	case 0:
 		kind := event.KindLogic
 		if g.byte()%2 == 0 {
@@ -168,6 +168,18 @@ func (g *gen) event() event.Event {
 		if g.byte()%2 == 0 {
 			return event.RequestCut{Method: g.text(), Path: g.text(), Duration: g.dur(), Version: g.num(), Hijacked: g.byte()%2 == 0}
 		}
+	case 22:
+		// A lab's state: any number of steps, any text.
+		l := event.Lab{What: []string{event.LabOpened, event.LabStatus, event.LabDone, event.LabComplete}[g.n(4)], Lab: g.text(), Limit: g.text(),
+			Steps: g.n(6), Step: g.num(), Title: g.text(), Goal: g.text(), File: []string{"", g.text()}[g.n(2)], Line: g.num(),
+			Status: g.text(), Complete: g.byte()%4 == 0}
+		for range g.n(4) {
+			l.Passed = append(l.Passed, g.num())
+		}
+		if g.byte()%2 == 0 {
+			l.Then = &event.LabExplain{Step: g.num(), Title: g.text(), Seen: g.text(), Did: g.text(), Rule: g.text(), Link: g.text()}
+		}
+		return l
 	}
 	return event.Probe{Version: g.num(), Request: g.text(), Status: g.num(), Duration: g.dur(), Body: g.text(), Previous: g.text(), Error: []string{"", g.text()}[g.n(2)]}
 }

@@ -145,6 +145,12 @@ type Model struct {
 	showHelp  bool
 	tickGen   int // generation of the running tick loop
 
+	// lab is where the lab stands, as its guide last said (hotrun lab);
+	// zero without one. labCtl takes the lab pane's keys.
+	lab     event.Lab
+	labCtl  LabControl
+	labKeys labKeys
+
 	guard *guard // the screen's own panics: recovered, logged, given up on
 	// drawHook, when set, is called before each part of the screen is
 	// drawn: tests make a part panic with it.
@@ -200,11 +206,18 @@ func NewModel(opts Options) Model {
 	st := newStyles(true)
 	h := help.New()
 	h.Styles = st.help
+	keys := newKeyMap()
+	if opts.Lab != nil {
+		// p is the lab's step before: a pane pauses with P.
+		keys.Pause = key.NewBinding(key.WithKeys("P"), key.WithHelp("P", "pause pane"))
+	}
 	return Model{
 		project:  clean(opts.Project),
 		control:  opts.Control,
 		now:      now,
-		keys:     newKeyMap(),
+		keys:     keys,
+		labCtl:   opts.Lab,
+		labKeys:  newLabKeys(),
 		help:     h,
 		st:       &st,
 		isDark:   true,
@@ -304,6 +317,11 @@ func (m Model) update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		m.reset(msg.part)
 		m.crashNote(m.guard.record(msg.part, msg.where, msg.value, msg.stack, ""))
 		return m, nil
+	case editorDoneMsg:
+		if msg.err != nil {
+			m.addNote(m.now(), noteWarn, "lab: the editor: "+msg.err.Error())
+		}
+		return m, nil
 	case streamClosedMsg:
 		return m, tea.Quit
 	case tickMsg:
@@ -369,6 +387,9 @@ func (m Model) key(msg tea.KeyPressMsg) (tea.Model, tea.Cmd) {
 		return m.versionsKey(msg)
 	case viewDiff:
 		return m.diffKey(msg)
+	}
+	if cmd, ok := m.labKey(msg); ok {
+		return m, cmd
 	}
 	lay := m.layout()
 	p, h := m.focused(lay)
@@ -677,6 +698,13 @@ func (m *Model) apply(r event.Record) {
 		// Asked for on the stream (headless "d"): keep it as the last diff.
 		lines := splitDiff(e.Text)
 		m.lastDiff = diffView{from: e.From, to: e.To, lines: lines, heads: fileHeads(lines)}
+	case event.Lab:
+		if e.What == event.LabDone || e.What == event.LabComplete {
+			if ex := e.Then; ex != nil {
+				m.addNote(t, noteGood, fmt.Sprintf("lab %s: step %d done: %s", clean(e.Lab), ex.Step, ex.Title))
+			}
+		}
+		m.lab = e
 	case event.Blame:
 		m.addNote(t, noteBad, fmt.Sprintf("v%d blamed: %s", e.Version, e.Reason))
 	case event.EngineHung:

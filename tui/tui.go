@@ -45,6 +45,10 @@ type Options struct {
 	// time.Now. Tests set it to get the same screen on every run.
 	Now func() time.Time
 
+	// Lab is the guide of a lab (hotrun lab), whose pane the screen shows
+	// from its events; nil: no lab, and p pauses a pane as usual.
+	Lab LabControl
+
 	// CrashDir is where the screen writes the log of a panic it recovered
 	// (crash-<time>.log, see [WriteCrash]): the project's .hotrun. "" writes
 	// none; the timeline still tells.

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/x/ansi"
 
@@ -16,6 +17,7 @@ import (
 // and the mouse wheel uses it to find the pane under the pointer.
 type layout struct {
 	diag    int // rows for the diagnostics under the build line
+	lab     int // rows for the lab pane (hotrun lab), its title included
 	probes  int // rows for the probes' answers (under their title); 0: no pane
 	reqTop  int // row of the request log's title
 	reqBody int
@@ -40,6 +42,12 @@ func (m *Model) layout() layout {
 		l.diag = min(n, max(1, (rest-4)/2))
 	}
 	rest = max(0, rest-l.diag)
+	if n := m.labRows(m.width); n > 0 {
+		// The lab pane: what to do and what it taught, worth all but
+		// a few lines of the panes below.
+		l.lab = min(n, max(2, rest-8))
+		rest -= l.lab
+	}
 	if n := m.probeRows(); n > 0 && rest >= 8 {
 		// The probes' answers: what the live version says, worth a
 		// quarter of the room at most.
@@ -49,7 +57,7 @@ func (m *Model) layout() layout {
 	bodies := max(0, rest-2)
 	l.tlBody = max(min(bodies, 1), bodies/3)
 	l.reqBody = bodies - l.tlBody
-	l.reqTop = headerRows + l.diag
+	l.reqTop = headerRows + l.diag + l.lab
 	if l.probes > 0 {
 		l.reqTop += 1 + l.probes
 	}
@@ -85,6 +93,9 @@ func (m *Model) render() string {
 	})
 	lines = m.section(lines, partBuild, 1+lay.diag, func(out []string) []string {
 		return append(append(out, m.buildLine()), m.diagLines(lay.diag)...)
+	})
+	lines = m.section(lines, partLab, lay.lab, func(out []string) []string {
+		return append(out, cut(m.labLines(w), lay.lab)...)
 	})
 	body := max(0, h-len(lines)-lay.footer)
 	switch {
@@ -421,12 +432,18 @@ func (m *Model) noteLines(out []string, h int) []string {
 
 func (m *Model) footer() string {
 	switch {
+	case m.labCtl != nil && m.view == viewMain && !m.filtering && !m.showHelp:
+		k, lk := m.keys, m.labKeys
+		return " " + m.help.ShortHelpView([]key.Binding{lk.Next, lk.Edit, lk.Apply, k.Versions, k.Help, k.Quit})
 	case m.view == viewVersions:
 		return " " + m.help.ShortHelpView(versionKeys{m.keys}.ShortHelp())
 	case m.view == viewDiff:
 		return " " + m.help.ShortHelpView(diffKeys{m.keys}.ShortHelp())
 	case m.filtering:
 		return " " + m.help.ShortHelpView(filterKeys{m.keys}.ShortHelp())
+	case m.showHelp && m.labCtl != nil:
+		lk := m.labKeys
+		return m.help.FullHelpView(append(m.keys.FullHelp(), []key.Binding{lk.Next, lk.Edit, lk.Apply}))
 	case m.showHelp:
 		return m.help.FullHelpView(m.keys.FullHelp())
 	}
@@ -441,6 +458,18 @@ func took(d event.Duration) string {
 		return "<0.1ms"
 	}
 	return d.String()
+}
+
+// cut keeps the first n lines, the last of them an ellipsis when lines
+// were left out.
+func cut(lines []string, n int) []string {
+	if len(lines) <= n {
+		return lines
+	}
+	if n <= 1 {
+		return lines[:n]
+	}
+	return append(lines[:n-1], "   …")
 }
 
 func pad(s string, n int) string {
