@@ -39,7 +39,7 @@ func TestCommands(t *testing.T) {
 		run fakeRunner
 		evs []event.Event
 	)
-	readCommands(strings.NewReader(in), &run, event.PublisherFunc(func(e event.Event) { evs = append(evs, e) }))
+	readCommands(strings.NewReader(in), &run, nil, event.PublisherFunc(func(e event.Event) { evs = append(evs, e) }))
 	want := []string{"rebuild", "restart", "rollback", "forward", "diff 2 3", "diff 1 3", "activate 2", "activate 4", "diff 5 6"}
 	if !slices.Equal(run.calls, want) {
 		t.Errorf("calls = %q, want %q", run.calls, want)

@@ -150,11 +150,11 @@ func parseConfig(args []string, stderr io.Writer) (*config, error) {
 	if rest := fs.Args(); len(rest) > 0 {
 		// The flag package stops at the first word that is not a flag and
 		// drops a "--": only what follows a "--" is the engine's. A word
-		// before it is a command hotrun does not know (`hotrun lab`), which
-		// must not start a session as if nothing was typed.
+		// before it is a command hotrun does not know (`hotrun labs`),
+		// which must not start a session as if nothing was typed.
 		if i := len(args) - len(rest); i == 0 || args[i-1] != "--" {
 			usage(fs, stderr)
-			return nil, fmt.Errorf("%w: unknown command %q: hotrun's commands are init and version; engine arguments go after --", errUsage, rest[0])
+			return nil, fmt.Errorf("%w: unknown command %q: hotrun's commands are init, lab and version; engine arguments go after --", errUsage, rest[0])
 		}
 		cfg.Args = rest
 	}
@@ -205,6 +205,7 @@ into the running engine, keeping the engine's state.
 Usage:
   hotrun [flags] [-- engine arguments]
   hotrun init       write what is missing of a project into the Go module here
+  hotrun lab        learn the limits of Go plugins hands-on, one guided lab each
   hotrun version    print hotrun's version and the Go it was built with
 
 Settings come from hotrun.toml in the current directory (same names as the

@@ -28,6 +28,7 @@ import (
 
 	"github.com/hotrun-dev/hotrun/builder"
 	"github.com/hotrun-dev/hotrun/event"
+	"github.com/hotrun-dev/hotrun/lab"
 	"github.com/hotrun-dev/hotrun/probe"
 	"github.com/hotrun-dev/hotrun/runner"
 	"github.com/hotrun-dev/hotrun/tui"
@@ -58,6 +59,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		switch args[0] {
 		case "init":
 			return runInit(ctx, args[1:], stdout, stderr)
+		case "lab":
+			return runLab(ctx, args[1:], stdin, stdout, stderr)
 		case "version":
 			return runVersion(stdout)
 		}
@@ -66,6 +69,14 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	if err != nil {
 		return err
 	}
+	return runHotrun(ctx, cfg, nil, stdin, stdout)
+}
+
+// runHotrun runs hotrun on cfg until ctx is done or the user quits. With
+// labCfg, it runs a lab (hotrun lab): the lab's guide sits on the stream
+// between the prober and the view, and the screen shows its pane; when the
+// guide does the steps itself (-check), the session ends with its verdict.
+func runHotrun(ctx context.Context, cfg *config, labCfg *lab.Config, stdin io.Reader, stdout io.Writer) error {
 	root, err := os.Getwd()
 	if err != nil {
 		return err
@@ -93,10 +104,19 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		probes = append(probes, p)
 	}
 	var r *runner.Runner
+	var pub event.Publisher = stream
+	var guide *lab.Guide
+	if labCfg != nil {
+		c := *labCfg
+		c.Events = stream
+		c.Keys = func() lab.Keys { return r }
+		guide = lab.New(c)
+		pub = guide
+	}
 	prober := probe.New(probe.Config{
 		Requests: probes,
 		Addrs:    func() []string { return r.Addrs() },
-		Events:   stream,
+		Events:   pub,
 	})
 	// cmds is where the headless commands publish (a diff asked for): it
 	// closes before the stream does, as readCommands may outlive the run.
@@ -129,14 +149,34 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	defer cancel()
 	var g errgroup.Group
 	g.Go(func() error {
-		// Deferred in reverse: the prober's last probe and the last
-		// command's event are published before the stream closes.
+		// Deferred in reverse: the prober's last probe, the guide's last
+		// word and the last command's event are published before the
+		// stream closes.
 		defer stream.Close()
+		if guide != nil {
+			defer guide.Close()
+		}
 		defer cmds.close()
 		defer prober.Close()
 		return r.Run(ctx)
 	})
-	viewErr := view(ctx, cfg, filepath.Join(dir, builder.OutDir), stream.Records(), r, cmds, stdin, stdout)
+	verdict := make(chan error, 1)
+	if guide != nil && labCfg.Reference {
+		go func() {
+			select {
+			case err := <-guide.Done():
+				verdict <- err
+				cancel() // every step done, or one that never will be
+			case <-ctx.Done():
+				verdict <- errors.New("the session ended before every step of the lab was done")
+			}
+		}()
+	}
+	var labCtl tui.LabControl
+	if guide != nil {
+		labCtl = guide
+	}
+	viewErr := view(ctx, cfg, filepath.Join(dir, builder.OutDir), stream.Records(), r, labCtl, cmds, stdin, stdout)
 	cancel()
 	// Whatever the view did, drain the stream so the runner never blocks on
 	// it while it stops the engine.
@@ -144,6 +184,11 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	}
 	if err := g.Wait(); err != nil {
 		return err
+	}
+	if guide != nil && labCfg.Reference {
+		if err := <-verdict; err != nil {
+			return err
+		}
 	}
 	return viewErr
 }
@@ -153,7 +198,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 // A panic in the view never ends hotrun: the screen and the printers
 // recover, write a crash log in crashDir and say so; a screen that keeps
 // panicking gives the terminal back and plain lines follow.
-func view(ctx context.Context, cfg *config, crashDir string, records <-chan event.Record, r tui.Controller, pub event.Publisher, stdin io.Reader, stdout io.Writer) error {
+func view(ctx context.Context, cfg *config, crashDir string, records <-chan event.Record, r tui.Controller, labCtl tui.LabControl, pub event.Publisher, stdin io.Reader, stdout io.Writer) error {
 	var p event.Printer
 	switch {
 	case !cfg.Headless && isTerminal(stdout):
@@ -165,6 +210,7 @@ func view(ctx context.Context, cfg *config, crashDir string, records <-chan even
 			Output:   stdout,
 			Big:      cfg.Big,
 			CrashDir: crashDir,
+			Lab:      labCtl,
 		})
 		if !errors.Is(err, tui.ErrCrashed) {
 			return err
@@ -177,7 +223,7 @@ func view(ctx context.Context, cfg *config, crashDir string, records <-chan even
 	default:
 		p = event.NewPlain(stdout)
 	}
-	go readCommands(stdin, r, pub)
+	go readCommands(stdin, r, labCtl, pub)
 	return printRecords(p, records, crashDir)
 }
 
@@ -206,7 +252,7 @@ func printRecords(p event.Printer, records <-chan event.Record, crashDir string)
 // keys for editors, scripts and people at a plain terminal. What a command
 // answers (a diff) goes on the stream through pub, like everything else. It
 // ends when stdin does; hotrun's exit never waits for it.
-func readCommands(stdin io.Reader, r tui.Controller, pub event.Publisher) {
+func readCommands(stdin io.Reader, r tui.Controller, labCtl tui.LabControl, pub event.Publisher) {
 	sc := bufio.NewScanner(stdin)
 	for sc.Scan() {
 		f := strings.Fields(sc.Text())
@@ -239,6 +285,12 @@ func readCommands(stdin io.Reader, r tui.Controller, pub event.Publisher) {
 				continue
 			}
 			pub.Publish(event.Diff{From: from, To: to, Text: text})
+		case "n", "p", "a":
+			// A lab's keys (hotrun lab -headless): next step, the step
+			// before, do this step.
+			if labCtl != nil {
+				map[string]func(){"n": labCtl.Next, "p": labCtl.Prev, "a": labCtl.Apply}[f[0]]()
+			}
 		case "v", "live":
 			ns, ok := versionArgs(f[1:])
 			if !ok || len(ns) != 1 {

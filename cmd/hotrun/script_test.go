@@ -30,9 +30,9 @@ func TestMain(m *testing.M) {
 }
 
 // TestScript runs testdata/script/*.txtar: hotrun used as a user runs it,
-// from `hotrun init` to a live edit, and one script per lab of
-// example/labs. The scripts that build and run an engine start with
-// `[short] skip`.
+// from `hotrun init` to a live edit. The scripts that build and run an
+// engine start with `[short] skip`. (The labs are checked by TestLabCheck,
+// as `hotrun lab -check` does.)
 //
 // Commands beyond testscript's own (see scriptCmds): freeaddr, get,
 // waitfor, waitevent, edit, copyexample, copyrepo.
@@ -331,7 +331,7 @@ func cmdCopyExample(ts *testscript.TestScript, neg bool, args []string) {
 		}
 		rel, _ := filepath.Rel(src, p)
 		if d.IsDir() {
-			if rel == ".hotrun" || rel == "labs" {
+			if rel == ".hotrun" {
 				return filepath.SkipDir
 			}
 			return os.MkdirAll(filepath.Join(dst, rel), 0o755)
