@@ -53,12 +53,16 @@ func TestParseDiagnostics(t *testing.T) {
 		"/abs/elsewhere/x.go:3: something\n" +
 		"logic/util/util.go:4:2: cannot use x (variable of type int) as string value in return statement\n" +
 		"\thave int\n" +
-		"note: module requires Go 1.99\n"
+		"note: module requires Go 1.99\n" +
+		"logic/main.go:8:2: import \"example.com/app/engine\" is a program, not an importable package\n"
 	got := parseDiagnostics(out, "/proj/app", "/proj")
 	want := []event.Diagnostic{
 		{File: "app/logic/main.go", Line: 12, Col: 5, Msg: "undefined: foo"},
 		{File: "/abs/elsewhere/x.go", Line: 3, Msg: "something"},
 		{File: "app/logic/util/util.go", Line: 4, Col: 2, Msg: "cannot use x (variable of type int) as string value in return statement\nhave int"},
+		// A message that means a limit of Go plugins names the lab.
+		{File: "app/logic/main.go", Line: 8, Col: 2, Msg: "import \"example.com/app/engine\" is a program, not an importable package\n" +
+			"the logic can't import the engine's package main: share what both need through a package both import (hotrun lab main-var)"},
 	}
 	if !slices.Equal(got, want) {
 		t.Errorf("got  %#v\nwant %#v", got, want)

@@ -40,7 +40,20 @@ func parseDiagnostics(out, dir, root string) []event.Diagnostic {
 		col, _ := strconv.Atoi(m[3])
 		ds = append(ds, event.Diagnostic{File: file, Line: ln, Col: col, Msg: m[4]})
 	}
+	for i := range ds {
+		ds[i].Msg += hint(ds[i].Msg)
+	}
 	return ds
+}
+
+// hint returns, for a go command message that means a limit of Go plugins,
+// a continuation line that says what to do and names the lab that shows
+// the limit (`hotrun lab NAME`); "" for any other message.
+func hint(msg string) string {
+	if strings.HasSuffix(msg, "is a program, not an importable package") {
+		return "\nthe logic can't import the engine's package main: share what both need through a package both import (hotrun lab main-var)"
+	}
+	return ""
 }
 
 // addSource fills each diagnostic's Source with its line of the user's

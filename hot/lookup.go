@@ -96,17 +96,18 @@ func code(err error) string {
 }
 
 // explanations say, for each known load failure, what happened and what
-// to do, in one plain sentence.
+// to do, in one plain sentence, and name the lab that shows the limit
+// behind it (`hotrun lab NAME`, which runs on a copy of hotrun's example).
 var explanations = map[string]string{
 	protocol.CodeNoSymbol:         "The new version does not export the symbol the engine looks up; the old version keeps serving. Export it from the logic's main package.",
-	protocol.CodeWrongType:        "The new version exports the symbol with another type than the engine expects; the old version keeps serving. Declare it with the type from the shared package.",
-	protocol.CodeInitPanic:        "The new version panicked while initializing (a package init or a global's initializer); the old version keeps serving. Fix the panic and save again.",
+	protocol.CodeWrongType:        "The new version exports the symbol with another type than the engine expects; the old version keeps serving. Declare it with the type from the shared package: a type declared in the plugin is a new type in every version (hotrun lab type-identity).",
+	protocol.CodeInitPanic:        "The new version panicked while initializing (a package init or a global's initializer); the old version keeps serving. Fix the panic and save again (hotrun lab panic).",
 	protocol.CodeCheckFailed:      "The new version failed its check before taking traffic; the old version keeps serving.",
 	protocol.CodeMigrateFailed:    "The new version's Migrate hook failed, so it never took traffic; the old version keeps serving with the state as it was.",
-	protocol.CodeLoadedTwice:      "This version number was loaded before; Go can't load a plugin twice. hotrun gives each build a new number, so this is a hotrun bug or a manual load.",
+	protocol.CodeLoadedTwice:      "This version number was loaded before; Go can't load a plugin twice (hotrun lab open-twice). hotrun gives each build a new number, so this is a hotrun bug or a manual load.",
 	protocol.CodeOutsideBuild:     "The engine only loads plugins that hotrun built, from its build directory; this request was refused.",
-	protocol.CodeAlreadyLoaded:    "A plugin with the same plugin path was loaded before; Go loads each path once. Build every version with a new plugin path (hotrun does).",
-	protocol.CodeDifferentPackage: "A package the engine holds changed since the engine was built (or engine and plugin were built with different flags or toolchains); only a new engine can take it.",
+	protocol.CodeAlreadyLoaded:    "A plugin with the same plugin path was loaded before; Go loads each path once. Build every version with a new plugin path, as hotrun does (hotrun lab plugin-path).",
+	protocol.CodeDifferentPackage: "A package the engine holds changed since the engine was built (hotrun lab shared-struct), or engine and plugin were built with different flags (hotrun lab flags-mismatch), toolchains or dependency versions (hotrun lab dep-version); only a new engine can take it.",
 	protocol.CodeNoPlugins:        "This Go has no plugin support here: plugins need Linux, macOS or FreeBSD and CGO_ENABLED=1. Use restart mode.",
 	protocol.CodeMissingFile:      "The plugin file is missing; rebuild it.",
 }

@@ -2,6 +2,9 @@ package lab
 
 import (
 	"go/format"
+	"os"
+	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 )
@@ -65,5 +68,35 @@ func TestNames(t *testing.T) {
 	}
 	if Find("nope") != nil {
 		t.Error("Find found a lab that does not exist")
+	}
+}
+
+// TestLabsNamed checks that every lab hotrun's messages name (`hotrun lab
+// NAME`, where the limit is hit in a project of the user's own) exists.
+func TestLabsNamed(t *testing.T) {
+	named := regexp.MustCompile(`hotrun lab ([a-z][a-z-]*[a-z])`)
+	files, _ := filepath.Glob("../hot/*.go")
+	for _, dir := range []string{"../runner", "../builder", "../tui", "."} {
+		more, _ := filepath.Glob(filepath.Join(dir, "*.go"))
+		files = append(files, more...)
+	}
+	n := 0
+	for _, f := range files {
+		if strings.HasSuffix(f, "_test.go") {
+			continue
+		}
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, m := range named.FindAllStringSubmatch(string(b), -1) {
+			n++
+			if Find(m[1]) == nil {
+				t.Errorf("%s names hotrun lab %s, which does not exist", f, m[1])
+			}
+		}
+	}
+	if n < 8 {
+		t.Errorf("hotrun's messages name %d labs; the limits they explain have more", n)
 	}
 }

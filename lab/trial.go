@@ -178,7 +178,7 @@ func (l *lockedBuffer) String() string {
 // labhostSource is the program trials open plugins in. It is written into
 // the project of the labs that run trials, where a learner can read it.
 const labhostSource = `// Command labhost opens Go plugins the plain way, as a program of your own
-// would. hotrun lab builds it, and plugins of the logic, the ways hotrun
+// would. A lab (hotrun lab) builds it, and plugins of the logic, the ways hotrun
 // never does, to show what Go does then: it reads one plugin file a line on
 // stdin, opens it, and writes one JSON line with the Version its Logic
 // answers, or the error.

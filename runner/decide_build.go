@@ -21,6 +21,10 @@ type buildJob struct {
 	withEngine bool // it builds the engine too
 }
 
+// hostChanged is why a host change replaces the engine; the lab it names
+// shows why it must.
+const hostChanged = "a package the engine holds changed (hotrun lab shared-struct)"
+
 // specDelay is how long after the first event of a burst a speculative
 // build starts: an editor that truncates and then writes sends its first
 // event before the content is there.
@@ -207,7 +211,7 @@ func (m *model) onBuilt(in inBuilt) {
 			m.warn(fmt.Sprintf("v%d does not build against the packages the engine holds, as they are now; pid %d keeps serving v%d. Fix it and save: the new engine takes over then", v.n, m.serving.pid, m.serving.live))
 		case m.newest == nil:
 		case res.logic != nil:
-			m.replace(v.n, m.newest, "a package the engine holds changed")
+			m.replace(v.n, m.newest, hostChanged)
 		case m.serving == nil && m.standby() == nil:
 			// The first engine, whose logic doesn't build yet: start it
 			// with no version; requests wait for the first one.
@@ -228,6 +232,6 @@ func (m *model) onBuilt(in inBuilt) {
 	case m.standby() == nil && m.serving != nil && m.serving.build != v.build && v.build == m.newest:
 		// Built for a newer engine than the one serving, with none being
 		// readied: only a new engine can take it.
-		m.replace(v.n, m.newest, "a package the engine holds changed")
+		m.replace(v.n, m.newest, hostChanged)
 	}
 }

@@ -410,7 +410,7 @@ func (m *model) loadInto(e *engine, n int) {
 // engine of a new build can take it.
 func (m *model) incompatible(n int, err error) {
 	m.publish(event.LoadFail{Version: n, Error: err.Error(),
-		Explain: "hotrun did not ask the engine to load it: the engine and this plugin were built differently (Go version, flags or shared packages), which would crash the engine. A new engine is built for it."})
+		Explain: "hotrun did not ask the engine to load it: the engine and this plugin were built differently (Go version, flags or shared packages), which would crash the engine (hotrun lab flags-mismatch). A new engine is built for it."})
 	m.pendingHost = true
 	m.startJob(true, false, "")
 }
@@ -454,7 +454,7 @@ func (m *model) onLoaded(in inLoaded) {
 	m.snapshot() // a crash from now on restores the state as of this swap
 	m.memory(0)
 	if m.cfg.maxVersions > 0 && len(e.loaded) >= m.cfg.maxVersions {
-		m.replace(n, e.build, fmt.Sprintf("memory: %d versions loaded, the limit (Go never unloads a plugin)", len(e.loaded)))
+		m.replace(n, e.build, fmt.Sprintf("memory: %d versions loaded, the limit (Go never unloads a plugin: hotrun lab memory)", len(e.loaded)))
 		return
 	}
 	// The newest build, if it finished while this one loaded, loads now

@@ -217,6 +217,11 @@ func (m *model) onExit(in inExited) {
 		return
 	}
 	ev.Reason = "unexpected exit"
+	if in.code == 2 && in.signal == "" {
+		// Go's exit code for a panic no recover caught (one in a
+		// goroutine the logic started, say) and for its fatal errors.
+		ev.Reason += " (code 2: a panic no recover caught, or a fatal error: hotrun lab panic)"
+	}
 	if in.words != "" {
 		ev.Reason += "; its last words: " + in.words
 	}

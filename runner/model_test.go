@@ -369,6 +369,13 @@ func TestModelCrashedVersionIsNeverFallback(t *testing.T) {
 		if !said {
 			t.Errorf("the fallback is not explained:\n%s", s.log())
 		}
+		// Go's exit code for a panic no recover caught: the exit names
+		// the lab that shows one.
+		for _, x := range find[event.EngineExit](s, mark) {
+			if !strings.Contains(x.Reason, "unexpected exit") || !strings.Contains(x.Reason, "hotrun lab panic") {
+				t.Errorf("the exit of an engine dead with code 2 says %q; want it unexpected, and the panic lab named", x.Reason)
+			}
+		}
 	}
 	// v7, made live again by hand, crashes again: blamed.
 	s.in(inKey{op: reqActivate, n: 7})
@@ -394,6 +401,11 @@ func TestModelOutsideKillsBlameNothing(t *testing.T) {
 	}
 	if v := s.m.versions[2]; v.suspect != "" || v.state == event.VersionBlamed {
 		t.Errorf("v2 after two outside kills: %+v", v)
+	}
+	for _, x := range find[event.EngineExit](s, 0) {
+		if strings.Contains(x.Reason, "hotrun lab") {
+			t.Errorf("a kill from outside names a lab: %q", x.Reason)
+		}
 	}
 }
 
