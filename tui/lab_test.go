@@ -5,6 +5,7 @@ import (
 	"sync"
 	"testing"
 
+	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/x/ansi"
 
 	"github.com/hotrun-dev/hotrun/event"
@@ -97,5 +98,18 @@ func TestNoLabPane(t *testing.T) {
 	m, _ = update(t, m, press("p"))
 	if !m.reqs.paused {
 		t.Error("p did not pause the request log")
+	}
+}
+
+// TestDiagnosticLines checks that a compiler message of several lines (the
+// go command's continuation lines, hotrun's hint of the lab that shows a
+// limit) reads as one line in the build panel, its parts apart.
+func TestDiagnosticLines(t *testing.T) {
+	m := newTestModel(nil)
+	m, _ = update(t, m, tea.WindowSizeMsg{Width: 160, Height: 24})
+	m, _ = update(t, m, RecordsMsg{at(1, event.BuildFail{Version: 2, Target: event.TargetLogic, Error: "builder: x",
+		Diagnostics: []event.Diagnostic{{File: "logic/main.go", Line: 8, Col: 2, Msg: "import \"m/engine\" is a program, not an importable package\nthe logic can't import the engine's package main (hotrun lab main-var)"}}})})
+	if s := plain(m); !strings.Contains(s, "not an importable package; the logic can't") {
+		t.Errorf("the message's lines run together or are lost:\n%s", s)
 	}
 }

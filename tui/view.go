@@ -284,7 +284,7 @@ func (m *Model) diagLines(rows int) []string {
 					pos += ":" + strconv.Itoa(d.Col)
 				}
 			}
-			out = append(out, "   "+st.diagPos.Render(pos)+": "+st.diagMsg.Render(clean(d.Msg)))
+			out = append(out, "   "+st.diagPos.Render(pos)+": "+st.diagMsg.Render(clean(strings.ReplaceAll(d.Msg, "\n", "; "))))
 			if d.source != "" {
 				out = append(out, st.diagCode.Render(fmt.Sprintf("%7d │ ", d.Line)+strings.TrimSpace(clean(d.source))))
 			}
