@@ -151,7 +151,7 @@ func (c *handoverCheck) see(s *session, e event.Event) bool {
 }
 
 func (c *handoverCheck) seen() string {
-	return fmt.Sprintf("a change to %s, a package the engine holds: pid %d handed over to pid %d", event.Summarize(c.files, 2), c.from, c.to)
+	return fmt.Sprintf("a change to %s, which the engine holds: pid %d handed over to pid %d", event.Summarize(c.files, 2), c.from, c.to)
 }
 
 // swap waits for a change of the logic to go live in the engine that
@@ -205,17 +205,29 @@ func (c *answerCheck) seen() string {
 	return fmt.Sprintf("v%d answered %s with %q", c.got.Version, c.got.Request, tail(c.got.Body))
 }
 
-// tail keeps the end of a probe's body, where the labs add what they show.
+// tail keeps the end of a long probe's body, where the labs add what they
+// show, from "version=" (the example's answer) or a field's start.
 func tail(body string) string {
-	const keep = 90
+	const keep = 150
+	if len(body) <= keep {
+		return body
+	}
 	if i := strings.Index(body, "version="); i >= 0 {
 		body = body[i:]
 	}
 	if len(body) > keep {
-		return "…" + body[len(body)-keep:]
+		body = body[len(body)-keep:]
+		if i := strings.Index(body, ", "); i >= 0 {
+			body = body[i+2:]
+		}
+		body = "…" + body
 	}
 	return body
 }
+
+// oneLine joins the lines of a message (a compiler's continuation lines)
+// for a sentence.
+func oneLine(s string) string { return strings.ReplaceAll(strings.TrimSpace(s), "\n", "; ") }
 
 // says reports whether a probe's body holds every one of words.
 func says(words ...string) func(event.Probe) bool {
@@ -256,7 +268,7 @@ func (c *buildFailCheck) see(_ *session, e event.Event) bool {
 	}
 	for _, d := range f.Diagnostics {
 		if strings.Contains(d.Msg, c.words) {
-			c.got, c.ver = d.String(), f.Version
+			c.got, c.ver = oneLine(d.String()), f.Version
 			return true
 		}
 	}
@@ -474,6 +486,9 @@ func (c *growsCheck) see(s *session, e event.Event) bool {
 	case event.LoadOK:
 		c.loads++
 	case event.Memory:
+		if c.start.VersionsLoaded == 0 {
+			c.start = e // no report before the step: the first during it
+		}
 		c.last = e
 		return c.loads >= c.n && e.VersionsLoaded > c.n
 	}
@@ -482,7 +497,7 @@ func (c *growsCheck) see(s *session, e event.Event) bool {
 
 func (c *growsCheck) seen() string {
 	s := fmt.Sprintf("%d versions loaded and %s of memory", c.last.VersionsLoaded, mb(c.last.RSSBytes))
-	if c.start.VersionsLoaded > 0 {
+	if c.start.VersionsLoaded > 0 && c.start.VersionsLoaded < c.last.VersionsLoaded {
 		s += fmt.Sprintf(", from %d and %s", c.start.VersionsLoaded, mb(c.start.RSSBytes))
 	}
 	return s

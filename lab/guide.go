@@ -278,7 +278,7 @@ func (l *loop) see(e event.Event) {
 		if !done {
 			why := firstLine(e.Error)
 			if len(e.Diagnostics) > 0 {
-				why = e.Diagnostics[0].String()
+				why = oneLine(e.Diagnostics[0].String())
 			}
 			l.say(fmt.Sprintf("%s's build failed: %s. The version before keeps serving; fix it and save.", event.TargetLabel(e.Target, e.Version), why))
 		}
@@ -527,6 +527,9 @@ func (l *loop) trialDone(r trialResult) {
 	}
 	l.g.cfg.Events.Publish(t)
 	l.see(t)
+	if l.gen != r.gen {
+		return // the step is done, and the next one open
+	}
 	if l.chk != nil {
 		if t.Error != "" {
 			l.say("the experiment could not be carried out: " + firstLine(t.Error))

@@ -70,7 +70,7 @@ func TestGuide(t *testing.T) {
 	g.Publish(answerBody(2, "hello again, version=1001, visits=4, calls=2"))
 	done := rec.lab(t, "the first step done", func(l event.Lab) bool { return l.What == event.LabDone })
 	if done.Step != 2 || done.Then == nil || done.Then.Step != 1 || !slices.Equal(done.Passed, []int{1}) ||
-		done.Then.Seen != `v2 answered GET /hello?name=again with "version=1001, visits=4, calls=2"` {
+		done.Then.Seen != `v2 answered GET /hello?name=again with "hello again, version=1001, visits=4, calls=2"` {
 		t.Errorf("done: %+v, then %+v", done, done.Then)
 	}
 	rec.mu.Lock()
