@@ -41,5 +41,3 @@ require (
 )
 
 replace github.com/hotrun-dev/hotrun/hot => ./hot
-
-replace charm.land/bubbletea/v2 => ./third_party/bubbletea
