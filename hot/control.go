@@ -210,6 +210,7 @@ func (s *controlServer) run(cmd protocol.Command) (protocol.Reply, bool) {
 	case "status":
 		rep := s.h.status()
 		rep.Reply = cmd.ID
+		rep.Library = protocol.LibraryVersion()
 		return rep, true
 	case "load":
 		if err = within(s.buildDir, cmd.Path); err == nil {

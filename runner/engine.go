@@ -412,17 +412,13 @@ func (e *Engine) Status(ctx context.Context) (Status, error) {
 	rep, err := e.doReply(ctx, protocol.Command{Op: "status"})
 	var ce *CommandError
 	if errors.As(err, &ce) && strings.Contains(ce.Msg, "unknown command") {
-		return Status{}, fmt.Errorf("runner: the engine's hotrun library is older than this hotrun (it has no status command): require github.com/hotrun-dev/hotrun/hot from the same checkout as hotrun")
+		return Status{}, libraryMismatch("", 0, protocol.LibraryVersion())
 	}
 	if err != nil {
 		return Status{}, err
 	}
 	if rep.Protocol != protocol.Version {
-		newer := "older"
-		if rep.Protocol > protocol.Version {
-			newer = "newer"
-		}
-		return Status{}, fmt.Errorf("runner: the engine's hotrun library is %s than this hotrun (control protocol %d, hotrun speaks %d): use the library and hotrun from the same checkout", newer, rep.Protocol, protocol.Version)
+		return Status{}, libraryMismatch(rep.Library, rep.Protocol, protocol.LibraryVersion())
 	}
 	return Status{Live: rep.Version, Loaded: rep.Loaded, Paths: rep.Paths, Newest: rep.Newest, Serving: rep.Serving, Protocol: rep.Protocol}, nil
 }

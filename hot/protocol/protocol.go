@@ -80,14 +80,17 @@ type Reply struct {
 	Path string `json:"path,omitempty"`
 	// For "status": the version serving (0 for none), every version
 	// loaded and the plugin each came from, the highest version number
-	// it was ever asked to load, whether the engine has taken over, and
-	// the protocol.
+	// it was ever asked to load, whether the engine has taken over, the
+	// protocol, and the engine library's module version
+	// ([LibraryVersion]), so that hotrun can name both sides' versions
+	// when they disagree.
 	Version  int      `json:"version,omitempty"`
 	Loaded   []int    `json:"loaded,omitempty"`
 	Paths    []string `json:"paths,omitempty"`
 	Newest   int      `json:"newest,omitempty"`
 	Serving  bool     `json:"serving,omitempty"`
 	Protocol int      `json:"protocol,omitempty"`
+	Library  string   `json:"library,omitempty"`
 }
 
 // Listener is the line that goes with a listening socket the engine hands
