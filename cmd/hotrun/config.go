@@ -205,7 +205,8 @@ into the running engine, keeping the engine's state.
 Usage:
   hotrun [flags] [-- engine arguments]
   hotrun init       write what is missing of a project into the Go module here
-  hotrun version    print hotrun's version and the Go it was built with
+  hotrun -version   print hotrun's version, the engine library and control
+                    protocol it speaks, and the Go it was built with
 
 Settings come from hotrun.toml in the current directory (same names as the
 flags, see docs/config.md), then from the flags.

@@ -58,7 +58,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		switch args[0] {
 		case "init":
 			return runInit(ctx, args[1:], stdout, stderr)
-		case "version":
+		case "-version", "--version", "version":
 			return runVersion(stdout)
 		}
 	}
