@@ -24,10 +24,10 @@
 // (charmbracelet/bubbletea#1796); hotrun uses the release as it is, so the
 // frame rate is chosen for what the screen needs: 20 frames a second, enough
 // for the spinner (12 a second) and for a key to be answered within a frame.
-// Idle with the screen open, hotrun costs 8 or 9 CPU ticks (10 ms each) in
-// 30 s at that rate, against 21 to 28 at bubbletea's default 60 and 0 or 1
-// with the patched copy hotrun used to carry. When a release has the fix, go
-// back to the default rate and measure again.
+// Idle with the screen open, hotrun costs 6 to 11 CPU ticks (10 ms each) in
+// 30 s at that rate, against 16 to 28 at bubbletea's default 60 and 0 or 1
+// with the patched copy hotrun used to carry (README has each run). When a
+// release has the fix, go back to the default rate and measure again.
 //
 // # What it never does
 //
