@@ -314,6 +314,9 @@ func TestControlRefusesBadInput(t *testing.T) {
 		if tt.want == "" && rep.Error != "" || tt.want != "" && !strings.Contains(rep.Error, tt.want) {
 			t.Errorf("%s: reply error %q, want %q", tt.name, rep.Error, tt.want)
 		}
+		if tt.name == "unknown op" && rep.Code != protocol.CodeUnknownCommand {
+			t.Errorf("unknown op: code %q, want %q: hotrun reads the code, not the words", rep.Code, protocol.CodeUnknownCommand)
+		}
 	}
 }
 

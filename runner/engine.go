@@ -411,7 +411,7 @@ type Status struct {
 func (e *Engine) Status(ctx context.Context) (Status, error) {
 	rep, err := e.doReply(ctx, protocol.Command{Op: "status"})
 	var ce *CommandError
-	if errors.As(err, &ce) && strings.Contains(ce.Msg, "unknown command") {
+	if errors.As(err, &ce) && ce.Code == protocol.CodeUnknownCommand {
 		return Status{}, libraryMismatch("", 0, protocol.LibraryVersion())
 	}
 	if err != nil {

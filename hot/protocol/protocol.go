@@ -100,8 +100,8 @@ type Listener struct {
 	Listener string `json:"listener"` // "network:addr", as in EnvListeners
 }
 
-// Codes name the known load failures in a Reply, so that hotrun acts on
-// what happened without reading the words meant for people.
+// Codes name the known failures in a Reply, so that hotrun acts on what
+// happened without reading the words meant for people.
 const (
 	CodeNoSymbol         = "no-symbol"         // the plugin exports no such symbol
 	CodeWrongType        = "wrong-type"        // the symbol has another type
@@ -115,5 +115,6 @@ const (
 	CodeNoPlugins        = "no-plugins"        // this Go has no plugin support here
 	CodeMissingFile      = "missing-file"      // the .so is gone
 	CodeStateUnreadable  = "state-unreadable"  // the engine can't decode the state snapshot (its types changed)
+	CodeUnknownCommand   = "unknown-command"   // the engine's library has no such command (it is older than hotrun)
 	CodeOther            = ""                  // anything else
 )
