@@ -289,7 +289,7 @@ func (h *Host[T]) restore(path string, strict bool) error {
 		b, err = os.ReadFile(path)
 	}
 	if err == nil {
-		err = h.decodeState(b)
+		err = h.decodeState(b, false)
 	}
 	if err != nil {
 		kept := setAside(path)
@@ -333,32 +333,15 @@ func (h *Host[T]) checkState(path string) error {
 		return nil
 	}
 	if err == nil {
-		err = h.trialDecode(b)
+		// The state is not this engine's yet (it has not taken over): a
+		// Config.Restore may write it, and the takeover restores it again.
+		err = h.decodeState(b, true)
 	}
 	if err != nil {
 		msg, explain := h.unreadable(b, err)
 		return &stateError{msg: msg, explain: explain}
 	}
 	return nil
-}
-
-// trialDecode decodes b as the takeover will. The state is not this
-// engine's yet (it has not taken over): a Config.Restore may write it, and
-// the takeover restores it again; encoding/json decodes into a fresh value.
-func (h *Host[T]) trialDecode(b []byte) (err error) {
-	defer func() {
-		if r := recover(); r != nil {
-			err = fmt.Errorf("restoring the state panicked: %v", r)
-		}
-	}()
-	if h.cfg.Restore != nil {
-		return h.cfg.Restore(bytes.NewReader(b))
-	}
-	t := reflect.TypeOf(h.cfg.State)
-	if t.Kind() != reflect.Pointer {
-		return fmt.Errorf("hot: Config.State is a %s; it must be a pointer", t)
-	}
-	return json.Unmarshal(b, reflect.New(t.Elem()).Interface())
 }
 
 // stateError is a snapshot this engine can't read.
@@ -431,8 +414,8 @@ func failingField(t reflect.Type, b []byte) string {
 }
 
 // decodeState runs Config.Restore or decodeInto, turning a panic into an
-// error.
-func (h *Host[T]) decodeState(b []byte) (err error) {
+// error. A trial only decodes: encoding/json into a fresh value.
+func (h *Host[T]) decodeState(b []byte, trial bool) (err error) {
 	defer func() {
 		if r := recover(); r != nil {
 			err = fmt.Errorf("restoring the state panicked: %v", r)
@@ -441,18 +424,18 @@ func (h *Host[T]) decodeState(b []byte) (err error) {
 	if h.cfg.Restore != nil {
 		return h.cfg.Restore(bytes.NewReader(b))
 	}
-	return decodeInto(b, h.cfg.State)
+	return decodeInto(b, h.cfg.State, trial)
 }
 
 // decodeInto unmarshals b into state only if it unmarshals whole into a
 // fresh value of the same type first: a snapshot that fails halfway must
-// not leave the engine with half of it.
-func decodeInto(b []byte, state any) error {
+// not leave the engine with half of it. A trial stops after the first.
+func decodeInto(b []byte, state any, trial bool) error {
 	t := reflect.TypeOf(state)
 	if t.Kind() != reflect.Pointer {
 		return fmt.Errorf("hot: Config.State is a %s; it must be a pointer", t)
 	}
-	if err := json.Unmarshal(b, reflect.New(t.Elem()).Interface()); err != nil {
+	if err := json.Unmarshal(b, reflect.New(t.Elem()).Interface()); err != nil || trial {
 		return err
 	}
 	return json.Unmarshal(b, state)
