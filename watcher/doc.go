@@ -8,13 +8,12 @@
 //
 // # What counts
 //
-// A file counts when the build reads it:
+// A file counts when the build reads it. Which files those are is package
+// gosrc's rule, the one the builder stages the logic tree by:
 //
-//   - .go files, except _test.go files and files whose name starts with "."
-//     or "_" (go build ignores both);
-//   - go.mod, go.sum, go.work and go.work.sum;
-//   - the other sources go build compiles into a package: assembly (.s),
-//     cgo sources and headers (.c, .h, .cc, …) and .syso objects;
+//   - the files go build compiles (.go files but _test.go files and names
+//     starting with . or _; assembly, cgo sources and headers, .syso
+//     objects) and go.mod, go.sum, go.work and go.work.sum;
 //   - files named by a //go:embed line in a .go file of their directory or
 //     of a directory above, directly or through an embedded directory;
 //   - files that a [Config.Include] glob matches.

@@ -15,6 +15,7 @@ import (
 	"github.com/fsnotify/fsnotify"
 
 	"github.com/hotrun-dev/hotrun/event"
+	"github.com/hotrun-dev/hotrun/gosrc"
 )
 
 func writeFile(t testing.TB, p, content string) {
@@ -122,10 +123,10 @@ func TestVerbose(t *testing.T) {
 	h.noChange(t, "ignored files")
 	want := map[string]string{
 		"node_modules": "node_modules directory",
-		"a_test.go":    reasonTest,
+		"a_test.go":    gosrc.ReasonTest,
 		"app.log":      reasonGitignore,
-		"README.md":    reasonNotBuild,
-		"a.go.tmp1":    reasonTemp,
+		"README.md":    gosrc.ReasonNotBuild,
+		"a.go.tmp1":    gosrc.ReasonTemp,
 		"gen":          "excluded by glob gen/**",
 	}
 	got := map[string]string{}
@@ -253,20 +254,6 @@ func TestSlowConsumer(t *testing.T) {
 		}
 		for _, f := range h.nextChange(t, "merged") {
 			seen[f] = true
-		}
-	}
-}
-
-func TestIsEditorTemp(t *testing.T) {
-	for name, want := range map[string]bool{
-		"4913": true, "5036": true, ".a.go.swp": true, ".a.go.swx": true, "a.go~": true,
-		"a.go___jb_tmp___": true, "a.go___jb_old___": true, "#a.go#": true, ".#a.go": true,
-		"a.go.tmp": true, "a.go.tmp123": true, "a.go.tmp.4711": true, ".goutputstream-XYZ": true,
-		"a.go": false, "page.tmpl": false, "template.go": false, "go.mod": false, "swap.go": false,
-		"#": false, "v1.go": false,
-	} {
-		if got := isEditorTemp(name); got != want {
-			t.Errorf("isEditorTemp(%q) = %v, want %v", name, got, want)
 		}
 	}
 }
