@@ -48,6 +48,7 @@ package gosrc
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"io"
 	"path"
 	"strings"
 )
@@ -59,6 +60,17 @@ type Digest [sha256.Size]byte
 
 // Sum returns the digest of content b.
 func Sum(b []byte) Digest { return sha256.Sum256(b) }
+
+// SumReader returns the digest of what r holds, read to its end.
+func SumReader(r io.Reader) (Digest, error) {
+	h := sha256.New()
+	var d Digest
+	if _, err := io.Copy(h, r); err != nil {
+		return d, err
+	}
+	h.Sum(d[:0])
+	return d, nil
+}
 
 // String returns the digest's first 12 hex digits, for people.
 func (d Digest) String() string { return hex.EncodeToString(d[:6]) }

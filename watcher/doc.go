@@ -28,11 +28,15 @@
 //
 // # Bursts and content
 //
-// The watcher does not forward events; it compares content. Every event marks
-// a path dirty. When no event has arrived for [Config.Debounce] (50 ms by
-// default), the burst ends: the watcher hashes every dirty file that counts
-// and compares the hash with the one it held before. A Change lists the files
-// whose content differs, that appeared, or that disappeared. So:
+// The watcher does not forward events (but for a hint at the first of a
+// burst, [Watcher.Activity]); it compares content. Every event marks a path
+// dirty. When no event has arrived for [Config.Debounce] (50 ms by
+// default), the burst ends: the watcher reads every dirty file that counts,
+// once (a .go file's //go:embed lines and its digest come from the same
+// read), and compares its digest ([gosrc.Digest], the one the builder
+// computes of what it stages) with the one it held before. A Change lists
+// the files whose content differs, that appeared, or that disappeared, and
+// the digests it read ([Change.Digests]). So:
 //
 //   - touching a file, or saving it unchanged, is no change;
 //   - a file created and removed within one burst is no change;

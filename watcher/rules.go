@@ -217,25 +217,39 @@ type embedPattern struct {
 	all   bool // the all: prefix: files starting with . or _ inside embedded directories count too
 }
 
-// loadEmbeds parses the //go:embed lines of the non-test .go files in dir and
-// reports whether the patterns differ from the ones held before.
+// loadEmbeds parses the //go:embed lines of the .go files of dir that go
+// build compiles, all of them when names is nil or else only those named
+// (the ones a burst touched: the others' lines are what they were), and
+// reports whether the directory's patterns differ from the ones held before.
 //
 // It reads lines rather than parsing Go: a //go:embed directive must start
 // its line, and a pattern found in a string literal or a comment block only
 // makes one more file count, which is harmless.
-func (w *Watcher) loadEmbeds(dir string) bool {
-	entries, _ := os.ReadDir(dir)
-	var pats []embedPattern
-	for _, e := range entries {
-		name := e.Name()
-		if e.IsDir() || !strings.HasSuffix(name, ".go") || strings.HasSuffix(name, "_test.go") ||
-			strings.HasPrefix(name, ".") || strings.HasPrefix(name, "_") {
+func (w *Watcher) loadEmbeds(dir string, names []string) bool {
+	if names == nil {
+		entries, _ := os.ReadDir(dir)
+		for _, e := range entries {
+			if !e.IsDir() {
+				names = append(names, e.Name())
+			}
+		}
+		for f := range w.fileEmbeds {
+			if filepath.Dir(f) == dir {
+				delete(w.fileEmbeds, f)
+			}
+		}
+	}
+	for _, name := range names {
+		p := filepath.Join(dir, name)
+		delete(w.fileEmbeds, p)
+		if k, _ := gosrc.Classify(name); k != gosrc.Source || !strings.HasSuffix(name, ".go") {
 			continue
 		}
-		b, err := os.ReadFile(filepath.Join(dir, name))
+		b, err := w.readSource(p)
 		if err != nil || !bytes.Contains(b, []byte("//go:embed")) {
 			continue
 		}
+		var pats []embedPattern
 		sc := bufio.NewScanner(bytes.NewReader(b))
 		sc.Buffer(nil, 1<<20)
 		for sc.Scan() {
@@ -244,6 +258,21 @@ func (w *Watcher) loadEmbeds(dir string) bool {
 				pats = append(pats, parseEmbedLine(rest)...)
 			}
 		}
+		if len(pats) > 0 {
+			w.fileEmbeds[p] = pats
+		}
+	}
+	// The directory's patterns are its files', in the files' order.
+	var files []string
+	for f := range w.fileEmbeds {
+		if filepath.Dir(f) == dir {
+			files = append(files, f)
+		}
+	}
+	slices.Sort(files)
+	var pats []embedPattern
+	for _, f := range files {
+		pats = append(pats, w.fileEmbeds[f]...)
 	}
 	old := w.embeds[dir]
 	if len(pats) == 0 {

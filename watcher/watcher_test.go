@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"strings"
@@ -277,5 +278,20 @@ func TestParseEmbedLine(t *testing.T) {
 		if strings.Join(got, "|") != want {
 			t.Errorf("parseEmbedLine(%q) = %q, want %q", line, got, want)
 		}
+	}
+}
+
+// TestMergeDigests: a Change merged into one not taken yet keeps the later
+// content of each file, and no digest for a file removed since.
+func TestMergeDigests(t *testing.T) {
+	d := func(s string) gosrc.Digest { return gosrc.Sum([]byte(s)) }
+	first := newChange([]string{"/r/a.go", "/r/b.go"})
+	first.Digests = map[string]gosrc.Digest{"/r/a.go": d("a1"), "/r/b.go": d("b1"), "/r/c.go": d("c1")}
+	second := newChange([]string{"/r/a.go", "/r/b.go"})
+	second.Digests = map[string]gosrc.Digest{"/r/a.go": d("a2")} // b.go removed
+	m := merge(merge(nil, first), second)
+	want := map[string]gosrc.Digest{"/r/a.go": d("a2"), "/r/c.go": d("c1")}
+	if !maps.Equal(m.Digests, want) {
+		t.Fatalf("merged digests %v, want %v", m.Digests, want)
 	}
 }
