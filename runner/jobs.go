@@ -143,7 +143,7 @@ func (l *loop) build(ctx context.Context, n int, withEngine bool, pub event.Publ
 	}
 	g.Go(func() error {
 		pub.Publish(event.BuildStart{Version: n, Target: event.TargetLogic})
-		r, err := l.b.BuildLogic(ctx, n)
+		r, err := l.b.BuildLogic(ctx, n, nil)
 		if err != nil {
 			if ctx.Err() == nil {
 				res.final = failEvent(n, event.TargetLogic, r.Duration, err)
