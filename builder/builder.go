@@ -61,8 +61,6 @@ package builder
 import (
 	"bytes"
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -576,20 +574,6 @@ func (b *Builder) recordUses(so string, where map[string]string) {
 	}
 	slices.Sort(stages)
 	b.uses[so] = stages
-}
-
-// LogicHash returns a hash of the logic tree's contents as staging would
-// copy them. Equal hashes mean a build would produce the same plugin.
-func (b *Builder) LogicHash() (string, error) {
-	pkgs, err := b.scanLogic()
-	if err != nil {
-		return "", err
-	}
-	h := sha256.New()
-	for _, p := range pkgs {
-		fmt.Fprintf(h, "%s\x00%s\x00", p.rel, p.own)
-	}
-	return hex.EncodeToString(h.Sum(nil)), nil
 }
 
 func (b *Builder) goList(ctx context.Context, args ...string) (string, error) {
