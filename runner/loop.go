@@ -147,6 +147,13 @@ func (l *loop) handle(ctx context.Context, in input) {
 		l.forget(x.e)
 	case inDrained:
 		l.forget(x.old)
+	case inTookOver:
+		// Its addresses, for the probes the version list sets off. Here,
+		// on the loop, which owns the held sockets: the call's own
+		// goroutine raced the loop for them.
+		if p := l.procs[x.e]; p != nil {
+			l.takeListeners(p)
+		}
 	case inBuiltDone:
 		x.cancel()
 		delete(l.builds, x.in.res.id)
@@ -281,10 +288,7 @@ func (l *loop) carry(ctx context.Context, a action) {
 			path = "" // nothing saved yet
 		}
 		l.call(ctx, p, takeoverTimeout, func(c context.Context) error { return p.Takeover(c, path, a.strict) },
-			func(err error, _ time.Duration) input {
-				l.takeListeners(p) // its addresses, for the probes the version list sets off
-				return inTookOver{e: a.e, err: err}
-			})
+			func(err error, _ time.Duration) input { return inTookOver{e: a.e, err: err} })
 	case actPing:
 		p := l.procs[a.e]
 		l.call(ctx, p, hungAfter, p.Ping, func(err error, _ time.Duration) input { return inPong{e: a.e, err: err} })
