@@ -17,6 +17,7 @@ type buildJob struct {
 	ver        int                     // the version it builds (a speculative job's is not claimed yet)
 	spec       bool                    // it started early, on the watcher's hint, and no Change has confirmed it yet
 	staged     map[string]gosrc.Digest // what the speculative job under way staged; nil until it says
+	waiting    *inChange               // a change that came before the speculative job said what it staged
 	held       *jobResult              // a speculative job's result, waiting for its Change
 	heldFiles  []event.FileChange
 	specArmed  bool // the timer of a speculative job is armed
@@ -33,12 +34,23 @@ func (m *model) onChange(c inChange) {
 		return
 	}
 	m.saw(c.read)
+	j := &m.job
+	// A second change while one waits gives up on the speculative job:
+	// the first change's files would go unchecked.
+	gaveUpWaiting := m.dropWaiting()
 	ch := event.Change{Files: c.files, Packages: c.pkgs, Kind: c.kind}
 	if c.kind == event.KindHost {
 		m.publish(ch)
 		m.pendingHost = true
 		m.gaveUp = ""
 		m.startJob(true, false)
+		return
+	}
+	if !m.pendingHost && j.running != 0 && j.spec && j.staged == nil && !gaveUpWaiting {
+		// The speculative job started, but its staging has not been
+		// reported yet (a busy machine): it comes in milliseconds, and a
+		// new build would have to stage as well. Decide then (onStaged).
+		j.waiting = &c
 		return
 	}
 	if !m.pendingHost && m.confirm(c.read, ch) {
@@ -86,11 +98,30 @@ func agrees(tree, read map[string]gosrc.Digest) bool {
 	return true
 }
 
-// onStaged notes what the speculative build under way staged.
+// onStaged notes what the speculative build under way staged, and decides
+// on the change that waited for it.
 func (m *model) onStaged(in inStaged) {
 	if j := &m.job; in.id == j.running && j.spec {
 		j.staged = in.tree
+		if w := j.waiting; w != nil {
+			j.waiting = nil
+			m.onChange(*w)
+		}
 	}
+}
+
+// dropWaiting publishes the change that waited for the speculative job's
+// staging, when a newer change or a new job supersedes that decision: the
+// build that follows reads the tree anew. It reports whether there was one.
+func (m *model) dropWaiting() bool {
+	w := m.job.waiting
+	if w == nil {
+		return false
+	}
+	m.job.waiting = nil
+	m.publish(event.Change{Files: w.files, Packages: w.pkgs, Kind: w.kind})
+	m.gaveUp = ""
+	return true
 }
 
 // onActivity starts a logic build as soon as the watcher sees the first
@@ -112,9 +143,7 @@ func (m *model) onActivity(a inActivity) {
 // confirm reports whether the speculative build, running or finished,
 // built the logic tree the change's burst ended with: whether it staged
 // each file as the watcher read it. Then it publishes it as the build of
-// change c. A build that has not yet said what it staged (staging took
-// longer than the burst's quiet period) is not confirmed: a new build
-// replaces it.
+// change c.
 func (m *model) confirm(read map[string]gosrc.Digest, c event.Change) bool {
 	j := &m.job
 	switch {
@@ -141,6 +170,7 @@ func (m *model) confirm(read map[string]gosrc.Digest, c event.Change) bool {
 // startJob cancels the build under way, if any, and starts one for a new
 // version: the engine and the logic, in parallel, when withEngine.
 func (m *model) startJob(withEngine, spec bool) {
+	m.dropWaiting()
 	j := &m.job
 	if j.running != 0 {
 		m.do(actCancelBuild{j.running})
@@ -175,6 +205,12 @@ func (m *model) onBuilt(in inBuilt) {
 	if res.spec && current {
 		if j.spec {
 			j.held, j.heldFiles = &res, in.files // no Change yet: wait for it
+			if w := j.waiting; w != nil {
+				// It ended without saying what it staged (its staging
+				// failed): decide on the change now.
+				j.waiting = nil
+				m.onChange(*w)
+			}
 			return
 		}
 		if res.final != nil {

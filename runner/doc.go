@@ -38,8 +38,9 @@
 // that one. The model compares digests: a build started on the first
 // event of a burst (speculative) is the burst's build when it staged each
 // file as the watcher read it at the burst's end (it reports what it
-// staged before it compiles); a change after which the tree is, digest for
-// digest, what the last version was built from builds nothing.
+// staged before it compiles, and a change that comes first waits for
+// that); a change after which the tree is, digest for digest, what the
+// last version was built from builds nothing.
 //
 // # Rules
 //

@@ -750,31 +750,48 @@ func TestModelSpeculativeConfirm(t *testing.T) {
 		name    string
 		play    func(s *sim)
 		confirm bool
+		changes int // change events; 0 means 1
 	}{
 		{"staged what the burst ended with", func(s *sim) {
 			s.write("main.go", "a")
 			s.speculate()
 			s.stage()
 			s.change([]string{"main.go"})
-		}, true},
+		}, true, 0},
 		{"saved again after the staging", func(s *sim) {
 			s.write("main.go", "a")
 			s.speculate()
 			s.stage()
 			s.write("main.go", "b")
 			s.change([]string{"main.go"})
-		}, false},
-		{"not staged yet when the burst ended", func(s *sim) {
+		}, false, 0},
+		{"staged after the burst ended", func(s *sim) {
 			s.write("main.go", "a")
 			s.speculate()
 			s.change([]string{"main.go"})
-		}, false},
+			s.stage()
+		}, true, 0},
+		{"staged after the burst ended and a save after it", func(s *sim) {
+			s.write("main.go", "a")
+			s.speculate()
+			s.change([]string{"main.go"})
+			s.write("main.go", "b")
+			s.restage()
+			s.stage()
+		}, false, 0},
+		{"its staging failed", func(s *sim) {
+			s.write("main.go", "a")
+			s.speculate()
+			s.change([]string{"main.go"})
+			s.staged[s.m.job.running] = nil
+			s.build(false)
+		}, false, 0},
 		{"built before the burst ended", func(s *sim) {
 			s.write("main.go", "a")
 			s.speculate()
 			s.build(true)
 			s.change([]string{"main.go"})
-		}, true},
+		}, true, 0},
 		{"built on a file caught in the middle of its save", func(s *sim) {
 			// The editor truncated greet.go, the build read it so, and
 			// the editor wrote it back as it was: the burst changed
@@ -785,19 +802,27 @@ func TestModelSpeculativeConfirm(t *testing.T) {
 			s.write("util.go", "u1")
 			s.build(true)
 			s.change([]string{"util.go"}, "greet.go")
-		}, false},
+		}, false, 0},
 		{"a file removed after the staging", func(s *sim) {
 			s.speculate()
 			s.stage()
 			s.write("greet.go", "")
 			s.change([]string{"greet.go"})
-		}, false},
+		}, false, 0},
 		{"a file removed before the staging", func(s *sim) {
 			s.write("greet.go", "")
 			s.speculate()
 			s.stage()
 			s.change([]string{"greet.go"})
-		}, true},
+		}, true, 0},
+		{"two changes before it staged", func(s *sim) {
+			s.write("main.go", "a")
+			s.speculate()
+			s.change([]string{"main.go"})
+			s.write("greet.go", "g1")
+			s.change([]string{"greet.go"})
+			s.stage()
+		}, false, 2},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -820,8 +845,8 @@ func TestModelSpeculativeConfirm(t *testing.T) {
 			if n := len(find[event.BuildCanceled](s, mark)); n != 0 {
 				t.Errorf("%d build.canceled events: a speculative build goes without a word", n)
 			}
-			if n := len(find[event.Change](s, mark)); n != 1 {
-				t.Errorf("%d change events, want 1", n)
+			if n, want := len(find[event.Change](s, mark)), max(tt.changes, 1); n != want {
+				t.Errorf("%d change events, want %d", n, want)
 			}
 		})
 	}
