@@ -19,6 +19,16 @@
 // shared state packages, the standard library, dependencies) keep their
 // paths: they are the engine's.
 //
+// # What a build reads
+//
+// The logic tree is what package gosrc says a package tree holds: the
+// files go build compiles, and any other file a //go:embed line may name;
+// never tests, names starting with . or _, editor temporary files, or the
+// directories vendor, node_modules and testdata. A build reads each of its
+// files once, stages that content and returns it (Result.Sources, and
+// before the compile to BuildLogic's staged): what a version's diff shows,
+// and digests the runner compares with the watcher's.
+//
 // # Two routes
 //
 // A plugin is built by the go command ("go build -buildmode=plugin") or by
@@ -51,8 +61,6 @@ package builder
 import (
 	"bytes"
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -158,6 +166,10 @@ type Result struct {
 	// "default" for the C compiler's own.
 	Linker string
 	Phases Phases
+	// Sources is the logic tree as the build read and staged it (nil for
+	// an engine build): a version's diff is made of exactly this, and the
+	// digests say whether it holds what a save left on disk.
+	Sources Sources
 }
 
 // Phases is where a build's time went. Zero means the phase did not run
@@ -451,7 +463,13 @@ func linkerName(l string) string {
 
 // BuildLogic builds version n of the logic plugin into a new .so with a new
 // plugin path. Cancelling ctx stops the build at once.
-func (b *Builder) BuildLogic(ctx context.Context, n int) (Result, error) {
+//
+// The build reads the logic tree once, to stage it. staged, when not nil,
+// is handed what it staged as soon as it is staged, before the compile: a
+// caller that started the build early can tell then whether it builds the
+// content it wants. The Result carries the same Sources, failed compiles
+// included.
+func (b *Builder) BuildLogic(ctx context.Context, n int, staged func(Sources)) (Result, error) {
 	b.buildMu.RLock()
 	defer b.buildMu.RUnlock()
 	start := time.Now()
@@ -464,7 +482,10 @@ func (b *Builder) BuildLogic(ctx context.Context, n int) (Result, error) {
 	if err != nil {
 		return Result{Duration: time.Since(start)}, err
 	}
-	res := Result{Phases: Phases{Stage: time.Since(start)}}
+	res := Result{Phases: Phases{Stage: time.Since(start)}, Sources: sourcesOf(pkgs)}
+	if staged != nil {
+		staged(res.Sources)
+	}
 	res.Path = filepath.Join(b.BuildDir(), fmt.Sprintf("%s.v%d.%s.so", filepath.Base(b.logicDir), n, stage))
 	linker := chooseLinker(b.cfg.Linker, append(slices.Clone(b.cfg.Flags), b.cfg.PluginLDFlags)...)
 	res.Linker = linkerName(linker)
@@ -561,26 +582,6 @@ func (b *Builder) recordUses(so string, where map[string]string) {
 	}
 	slices.Sort(stages)
 	b.uses[so] = stages
-}
-
-// skipDir reports whether a directory of the logic tree is not part of it,
-// by the go command's own rules (and testdata, which no build needs).
-func skipDir(name string) bool {
-	return strings.HasPrefix(name, ".") || strings.HasPrefix(name, "_") || name == "testdata" || name == "vendor" || name == "node_modules"
-}
-
-// LogicHash returns a hash of the logic tree's contents as staging would
-// copy them. Equal hashes mean a build would produce the same plugin.
-func (b *Builder) LogicHash() (string, error) {
-	pkgs, err := b.scanLogic()
-	if err != nil {
-		return "", err
-	}
-	h := sha256.New()
-	for _, p := range pkgs {
-		fmt.Fprintf(h, "%s\x00%s\x00", p.rel, p.own)
-	}
-	return hex.EncodeToString(h.Sum(nil)), nil
 }
 
 func (b *Builder) goList(ctx context.Context, args ...string) (string, error) {

@@ -39,7 +39,7 @@ func TestNewInWorkspace(t *testing.T) {
 		t.Fatal(err)
 	}
 	for n := 1; n <= 2; n++ { // the go command, then the fast path
-		if _, err := b.BuildLogic(ctx, n); err != nil {
+		if _, err := b.BuildLogic(ctx, n, nil); err != nil {
 			t.Fatalf("v%d: %v", n, err)
 		}
 	}

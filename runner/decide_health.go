@@ -405,7 +405,7 @@ func (m *model) onKey(k inKey) {
 	switch k.op {
 	case reqRebuild:
 		m.gaveUp = ""
-		m.startJob(m.pendingHost, false, "")
+		m.startJob(m.pendingHost, false)
 	case reqRestart:
 		m.crashes, m.gaveUp = nil, ""
 		b := m.served

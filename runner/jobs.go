@@ -16,31 +16,29 @@ import (
 )
 
 // startBuild starts build job a off the loop; its result comes back as
-// inBuilt.
+// inBuilt. The runner reads nothing of the logic tree itself: what a
+// version is made of, its diff and its line counts, is what the builder
+// staged.
 func (l *loop) startBuild(ctx context.Context, a actBuild) {
-	hash := a.hash
-	if hash == "" {
-		// Hash before building: a save during the build must not be
-		// mistaken for content this build already has.
-		hash, _ = l.b.LogicHash()
-	}
 	jctx, cancel := context.WithCancel(ctx)
 	l.builds[a.id] = cancel
 	pub := l.ev
+	var staged func(builder.Sources)
 	if a.spec {
 		pub = event.Discard // published on confirmation, if it comes
+		// What it staged, as soon as it has: the Change that ends the
+		// burst confirms the job against it.
+		staged = func(s builder.Sources) { l.post(inStaged{id: a.id, tree: s.Digests()}) }
 	}
 	adopted := ""
 	if l.adopt != nil {
 		adopted = l.adopt.path
 	}
 	go func() {
-		res := l.build(jctx, a.n, a.withEngine, pub)
-		res.id, res.hash, res.spec = a.id, hash, a.spec
+		res := l.build(jctx, a.n, a.withEngine, pub, staged)
+		res.id, res.spec = a.id, a.spec
 		in := inBuilt{res: res}
 		if res.logic != nil {
-			res.tree = readTree(l.b.LogicDir())
-			in.res.tree = res.tree
 			in.files = l.fileStats(a.n, res.tree)
 		}
 		if res.engine != nil && adopted != "" {
@@ -96,13 +94,15 @@ func (l *loop) fileStats(n int, tree map[string]string) []event.FileChange {
 
 // build runs in the job's goroutine: the engine and the logic in parallel
 // when withEngine (the go command's build cache keeps the two from doing
-// the same work twice), and publishes the build events to pub.
-func (l *loop) build(ctx context.Context, n int, withEngine bool, pub event.Publisher) jobResult {
+// the same work twice), and publishes the build events to pub. staged,
+// when not nil, is told what the logic build staged before it compiles.
+func (l *loop) build(ctx context.Context, n int, withEngine bool, pub event.Publisher, staged func(builder.Sources)) jobResult {
 	res := jobResult{version: n}
 	if l.cfg.Mode == ModeRestart {
 		// One build makes the whole app: the engine with this version in.
 		l.ev.Publish(event.BuildStart{Version: n, Target: event.TargetLogic})
 		r, err := l.b.BuildStatic(ctx, n)
+		res.sources(r.Sources)
 		if err != nil {
 			if ctx.Err() == nil {
 				res.final = failEvent(n, event.TargetLogic, r.Duration, err)
@@ -143,7 +143,8 @@ func (l *loop) build(ctx context.Context, n int, withEngine bool, pub event.Publ
 	}
 	g.Go(func() error {
 		pub.Publish(event.BuildStart{Version: n, Target: event.TargetLogic})
-		r, err := l.b.BuildLogic(ctx, n)
+		r, err := l.b.BuildLogic(ctx, n, staged)
+		res.sources(r.Sources)
 		if err != nil {
 			if ctx.Err() == nil {
 				res.final = failEvent(n, event.TargetLogic, r.Duration, err)
@@ -162,6 +163,16 @@ func (l *loop) build(ctx context.Context, n int, withEngine bool, pub event.Publ
 	})
 	g.Wait()
 	return res
+}
+
+// sources keeps what a logic build staged: the digests for the model, the
+// content for diffs.
+func (r *jobResult) sources(s builder.Sources) {
+	if s == nil {
+		return
+	}
+	r.staged = s.Digests()
+	r.tree = textTree(s)
 }
 
 func buildOK(n int, target string, r builder.Result) event.BuildOK {

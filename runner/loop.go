@@ -13,6 +13,7 @@ import (
 
 	"github.com/hotrun-dev/hotrun/builder"
 	"github.com/hotrun-dev/hotrun/event"
+	"github.com/hotrun-dev/hotrun/gosrc"
 	"github.com/hotrun-dev/hotrun/hot/protocol"
 	"github.com/hotrun-dev/hotrun/watcher"
 )
@@ -114,10 +115,7 @@ func (l *loop) run(ctx context.Context) error {
 
 		case <-l.spec:
 			l.spec = nil
-			// Hash before building: a save during the build must not be
-			// mistaken for content this build already has.
-			h, _ := l.b.LogicHash()
-			l.handle(ctx, inSpecDue{hash: h})
+			l.handle(ctx, inSpecDue{})
 
 		case in := <-l.posts:
 			l.handle(ctx, in)
@@ -149,6 +147,13 @@ func (l *loop) handle(ctx context.Context, in input) {
 		l.forget(x.e)
 	case inDrained:
 		l.forget(x.old)
+	case inTookOver:
+		// Its addresses, for the probes the version list sets off. Here,
+		// on the loop, which owns the held sockets: the call's own
+		// goroutine raced the loop for them.
+		if p := l.procs[x.e]; p != nil {
+			l.takeListeners(p)
+		}
 	case inBuiltDone:
 		x.cancel()
 		delete(l.builds, x.in.res.id)
@@ -204,13 +209,21 @@ func (l *loop) post(in input) {
 	}
 }
 
-// change reads what a burst of saves means: the packages, whether the
-// engine holds them, and the logic tree's content now.
+// change says what a burst of saves means: the packages, whether the
+// engine holds them, and what the watcher read of the logic tree, by the
+// files' paths under the logic directory. It reads no file.
 func (l *loop) change(c watcher.Change) inChange {
 	pkgs, kind := l.b.Classify(c.Files)
-	in := inChange{files: l.rel(c.Files), pkgs: pkgs, kind: kind}
-	if kind == event.KindLogic {
-		in.hash, _ = l.b.LogicHash()
+	in := inChange{files: l.rel(c.Files), pkgs: pkgs, kind: kind, read: map[string]gosrc.Digest{}}
+	for _, f := range c.Files {
+		if rel, ok := l.b.LogicRel(f); ok {
+			in.read[rel] = c.Digests[f] // the zero Digest when removed
+		}
+	}
+	for f, d := range c.Digests {
+		if rel, ok := l.b.LogicRel(f); ok {
+			in.read[rel] = d
+		}
 	}
 	return in
 }
@@ -275,10 +288,7 @@ func (l *loop) carry(ctx context.Context, a action) {
 			path = "" // nothing saved yet
 		}
 		l.call(ctx, p, takeoverTimeout, func(c context.Context) error { return p.Takeover(c, path, a.strict) },
-			func(err error, _ time.Duration) input {
-				l.takeListeners(p) // its addresses, for the probes the version list sets off
-				return inTookOver{e: a.e, err: err}
-			})
+			func(err error, _ time.Duration) input { return inTookOver{e: a.e, err: err} })
 	case actPing:
 		p := l.procs[a.e]
 		l.call(ctx, p, hungAfter, p.Ping, func(err error, _ time.Duration) input { return inPong{e: a.e, err: err} })

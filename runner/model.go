@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/hotrun-dev/hotrun/event"
+	"github.com/hotrun-dev/hotrun/gosrc"
 )
 
 // model is the supervisor's state and its decisions: the engines and the
@@ -33,13 +34,19 @@ type model struct {
 	lastMem     event.Memory
 	memAt       time.Time    // when the serving engine's memory was last looked at
 	forgotten   int          // ended versions dropped from versions (see forgetEnded)
-	lastLogic   string       // content hash of the last logic tree built
 	ids         int          // numbers engines and engine builds
 	dirty       bool         // the version list changed since it was last published
 	disk        int64        // what .hotrun holds, as the last prune measured it
 	pruning     bool         // a prune runs
 	pruneAgain  bool         // the model changed while it ran (or a build ran): prune once more
 	adopted     *engineBuild // the build of an engine adopted from the session before, until a build says whether the source still makes it
+
+	// lastLogic is the logic tree of the last version built, each file's
+	// digest; tree is the logic tree as last known: what the last build
+	// staged, and what every change since read (nil while unknown). They
+	// are equal when a save changed no byte of what was built.
+	lastLogic map[string]gosrc.Digest
+	tree      map[string]gosrc.Digest
 
 	job buildJob // the build under way
 }
@@ -64,7 +71,7 @@ func (m *model) update(now time.Time, in input) []action {
 	switch in := in.(type) {
 	case inBegin:
 		m.pendingHost = true
-		m.startJob(true, false, "")
+		m.startJob(true, false)
 	case inChange:
 		m.onChange(in)
 	case inActivity:
@@ -72,8 +79,10 @@ func (m *model) update(now time.Time, in input) []action {
 	case inSpecDue:
 		m.job.specArmed = false
 		if m.job.running == 0 && !m.pendingHost && m.serving != nil {
-			m.startJob(false, true, in.hash)
+			m.startJob(false, true)
 		}
+	case inStaged:
+		m.onStaged(in)
 	case inBuilt:
 		m.onBuilt(in)
 	case inStarted:

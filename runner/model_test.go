@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 	"testing"
@@ -11,6 +12,7 @@ import (
 
 	"github.com/hotrun-dev/hotrun/builder"
 	"github.com/hotrun-dev/hotrun/event"
+	"github.com/hotrun-dev/hotrun/gosrc"
 	"github.com/hotrun-dev/hotrun/hot/protocol"
 )
 
@@ -30,14 +32,20 @@ type sim struct {
 	// (nil, true) leaves it unanswered (a hung engine).
 	fault func(a action) (input, bool)
 	queue []input
+	// disk is the logic tree now, each file's digest by its path under
+	// the logic directory; staged is what each build job read of it.
+	disk   map[string]gosrc.Digest
+	staged map[int]map[string]gosrc.Digest
 }
 
 func newSim(t *testing.T) *sim {
 	t.Helper()
 	s := &sim{
-		t:    t,
-		now:  time.Date(2026, 12, 6, 12, 0, 0, 0, time.UTC),
-		pids: 100,
+		t:      t,
+		now:    time.Date(2026, 12, 6, 12, 0, 0, 0, time.UTC),
+		pids:   100,
+		disk:   map[string]gosrc.Digest{"main.go": dg("v0")},
+		staged: map[int]map[string]gosrc.Digest{},
 		m: newModel(modelConfig{
 			mode:          ModeHotSwap,
 			maxVersions:   100,
@@ -69,6 +77,9 @@ func (s *sim) carry(a action) {
 		s.events = append(s.events, a.ev)
 		return
 	case actBuild, actCancelBuild, actRetryAfter, actSpecAfter:
+		if b, ok := a.(actBuild); ok {
+			s.staged[b.id] = maps.Clone(s.disk) // a build stages as it starts, unless restage says otherwise
+		}
 		s.pending = append(s.pending, a)
 		return
 	case actKeepSource, actPrune:
@@ -132,7 +143,7 @@ func (s *sim) build(ok bool) int {
 	}
 	a := s.pending[i].(actBuild)
 	s.pending = slices.Delete(s.pending, i, i+1)
-	res := jobResult{id: a.id, version: a.n, spec: a.spec, hash: fmt.Sprintf("h%d", a.n)}
+	res := jobResult{id: a.id, version: a.n, spec: a.spec, staged: s.staged[a.id]}
 	if a.withEngine {
 		res.engine = &builder.Result{Path: fmt.Sprintf("/p/.hotrun/bin/engine.%d", a.n)}
 	}
@@ -150,8 +161,62 @@ func (s *sim) build(ok bool) int {
 // save is a logic edit that builds and goes live (or not).
 func (s *sim) save(ok bool) int {
 	s.t.Helper()
-	s.in(inChange{files: []string{"logic/main.go"}, kind: event.KindLogic, hash: fmt.Sprintf("save%d", s.m.next+1)})
+	s.write("main.go", fmt.Sprintf("save%d", s.m.next+1))
+	s.change([]string{"main.go"})
 	return s.build(ok)
+}
+
+// dg is the digest of content c.
+func dg(c string) gosrc.Digest { return gosrc.Sum([]byte(c)) }
+
+// write saves the logic file f with content c; "" removes it.
+func (s *sim) write(f, c string) {
+	if c == "" {
+		delete(s.disk, f)
+		return
+	}
+	s.disk[f] = dg(c)
+}
+
+// change is the watcher's Change of the logic files fs, as the disk holds
+// them now; touched are files it read too and found unchanged.
+func (s *sim) change(fs []string, touched ...string) {
+	s.t.Helper()
+	in := inChange{kind: event.KindLogic, read: map[string]gosrc.Digest{}}
+	for _, f := range fs {
+		in.files = append(in.files, "logic/"+f)
+		in.read[f] = s.disk[f]
+	}
+	for _, f := range touched {
+		in.read[f] = s.disk[f]
+	}
+	s.in(in)
+}
+
+// restage has the build under way read the logic tree again, as the disk
+// holds it now: a build whose staging came after a save.
+func (s *sim) restage() { s.staged[s.m.job.running] = maps.Clone(s.disk) }
+
+// stage reports what the speculative build under way staged.
+func (s *sim) stage() {
+	s.t.Helper()
+	s.in(inStaged{id: s.m.job.running, tree: s.staged[s.m.job.running]})
+}
+
+// speculate plays the first event of a burst and its timer: a speculative
+// build starts, staging the disk as it is.
+func (s *sim) speculate() {
+	s.t.Helper()
+	s.in(inActivity{kind: event.KindLogic})
+	i := slices.IndexFunc(s.pending, func(a action) bool { _, ok := a.(actSpecAfter); return ok })
+	if i < 0 {
+		s.t.Fatal("no speculative build armed")
+	}
+	s.pending = slices.Delete(s.pending, i, i+1)
+	s.in(inSpecDue{})
+	if !s.m.job.spec {
+		s.t.Fatal("no speculative build started")
+	}
 }
 
 // hostEdit is an edit to a package the engine holds.
@@ -594,7 +659,7 @@ func TestModelAdopt(t *testing.T) {
 			if a.n != 10 {
 				t.Errorf("the first version of the session is v%d, want v10: above every number the engine was asked to load", a.n)
 			}
-			s.in(inBuilt{sameEngine: same, res: jobResult{id: a.id, version: a.n, hash: "h",
+			s.in(inBuilt{sameEngine: same, res: jobResult{id: a.id, version: a.n,
 				engine: &builder.Result{Path: "/p/.hotrun/bin/engine.10"}, logic: &builder.Result{Path: "/p/v10.so"}}})
 			s.wantLive(10)
 			if got := s.serving() == e; got != same {
@@ -673,4 +738,172 @@ func TestModelHostChangeDuringReplacement(t *testing.T) {
 		t.Fatalf("v3's new engine did not take over: serving %+v", e)
 	}
 	s.wantLive(3)
+}
+
+// TestModelSpeculativeConfirm: a build started on the first event of a
+// burst is the change's build only when it staged each file the watcher
+// read as the watcher read it at the burst's end; otherwise it is canceled
+// without a word and a new build reads the tree again. Either way the
+// version built holds what the disk holds, and takes the next number.
+func TestModelSpeculativeConfirm(t *testing.T) {
+	tests := []struct {
+		name    string
+		play    func(s *sim)
+		confirm bool
+		changes int // change events; 0 means 1
+	}{
+		{"staged what the burst ended with", func(s *sim) {
+			s.write("main.go", "a")
+			s.speculate()
+			s.stage()
+			s.change([]string{"main.go"})
+		}, true, 0},
+		{"saved again after the staging", func(s *sim) {
+			s.write("main.go", "a")
+			s.speculate()
+			s.stage()
+			s.write("main.go", "b")
+			s.change([]string{"main.go"})
+		}, false, 0},
+		{"staged after the burst ended", func(s *sim) {
+			s.write("main.go", "a")
+			s.speculate()
+			s.change([]string{"main.go"})
+			s.stage()
+		}, true, 0},
+		{"staged after the burst ended and a save after it", func(s *sim) {
+			s.write("main.go", "a")
+			s.speculate()
+			s.change([]string{"main.go"})
+			s.write("main.go", "b")
+			s.restage()
+			s.stage()
+		}, false, 0},
+		{"its staging failed", func(s *sim) {
+			s.write("main.go", "a")
+			s.speculate()
+			s.change([]string{"main.go"})
+			s.staged[s.m.job.running] = nil
+			s.build(false)
+		}, false, 0},
+		{"built before the burst ended", func(s *sim) {
+			s.write("main.go", "a")
+			s.speculate()
+			s.build(true)
+			s.change([]string{"main.go"})
+		}, true, 0},
+		{"built on a file caught in the middle of its save", func(s *sim) {
+			// The editor truncated greet.go, the build read it so, and
+			// the editor wrote it back as it was: the burst changed
+			// util.go alone, but the watcher read greet.go too.
+			s.write("greet.go", "truncated")
+			s.speculate()
+			s.write("greet.go", "g0")
+			s.write("util.go", "u1")
+			s.build(true)
+			s.change([]string{"util.go"}, "greet.go")
+		}, false, 0},
+		{"a file removed after the staging", func(s *sim) {
+			s.speculate()
+			s.stage()
+			s.write("greet.go", "")
+			s.change([]string{"greet.go"})
+		}, false, 0},
+		{"a file removed before the staging", func(s *sim) {
+			s.write("greet.go", "")
+			s.speculate()
+			s.stage()
+			s.change([]string{"greet.go"})
+		}, true, 0},
+		{"two changes before it staged", func(s *sim) {
+			s.write("main.go", "a")
+			s.speculate()
+			s.change([]string{"main.go"})
+			s.write("greet.go", "g1")
+			s.change([]string{"greet.go"})
+			s.stage()
+		}, false, 2},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := newSim(t)
+			s.write("greet.go", "g0")
+			s.start()
+			spec := s.m.job.id + 1
+			mark := len(s.events)
+			tt.play(s)
+			if got := s.m.job.id == spec; got != tt.confirm {
+				t.Errorf("the speculative build is the change's: %v, want %v\n%s", got, tt.confirm, s.log())
+			}
+			if s.m.job.running != 0 {
+				s.build(true)
+			}
+			s.wantLive(2)
+			if !maps.Equal(s.m.lastLogic, s.disk) {
+				t.Errorf("v2 built %v, want the disk's %v", s.m.lastLogic, s.disk)
+			}
+			if n := len(find[event.BuildCanceled](s, mark)); n != 0 {
+				t.Errorf("%d build.canceled events: a speculative build goes without a word", n)
+			}
+			if n, want := len(find[event.Change](s, mark)), max(tt.changes, 1); n != want {
+				t.Errorf("%d change events, want %d", n, want)
+			}
+		})
+	}
+}
+
+// TestModelNothingChanged: a change after which the logic tree is, byte
+// for byte, what the last version was built from builds nothing; any
+// other does, even when the files it names are as they were built.
+func TestModelNothingChanged(t *testing.T) {
+	tests := []struct {
+		name  string
+		play  func(s *sim)
+		build bool
+	}{
+		{"reverted after a failed build", func(s *sim) {
+			s.write("main.go", "broken")
+			s.change([]string{"main.go"})
+			s.build(false)
+			s.write("main.go", "v0")
+			s.change([]string{"main.go"})
+		}, false},
+		{"one of two failed edits reverted", func(s *sim) {
+			s.write("main.go", "m1")
+			s.change([]string{"main.go"})
+			s.build(false)
+			s.write("greet.go", "g1")
+			s.change([]string{"greet.go"})
+			s.build(false)
+			s.write("greet.go", "g0")
+			s.change([]string{"greet.go"})
+		}, true},
+		{"a save the build under way read already", func(s *sim) {
+			s.write("main.go", "a")
+			s.change([]string{"main.go"})
+			s.write("main.go", "b")
+			s.restage()
+			s.build(true)
+			s.change([]string{"main.go"})
+		}, false},
+		{"the tree unknown: a build staged nothing", func(s *sim) {
+			s.write("main.go", "a")
+			s.change([]string{"main.go"})
+			s.staged[s.m.job.running] = nil
+			s.build(false)
+			s.write("main.go", "v0")
+			s.change([]string{"main.go"})
+		}, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := newSim(t)
+			s.write("greet.go", "g0")
+			s.start()
+			tt.play(s)
+			if got := s.m.job.running != 0; got != tt.build {
+				t.Errorf("a build after the last change: %v, want %v\n%s", got, tt.build, s.log())
+			}
+		})
+	}
 }
