@@ -59,7 +59,6 @@
 package builder
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -76,6 +75,8 @@ import (
 	"time"
 
 	"github.com/hotrun-dev/hotrun/event"
+	"github.com/hotrun-dev/hotrun/internal/command"
+	"github.com/hotrun-dev/hotrun/internal/paths"
 )
 
 // Config says what to build and how.
@@ -256,8 +257,8 @@ func New(ctx context.Context, cfg Config) (*Builder, error) {
 		return nil, fmt.Errorf("builder: logic package %s is package %s; a plugin must be package main", cfg.Logic, f[2])
 	}
 	b.logicPath, b.logicDir = f[0], f[1]
-	rel, err := filepath.Rel(cfg.Dir, b.logicDir)
-	if err != nil || strings.HasPrefix(rel, "..") {
+	rel, ok := paths.Within(cfg.Dir, b.logicDir)
+	if !ok {
 		return nil, fmt.Errorf("builder: logic package %s must be inside the module at %s", cfg.Logic, cfg.Dir)
 	}
 	b.logicRel = filepath.ToSlash(rel)
@@ -380,7 +381,7 @@ func (b *Builder) Classify(files []string) (pkgs []string, kind string) {
 			k = event.KindHost
 		case b.hostDirs[dir]:
 			k = event.KindHost
-		case dir == b.logicDir || strings.HasPrefix(dir, b.logicDir+string(filepath.Separator)):
+		case within(b.logicDir, dir):
 			k = event.KindLogic
 		default:
 			continue
@@ -388,7 +389,7 @@ func (b *Builder) Classify(files []string) (pkgs []string, kind string) {
 		if k == event.KindHost || kind == "" {
 			kind = k
 		}
-		if rel, err := filepath.Rel(b.cfg.Dir, dir); err == nil && !seen[rel] {
+		if rel, ok := paths.Within(b.cfg.Dir, dir); ok && !seen[rel] {
 			seen[rel] = true
 			p := b.modPath
 			if rel != "." {
@@ -611,19 +612,11 @@ func (b *Builder) runEnv(ctx context.Context, dir string, cgo bool, args ...stri
 	return b.command(ctx, dir, env, b.cfg.Go, args...)
 }
 
-// command runs name in dir with the user's environment, then env, and
-// returns its output and errors, interleaved; a canceled ctx ends its
-// whole process group.
+// command runs name in dir with the user's environment, then the
+// builder's, then env, and returns its output and errors, interleaved; a
+// canceled ctx ends its whole process group.
 func (b *Builder) command(ctx context.Context, dir string, env []string, name string, args ...string) (string, error) {
-	cmd := exec.CommandContext(ctx, name, args...)
-	cmd.Dir = dir
-	cmd.Env = append(append(os.Environ(), b.cfg.Env...), env...)
-	var out bytes.Buffer
-	cmd.Stdout = &out
-	cmd.Stderr = &out
-	killGroup(cmd)
-	err := cmd.Run()
-	return out.String(), err
+	return command.Output(ctx, dir, append(slices.Clone(b.cfg.Env), env...), name, args...)
 }
 
 func (b *Builder) buildError(out string, err error) error {

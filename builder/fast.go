@@ -2,7 +2,6 @@ package builder
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/base64"
@@ -13,7 +12,6 @@ import (
 	"io"
 	"maps"
 	"os"
-	"os/exec"
 	"path"
 	"path/filepath"
 	"regexp"
@@ -23,6 +21,9 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/hotrun-dev/hotrun/internal/command"
+	"github.com/hotrun-dev/hotrun/internal/paths"
 )
 
 // The fast path builds a plugin the way the go command would, without the
@@ -262,7 +263,7 @@ func (b *Builder) learn(ctx context.Context, ldflags string, pkgs []*logicPkg) (
 		// from the module cache or GOROOT changes only with go.mod or the
 		// toolchain, both stamped.
 		local := !pkg.Standard && pkg.Module != nil && (pkg.Module.Main || pkg.Module.Replace != nil && pkg.Module.Replace.Version == "")
-		if local || (pkg.Dir != "" && !pkg.Standard && isWithin(b.cfg.Dir, pkg.Dir)) {
+		if local || (pkg.Dir != "" && !pkg.Standard && within(b.cfg.Dir, pkg.Dir)) {
 			p.stamps[pkg.Dir] = stampSince(pkg.Dir)
 			if ents, err := os.ReadDir(pkg.Dir); err == nil {
 				for _, e := range ents {
@@ -279,9 +280,10 @@ func (b *Builder) learn(ctx context.Context, ldflags string, pkgs []*logicPkg) (
 	return p, nil
 }
 
-func isWithin(root, p string) bool {
-	rel, err := filepath.Rel(root, p)
-	return err == nil && filepath.IsLocal(rel)
+// within reports whether p lies in the tree at root.
+func within(root, p string) bool {
+	_, ok := paths.Within(root, p)
+	return ok
 }
 
 func firstLine(s string) string {
@@ -618,18 +620,12 @@ func (b *Builder) tool(ctx context.Context, dir string, env []string, name strin
 // runOut runs the go command in the module with cgo on and returns its
 // standard output alone (stderr on failure).
 func (b *Builder) runOut(ctx context.Context, args ...string) (string, error) {
-	cmd := exec.CommandContext(ctx, b.cfg.Go, args...)
-	cmd.Dir = b.cfg.Dir
-	cmd.Env = append(append(os.Environ(), b.cfg.Env...), "CGO_ENABLED=1")
-	var out, errb bytes.Buffer
-	cmd.Stdout = &out
-	cmd.Stderr = &errb
-	killGroup(cmd)
-	if err := cmd.Run(); err != nil {
-		return errb.String(), err
+	r, err := command.Run(ctx, b.cfg.Dir, append(slices.Clone(b.cfg.Env), "CGO_ENABLED=1"), b.cfg.Go, args...)
+	if err != nil {
+		return string(r.Stderr), err
 	}
-	if out.Len() == 0 {
-		return errb.String(), nil // go build -n writes its script to stderr
+	if len(r.Stdout) == 0 {
+		return string(r.Stderr), nil // go build -n writes its script to stderr
 	}
-	return out.String(), nil
+	return string(r.Stdout), nil
 }

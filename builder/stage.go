@@ -18,6 +18,7 @@ import (
 	"strings"
 
 	"github.com/hotrun-dev/hotrun/gosrc"
+	"github.com/hotrun-dev/hotrun/internal/paths"
 )
 
 // A logic package as staging sees it: a directory of the logic tree with
@@ -332,8 +333,8 @@ func sourcesOf(pkgs []*logicPkg) Sources {
 // logic directory, when a build stages it: it lies in the logic tree, and
 // gosrc's rule keeps it.
 func (b *Builder) LogicRel(file string) (string, bool) {
-	rel, err := filepath.Rel(b.logicDir, file)
-	if err != nil || !filepath.IsLocal(rel) {
+	rel, ok := paths.Within(b.logicDir, file)
+	if !ok {
 		return "", false
 	}
 	rel = filepath.ToSlash(rel)

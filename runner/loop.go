@@ -15,6 +15,7 @@ import (
 	"github.com/hotrun-dev/hotrun/event"
 	"github.com/hotrun-dev/hotrun/gosrc"
 	"github.com/hotrun-dev/hotrun/hot/protocol"
+	"github.com/hotrun-dev/hotrun/internal/paths"
 	"github.com/hotrun-dev/hotrun/watcher"
 )
 
@@ -564,7 +565,7 @@ func (l *loop) rel(files []string) []string {
 	}
 	out := make([]string, len(files))
 	for i, f := range files {
-		if r, err := filepath.Rel(root, f); err == nil && filepath.IsLocal(r) {
+		if r, ok := paths.Within(root, f); ok {
 			out[i] = r
 		} else {
 			out[i] = f

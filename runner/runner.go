@@ -14,6 +14,7 @@ import (
 
 	"github.com/hotrun-dev/hotrun/builder"
 	"github.com/hotrun-dev/hotrun/event"
+	"github.com/hotrun-dev/hotrun/internal/command"
 	"github.com/hotrun-dev/hotrun/watcher"
 )
 
@@ -275,11 +276,11 @@ func chooseMode(ctx context.Context, asked string) (mode, why string) {
 
 // noPlugins says why the go command here can't build plugins, or "".
 func noPlugins(ctx context.Context) string {
-	out, err := exec.CommandContext(ctx, "go", "env", "GOOS", "CC").Output()
+	r, err := command.Run(ctx, "", nil, "go", "env", "GOOS", "CC")
 	if err != nil {
 		return "go env failed: " + err.Error()
 	}
-	f := strings.Fields(string(out))
+	f := strings.Fields(string(r.Stdout))
 	if len(f) < 2 {
 		return "no C compiler configured"
 	}

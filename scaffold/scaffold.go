@@ -57,7 +57,6 @@
 package scaffold
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -65,12 +64,13 @@ import (
 	"go/token"
 	"go/version"
 	"os"
-	"os/exec"
 	"path"
 	"path/filepath"
 	"runtime"
 	"runtime/debug"
 	"strings"
+
+	"github.com/hotrun-dev/hotrun/internal/command"
 )
 
 // LibraryModule is the module path of hotrun's engine library (package
@@ -368,22 +368,21 @@ func addRequirement(ctx context.Context, opts Options, dir string, m *goMod, res
 	return nil
 }
 
+// goCommand runs the go command in dir and returns its standard output;
+// its error names the command and says what it wrote to stderr.
 func goCommand(ctx context.Context, goCmd, dir string, args ...string) ([]byte, error) {
-	cmd := exec.CommandContext(ctx, goCmd, args...)
-	cmd.Dir = dir
+	var env []string
 	if foreignWorkspace(ctx, goCmd, dir) {
-		cmd.Env = append(os.Environ(), "GOWORK=off")
+		env = []string{"GOWORK=off"}
 	}
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	out, err := cmd.Output()
+	r, err := command.Run(ctx, dir, env, goCmd, args...)
 	if err != nil {
-		if msg := strings.TrimSpace(stderr.String()); msg != "" {
-			return out, fmt.Errorf("%s %s: %s", goCmd, strings.Join(args, " "), msg)
+		if msg := strings.TrimSpace(string(r.Stderr)); msg != "" {
+			return r.Stdout, fmt.Errorf("%s %s: %s", goCmd, strings.Join(args, " "), msg)
 		}
-		return out, fmt.Errorf("%s %s: %w", goCmd, strings.Join(args, " "), err)
+		return r.Stdout, fmt.Errorf("%s %s: %w", goCmd, strings.Join(args, " "), err)
 	}
-	return out, nil
+	return r.Stdout, nil
 }
 
 // foreignWorkspace reports whether the go command would run in dir in
@@ -409,14 +408,12 @@ func foreignWorkspace(ctx context.Context, goCmd, dir string) bool {
 			}
 		}
 	}
-	cmd := exec.CommandContext(ctx, goCmd, "work", "edit", "-json", work)
-	cmd.Dir = dir
-	out, err := cmd.Output()
+	r, err := command.Run(ctx, dir, nil, goCmd, "work", "edit", "-json", work)
 	if err != nil {
 		return false // the go command will say what is wrong with it
 	}
 	var w struct{ Use []struct{ DiskPath string } }
-	if json.Unmarshal(out, &w) != nil {
+	if json.Unmarshal(r.Stdout, &w) != nil {
 		return false
 	}
 	here, err := os.Stat(dir)

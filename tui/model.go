@@ -19,6 +19,7 @@ import (
 	"github.com/charmbracelet/x/ansi"
 
 	"github.com/hotrun-dev/hotrun/event"
+	"github.com/hotrun-dev/hotrun/internal/paths"
 )
 
 // RecordsMsg carries a batch of records from the stream to the model. [Run]
@@ -787,7 +788,7 @@ func relPath(path string) string {
 	if err != nil {
 		return path
 	}
-	if rel, err := filepath.Rel(wd, path); err == nil && filepath.IsLocal(rel) {
+	if rel, ok := paths.Within(wd, path); ok {
 		return rel
 	}
 	return path
