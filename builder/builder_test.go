@@ -348,7 +348,9 @@ func rewriteImports(src []byte, from, to string) []byte {
 // command and learns the build; later saves take the fast path, whose
 // plugins load into the engine the go command built beside the go
 // command's own, carry the same build information, and pass Compatible.
-// A logic package with //go:embed goes back to the go command.
+// An import new to the plan (embed, then strings) goes back to the go
+// command, which learns again (TestFastPathEmbed: //go:embed itself stays
+// fast).
 func TestFastPath(t *testing.T) {
 	b, dir := newApp(t)
 	ctx := context.Background()
