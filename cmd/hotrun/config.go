@@ -40,6 +40,7 @@ type config struct {
 	Probe         []string `toml:"probe"`          // requests sent to the engine after each swap ("GET /hello")
 	Big           bool     `toml:"big"`            // the TUI's presenter layout
 	PProf         string   `toml:"pprof"`          // loopback address to serve hotrun's own profiles on; "" for none
+	Reload        string   `toml:"reload"`         // address of the proxy whose pages reload when a version goes live; "" for none
 	configPath    string
 }
 
@@ -81,6 +82,7 @@ func parseConfig(args []string, stderr io.Writer) (*config, error) {
 	fs.BoolVar(&f.Fresh, "fresh", false, "start with empty state instead of restoring the last session's")
 	fs.BoolVar(&f.Big, "big", false, "presenter layout: the live version, the probes' answers and the last diff fill the screen")
 	fs.StringVar(&f.PProf, "pprof", "", "serve Go's profiles of hotrun itself (net/http/pprof: memory, goroutines, CPU) on the loopback `addr`, e.g. 127.0.0.1:6060")
+	fs.StringVar(&f.Reload, "reload", "", "serve the engine's pages on `addr` (e.g. 127.0.0.1:8081), where they reload themselves when a new version goes live and show a failed build")
 	fs.Func("probe", "a `request` sent to the engine after each swap and engine start, e.g. \"GET /hello?name=test\" (repeatable; replaces the file's list)", func(s string) error {
 		if _, err := probe.Parse(s); err != nil {
 			return err
@@ -141,6 +143,7 @@ func parseConfig(args []string, stderr io.Writer) (*config, error) {
 		"big":            func() { cfg.Big = f.Big },
 		"probe":          func() { cfg.Probe = f.Probe },
 		"pprof":          func() { cfg.PProf = f.PProf },
+		"reload":         func() { cfg.Reload = f.Reload },
 	}
 	for name, fn := range apply {
 		if set[name] {
@@ -179,6 +182,11 @@ func parseConfig(args []string, stderr io.Writer) (*config, error) {
 			return nil, fmt.Errorf("%w: %v", errUsage, err)
 		}
 	}
+	if cfg.Reload != "" {
+		if err := checkReloadAddr(cfg.Reload); err != nil {
+			return nil, fmt.Errorf("%w: %v", errUsage, err)
+		}
+	}
 	return &cfg, nil
 }
 
@@ -210,7 +218,7 @@ flags, see docs/config.md), then from the flags.
 		flags []string
 	}{
 		{"Project", []string{"config", "dir", "engine", "logic"}},
-		{"Output", []string{"headless", "json", "verbose", "big", "probe", "pprof"}},
+		{"Output", []string{"headless", "json", "verbose", "big", "probe", "reload", "pprof"}},
 		{"Watching", []string{"debounce", "poll", "include", "exclude"}},
 		{"Building and running", []string{"mode", "buildflags", "max-versions", "max-rss", "snapshot-every", "drain", "orphan-grace", "fresh"}},
 	}
