@@ -127,6 +127,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		Drain:         cfg.Drain.Duration,
 		OrphanGrace:   cfg.OrphanGrace.Duration,
 		Mode:          cfg.Mode,
+		BeforeBuild:   cfg.BeforeBuild,
 	})
 
 	ctx, cancel := context.WithCancel(ctx)
