@@ -46,6 +46,7 @@ import (
 	"net/http/httputil"
 	"net/url"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -208,7 +209,13 @@ func (p *Proxy) Publish(e event.Event) {
 		if e.Target == event.TargetEngine {
 			what = "the engine"
 		}
-		p.failLocked(what+" did not build", event.Format(e))
+		text := e.Error
+		if len(e.Diagnostics) > 0 {
+			// The plain printer's lines, without its first: the title
+			// says it.
+			_, text, _ = strings.Cut(event.Format(e), "\n")
+		}
+		p.failLocked(what+" did not build", text)
 	case event.LoadFail:
 		text := e.Error
 		if e.Explain != "" {
