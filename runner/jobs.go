@@ -274,14 +274,15 @@ func (g *generators) mark(dir string, files []string) {
 	}
 }
 
-// reads reports whether a step reads the file p (absolute).
+// reads reports whether a step reads the file p (absolute): a step with
+// no inputs reads every file.
 func (g *generators) reads(dir, p string) bool {
 	rel, err := filepath.Rel(dir, p)
 	if err != nil {
 		return false
 	}
 	for _, s := range g.steps {
-		if len(s.Inputs) > 0 && s.Reads(filepath.ToSlash(rel)) {
+		if s.Reads(filepath.ToSlash(rel)) {
 			return true
 		}
 	}

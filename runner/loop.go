@@ -118,7 +118,8 @@ func (l *loop) run(ctx context.Context) error {
 		case p := <-l.activity:
 			if l.gen.running > 0 || l.gen.reads(l.dir, p) {
 				// A generator's input, or its output: the build that runs
-				// it starts on the change, not on a guess.
+				// it starts on the change, not on a guess (a speculative
+				// build would start before the change makes it due).
 				continue
 			}
 			_, kind := l.b.Classify([]string{p})

@@ -106,10 +106,7 @@ func all(msgs []string, f func(string) bool) bool {
 // a new engine, which cuts the websockets: both pages reconnect by
 // themselves and show the whole history, and the chat goes on.
 func TestChatDemo(t *testing.T) {
-	ctx := browser(t)
-	if testing.Short() {
-		return
-	}
+	ctx := browser(t) // skips under -short, and without chromium
 	s := runSession(t, chatCopy(t), freeAddr(t), "-fresh")
 	start := waitFor[event.EngineStart](s, buildWait, nil)
 	waitFor(s, loadWait, liveIs(1))
