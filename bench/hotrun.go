@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -122,11 +123,27 @@ func (s *session) wait(ctx context.Context, d time.Duration, what string, ok fun
 		select {
 		case <-s.wake:
 		case <-timeout.C:
-			return event.Record{}, fmt.Errorf("no %s within %s (see %s)", what, d, s.logf.Name())
+			return event.Record{}, fmt.Errorf("no %s within %s (see %s); the last events:\n%s", what, d, s.logf.Name(), s.tail(20))
 		case <-ctx.Done():
 			return event.Record{}, ctx.Err()
 		}
 	}
+}
+
+// tail formats the last n events other than requests, for an error.
+func (s *session) tail(n int) string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var lines []string
+	for i := len(s.recs) - 1; i >= 0 && len(lines) < n; i-- {
+		switch s.recs[i].Event.(type) {
+		case event.Request, event.Versions, event.Memory, event.StateSaved:
+			continue
+		}
+		lines = append(lines, s.recs[i].Time.Format("15:04:05.000 ")+event.Format(s.recs[i].Event))
+	}
+	slices.Reverse(lines)
+	return strings.Join(lines, "\n")
 }
 
 // skip makes the next wait start at the events hotrun prints from now on.

@@ -63,6 +63,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"regexp"
+	"runtime"
 	"strconv"
 	"strings"
 	"syscall"
@@ -256,7 +257,13 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return nil
 	}
 	if o.onlyFaults {
-		if r.faults, err = e.faults(ctx, 20, 5, 3); err != nil {
+		swaps, host, iface := 20, 5, 3
+		if o.short {
+			swaps, host, iface = 4, 1, 1
+		}
+		fmt.Fprintf(stdout, "`go run ./bench -only-faults` · %s %s/%s, %d CPUs · %s, load average %s at the start\n",
+			runtime.Version(), runtime.GOOS, runtime.GOARCH, runtime.NumCPU(), r.started.Format("2006-01-02 15:04"), r.load)
+		if r.faults, err = e.faults(ctx, swaps, host, iface); err != nil {
 			return fmt.Errorf("faults: %w", err)
 		}
 		r.faults.print(stdout)

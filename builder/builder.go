@@ -54,6 +54,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -220,11 +221,18 @@ func New(ctx context.Context, cfg Config) (*Builder, error) {
 	}
 	b := &Builder{cfg: cfg, out: filepath.Join(cfg.Dir, OutDir)}
 	b.enginePath = filepath.Join(b.out, "bin", "engine")
-	mod, err := b.goList(ctx, "-m", "-f", "{{.Path}}")
-	if err != nil {
-		return nil, fmt.Errorf("builder: find the module in %s: %w", cfg.Dir, err)
+	// go.mod's module line, not `go list -m`: in a workspace (a go.work
+	// above the module, as in hotrun's repository, whose hotrun.toml runs
+	// the example) that lists every module of the workspace.
+	mod, err := b.run(ctx, cfg.Dir, "mod", "edit", "-json")
+	var gomod struct{ Module struct{ Path string } }
+	if err == nil {
+		err = json.Unmarshal([]byte(mod), &gomod)
 	}
-	b.modPath = strings.TrimSpace(mod)
+	if err != nil || gomod.Module.Path == "" {
+		return nil, fmt.Errorf("builder: find the module in %s: %v %s", cfg.Dir, err, strings.TrimSpace(mod))
+	}
+	b.modPath = gomod.Module.Path
 	logic, err := b.goList(ctx, "-f", "{{.ImportPath}}\t{{.Dir}}\t{{.Name}}", cfg.Logic)
 	if err != nil {
 		return nil, fmt.Errorf("builder: logic package %s: %w", cfg.Logic, err)

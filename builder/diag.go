@@ -33,7 +33,7 @@ func parseDiagnostics(out, dir, root string) []event.Diagnostic {
 		if !filepath.IsAbs(file) {
 			file = filepath.Join(dir, file)
 		}
-		if rel, err := filepath.Rel(root, file); err == nil && !strings.HasPrefix(rel, "..") {
+		if rel, err := filepath.Rel(root, file); err == nil && filepath.IsLocal(rel) {
 			file = rel
 		}
 		ln, _ := strconv.Atoi(m[2])

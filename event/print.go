@@ -4,15 +4,50 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
-	"github.com/hotrun-dev/hotrun/hot/protocol"
 	"io"
+	"runtime/debug"
 	"strings"
 	"time"
+
+	"github.com/hotrun-dev/hotrun/hot/protocol"
 )
 
 // A Printer writes records as text: the headless views of the stream.
+// When making a record's text panics, Print recovers and returns a
+// [*PrintPanic] having written nothing: the printer goes on with the next
+// record.
 type Printer interface {
 	Print(Record) error
+}
+
+// PrintPanic is the error of a Printer whose making of a record's text
+// panicked: a bug in hotrun, not a failure of the writer.
+type PrintPanic struct {
+	Event string // the name of the event that could not be printed
+	Value any    // what the panic carried
+	Stack []byte // where it happened
+}
+
+func (e *PrintPanic) Error() string {
+	return fmt.Sprintf("event: printing a %s event panicked: %v", e.Event, e.Value)
+}
+
+// text runs f, which makes r's text, and turns a panic in it into a
+// *PrintPanic.
+func text(r Record, f func() ([]byte, error)) (b []byte, err error) {
+	defer func() {
+		if v := recover(); v != nil {
+			b, err = nil, &PrintPanic{Event: nameOf(r.Event), Value: v, Stack: debug.Stack()}
+		}
+	}()
+	return f()
+}
+
+// nameOf is e's name, or its type when Name panics too.
+func nameOf(e Event) (name string) {
+	name = fmt.Sprintf("%T", e)
+	defer func() { recover() }()
+	return e.Name()
 }
 
 // NewJSON returns a Printer that writes one JSON object a line: "time",
@@ -25,7 +60,7 @@ type jsonPrinter struct {
 }
 
 func (p *jsonPrinter) Print(r Record) error {
-	b, err := MarshalRecord(r)
+	b, err := text(r, func() ([]byte, error) { return MarshalRecord(r) })
 	if err != nil {
 		return err
 	}
@@ -46,7 +81,13 @@ func NewPlain(w io.Writer) Printer { return &plainPrinter{w: w} }
 type plainPrinter struct{ w io.Writer }
 
 func (p *plainPrinter) Print(r Record) error {
-	_, err := io.WriteString(p.w, r.Time.Format("15:04:05.000")+" "+Format(r.Event)+"\n")
+	b, err := text(r, func() ([]byte, error) {
+		return []byte(r.Time.Format("15:04:05.000") + " " + Format(r.Event) + "\n"), nil
+	})
+	if err != nil {
+		return err
+	}
+	_, err = p.w.Write(b)
 	return err
 }
 
@@ -108,6 +149,12 @@ func Format(e Event) string {
 		return fmt.Sprintf("engine   restarting pid %d: %s", e.PID, e.Reason)
 	case Request:
 		return fmt.Sprintf("request  %s %s %d %s v%d", e.Method, e.Path, e.Status, e.Duration, e.Version)
+	case RequestCut:
+		what := "request"
+		if e.Hijacked {
+			what = "connection (taken over by its handler: a websocket?)"
+		}
+		return fmt.Sprintf("cut      %s %s %s after %s: still under way when the engine handed over; its client must reconnect", what, e.Method, e.Path, e.Duration)
 	case Panic:
 		return fmt.Sprintf("panic    v%d recovered in %s: %s", e.Version, e.Where, e.Value)
 	case Memory:
@@ -127,6 +174,9 @@ func Format(e Event) string {
 		fmt.Fprintf(&b, "versions %d", len(e.Versions))
 		for _, v := range e.Versions {
 			fmt.Fprintf(&b, "\n  v%-4d %-9s %s", v.Version, v.State, v.Why)
+			if v.Suspect != "" {
+				fmt.Fprintf(&b, " (suspect: %s)", v.Suspect)
+			}
 		}
 		return strings.TrimRight(b.String(), " ")
 	case Diff:
@@ -135,9 +185,11 @@ func Format(e Event) string {
 		if e.Error != "" {
 			return fmt.Sprintf("probe    v%d %s: %s", e.Version, e.Request, e.Error)
 		}
-		s := fmt.Sprintf("probe    v%d %s %d %s: %s", e.Version, e.Request, e.Status, e.Duration, e.Body)
+		// An answer of several lines keeps them, indented under the
+		// probe's line so that each reads as part of it.
+		s := fmt.Sprintf("probe    v%d %s %d %s: %s", e.Version, e.Request, e.Status, e.Duration, indent(e.Body, "  "))
 		if e.Previous != "" {
-			s += "\n  was: " + e.Previous
+			s += "\n  was: " + indent(e.Previous, "       ")
 		}
 		return s
 	case Blame:
@@ -163,6 +215,17 @@ func Format(e Event) string {
 	}
 	b, _ := json.Marshal(e)
 	return e.Name() + " " + string(b)
+}
+
+// indent puts prefix before every line of s but the first, which goes on
+// the line already begun. Trailing line breaks and CRs go.
+func indent(s, prefix string) string {
+	s = strings.TrimRight(s, "\r\n")
+	if !strings.ContainsAny(s, "\r\n") {
+		return s
+	}
+	s = strings.ReplaceAll(s, "\r\n", "\n")
+	return strings.ReplaceAll(s, "\n", "\n"+prefix)
 }
 
 // TargetLabel names what a build built, for people: "engine" or "v3".

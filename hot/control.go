@@ -163,7 +163,7 @@ func (s *controlServer) serve(c net.Conn) {
 			continue
 		}
 		go func() {
-			if rep := s.run(cmd); rep.Reply != -1 {
+			if rep, ok := s.run(cmd); ok {
 				s.out.reply(rep)
 			}
 		}()
@@ -201,14 +201,17 @@ func (s *controlServer) orphan() {
 	}()
 }
 
-func (s *controlServer) run(cmd protocol.Command) protocol.Reply {
+// run runs one command and returns its reply, or false when it has sent
+// the reply itself (a stop: before the engine exits).
+func (s *controlServer) run(cmd protocol.Command) (protocol.Reply, bool) {
 	var err error
 	switch cmd.Op {
 	case "ping":
 	case "status":
 		rep := s.h.status()
 		rep.Reply = cmd.ID
-		return rep
+		rep.Library = protocol.LibraryVersion()
+		return rep, true
 	case "load":
 		if err = within(s.buildDir, cmd.Path); err == nil {
 			err = s.h.load(cmd.Path, cmd.Version)
@@ -234,18 +237,18 @@ func (s *controlServer) run(cmd protocol.Command) protocol.Reply {
 		s.out.reply(rep)
 		s.out.flush(5 * time.Second)
 		s.h.markStopped()
-		return protocol.Reply{Reply: -1}
+		return protocol.Reply{}, false
 	default:
-		err = fmt.Errorf("hot: unknown command %q", cmd.Op)
+		err = fmt.Errorf("hot: %w %q", errUnknownCommand, cmd.Op)
 	}
 	var se *stateError
 	switch {
 	case errors.As(err, &se):
-		return protocol.Reply{Reply: cmd.ID, Error: se.msg, Code: protocol.CodeStateUnreadable, Explain: se.explain, Path: se.kept}
+		return protocol.Reply{Reply: cmd.ID, Error: se.msg, Code: protocol.CodeStateUnreadable, Explain: se.explain, Path: se.kept}, true
 	case err != nil:
-		return protocol.Reply{Reply: cmd.ID, Error: err.Error(), Code: code(err), Explain: explain(err)}
+		return protocol.Reply{Reply: cmd.ID, Error: err.Error(), Code: code(err), Explain: explain(err)}, true
 	}
-	return protocol.Reply{Reply: cmd.ID}
+	return protocol.Reply{Reply: cmd.ID}, true
 }
 
 // within reports an error unless path names a file inside dir, after

@@ -290,7 +290,7 @@ func bodyStart(b []byte, max int) string {
 func plainError(err error) string {
 	var ue interface{ Unwrap() error }
 	if errors.As(err, &ue) && ue.Unwrap() != nil {
-		if errors.Is(err, context.DeadlineExceeded) || strings.Contains(err.Error(), "Client.Timeout") {
+		if ne := net.Error(nil); errors.Is(err, context.DeadlineExceeded) || errors.As(err, &ne) && ne.Timeout() {
 			return "no answer within the timeout"
 		}
 		return ue.Unwrap().Error()

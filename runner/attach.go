@@ -13,7 +13,6 @@ import (
 	"time"
 
 	"github.com/hotrun-dev/hotrun/event"
-	"github.com/hotrun-dev/hotrun/hot/protocol"
 )
 
 // When hotrun dies without stopping its engine (kill -9, out of memory),
@@ -86,7 +85,7 @@ func AttachEngine(ctx context.Context, pid int, sock string, events event.Publis
 		events:    events,
 		exited:    make(chan struct{}),
 		procDone:  make(chan struct{}),
-		pending:   make(map[int64]chan protocol.Reply),
+		pending:   make(map[int64]chan answer),
 		listeners: make(map[string]*os.File),
 		words:     lastWords{max: 5},
 	}

@@ -10,14 +10,15 @@ import (
 // buildJob is the build under way, as the model knows it: at most one at
 // a time; a newer change cancels it.
 type buildJob struct {
-	running   int        // the id of the job under way; 0 for none
-	id        int        // numbers the jobs: a result of another is stale
-	ver       int        // the version it builds (a speculative job's is not claimed yet)
-	hash      string     // the content hash of the logic tree it builds; "" when the loop reads it
-	spec      bool       // it started early, on the watcher's hint, and no Change has confirmed it yet
-	held      *jobResult // a speculative job's result, waiting for its Change
-	heldFiles []event.FileChange
-	specArmed bool // the timer of a speculative job is armed
+	running    int        // the id of the job under way; 0 for none
+	id         int        // numbers the jobs: a result of another is stale
+	ver        int        // the version it builds (a speculative job's is not claimed yet)
+	hash       string     // the content hash of the logic tree it builds; "" when the loop reads it
+	spec       bool       // it started early, on the watcher's hint, and no Change has confirmed it yet
+	held       *jobResult // a speculative job's result, waiting for its Change
+	heldFiles  []event.FileChange
+	specArmed  bool // the timer of a speculative job is armed
+	withEngine bool // it builds the engine too
 }
 
 // specDelay is how long after the first event of a burst a speculative
@@ -115,7 +116,7 @@ func (m *model) startJob(withEngine, spec bool, hash string) {
 		m.dirty = true
 	}
 	j.id++
-	j.running, j.ver, j.hash, j.spec = j.id, n, hash, spec
+	j.running, j.ver, j.hash, j.spec, j.withEngine = j.id, n, hash, spec, withEngine
 	m.do(actBuild{id: j.id, n: n, withEngine: withEngine, spec: spec, hash: hash})
 }
 
@@ -224,5 +225,9 @@ func (m *model) onBuilt(in inBuilt) {
 		m.loadInto(m.serving, v.n)
 	case m.standby() == nil && m.serving == nil && m.newest != nil:
 		m.replace(v.n, m.newest, "")
+	case m.standby() == nil && m.serving != nil && m.serving.build != v.build && v.build == m.newest:
+		// Built for a newer engine than the one serving, with none being
+		// readied: only a new engine can take it.
+		m.replace(v.n, m.newest, "a package the engine holds changed")
 	}
 }

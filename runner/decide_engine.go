@@ -305,7 +305,10 @@ func (m *model) onTookOver(in inTookOver) {
 	// The takeover saved the state it took; the next save is due after work.
 	e.savedAt, e.savedWork = e.servingAt, e.work
 	m.serving, m.served, m.restored = e, e.build, true
-	if e.build == m.newest {
+	// The host change is done when an engine of the newest build serves,
+	// and no newer engine build is under way: a replacement of the old
+	// build (a crash, a hang) that takes over while one builds is not it.
+	if e.build == m.newest && !(m.job.running != 0 && m.job.withEngine) {
 		m.pendingHost = false
 	}
 	m.lastMem = event.Memory{}

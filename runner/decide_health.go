@@ -245,22 +245,11 @@ func (m *model) onExit(in inExited) {
 	m.crashed(crash{
 		at:      m.now,
 		version: e.live,
-		outside: outsideSignal(in.signal),
+		outside: in.outside,
 		words:   in.words,
 		early:   m.now.Sub(e.servingAt) < time.Second,
 		code:    in.code,
 	})
-}
-
-// outsideSignal reports whether a signal that ended an engine came from
-// outside (a person, a supervisor, the OOM killer) rather than from the
-// program: such a death is no evidence against the version serving.
-func outsideSignal(sig string) bool {
-	switch sig {
-	case "killed", "terminated", "interrupt", "hangup", "quit":
-		return true
-	}
-	return false
 }
 
 // startFailed: an engine could not even start (no control socket in time,

@@ -39,8 +39,8 @@ type Engine struct {
 	conn   net.Conn
 	nextID int64
 
-	pendMu  sync.Mutex                    // guards pending
-	pending map[int64]chan protocol.Reply // replies awaited, by command ID
+	pendMu  sync.Mutex            // guards pending
+	pending map[int64]chan answer // replies awaited, by command ID
 
 	lnMu      sync.Mutex          // guards listeners
 	listeners map[string]*os.File // sockets the engine handed over, by "network:addr"
@@ -107,7 +107,7 @@ func StartEngine(ctx context.Context, cfg EngineConfig) (*Engine, error) {
 		dir:       dir,
 		events:    cfg.Events,
 		exited:    make(chan struct{}),
-		pending:   make(map[int64]chan protocol.Reply),
+		pending:   make(map[int64]chan answer),
 		listeners: make(map[string]*os.File),
 		words:     lastWords{max: 5},
 	}
@@ -183,6 +183,31 @@ func (e *Engine) Control() string { return filepath.Join(e.dir, "control.sock") 
 
 // Exited is closed when the engine process has ended.
 func (e *Engine) Exited() <-chan struct{} { return e.exited }
+
+// KilledFromOutside reports whether a signal from outside the program
+// ended the engine (a person, a supervisor, the OOM killer: SIGKILL,
+// SIGTERM, SIGINT, SIGHUP, SIGQUIT), rather than the program itself (a
+// fatal error, a segfault, os.Exit): such a death is no evidence against
+// the version serving; so is the death of an engine hotrun attached to,
+// whose end it can't see. Call it after Exited is closed.
+func (e *Engine) KilledFromOutside() bool {
+	if e.cmd == nil {
+		return true // attached, not hotrun's child: how it ended is unknown, so no evidence
+	}
+	if e.state == nil {
+		return false
+	}
+	ws, ok := e.state.Sys().(syscall.WaitStatus)
+	return ok && ws.Signaled() && outsideSignal(ws.Signal())
+}
+
+func outsideSignal(sig syscall.Signal) bool {
+	switch sig {
+	case syscall.SIGKILL, syscall.SIGTERM, syscall.SIGINT, syscall.SIGHUP, syscall.SIGQUIT:
+		return true
+	}
+	return false
+}
 
 // ExitEvent describes how the engine ended. Call it after Exited is closed.
 func (e *Engine) ExitEvent(reason string) event.EngineExit {
@@ -333,7 +358,7 @@ func (e *Engine) dispatch(line []byte, fr *fdReader) {
 		delete(e.pending, rep.Reply)
 		e.pendMu.Unlock()
 		if ch != nil {
-			ch <- rep
+			ch <- answer{rep: rep}
 		}
 		return
 	}
@@ -349,12 +374,19 @@ func (e *Engine) dispatch(line []byte, fr *fdReader) {
 	e.events.Publish(unstageEvent(rec.Event))
 }
 
-// failPending answers every waiting command with ErrEngineExited.
+// answer is what a waiting command gets: the engine's reply, or word
+// that the engine is gone.
+type answer struct {
+	rep  protocol.Reply
+	gone bool
+}
+
+// failPending answers every waiting command: the engine is gone.
 func (e *Engine) failPending() {
 	e.pendMu.Lock()
 	defer e.pendMu.Unlock()
 	for id, ch := range e.pending {
-		ch <- protocol.Reply{Reply: id, Error: ErrEngineExited.Error()}
+		ch <- answer{gone: true}
 		delete(e.pending, id)
 	}
 }
@@ -379,18 +411,14 @@ type Status struct {
 func (e *Engine) Status(ctx context.Context) (Status, error) {
 	rep, err := e.doReply(ctx, protocol.Command{Op: "status"})
 	var ce *CommandError
-	if errors.As(err, &ce) && strings.Contains(ce.Msg, "unknown command") {
-		return Status{}, fmt.Errorf("runner: the engine's hotrun library is older than this hotrun (it has no status command): require github.com/hotrun-dev/hotrun/hot from the same checkout as hotrun")
+	if errors.As(err, &ce) && ce.Code == protocol.CodeUnknownCommand {
+		return Status{}, libraryMismatch("", 0, protocol.LibraryVersion())
 	}
 	if err != nil {
 		return Status{}, err
 	}
 	if rep.Protocol != protocol.Version {
-		newer := "older"
-		if rep.Protocol > protocol.Version {
-			newer = "newer"
-		}
-		return Status{}, fmt.Errorf("runner: the engine's hotrun library is %s than this hotrun (control protocol %d, hotrun speaks %d): use the library and hotrun from the same checkout", newer, rep.Protocol, protocol.Version)
+		return Status{}, libraryMismatch(rep.Library, rep.Protocol, protocol.LibraryVersion())
 	}
 	return Status{Live: rep.Version, Loaded: rep.Loaded, Paths: rep.Paths, Newest: rep.Newest, Serving: rep.Serving, Protocol: rep.Protocol}, nil
 }
@@ -445,7 +473,7 @@ func (e *Engine) do(ctx context.Context, cmd protocol.Command) error {
 }
 
 func (e *Engine) doReply(ctx context.Context, cmd protocol.Command) (protocol.Reply, error) {
-	ch := make(chan protocol.Reply, 1) // buffered: the reader never waits on us
+	ch := make(chan answer, 1) // buffered: the reader never waits on us
 	e.connMu.Lock()
 	e.nextID++
 	cmd.ID = e.nextID
@@ -462,11 +490,12 @@ func (e *Engine) doReply(ctx context.Context, cmd protocol.Command) (protocol.Re
 		return protocol.Reply{}, fmt.Errorf("runner: %s v%d: %w", cmd.Op, cmd.Version, ErrEngineExited)
 	}
 	select {
-	case rep := <-ch:
+	case a := <-ch:
+		rep := a.rep
+		if a.gone {
+			return rep, fmt.Errorf("runner: %s v%d: %w", cmd.Op, cmd.Version, ErrEngineExited)
+		}
 		if rep.Error != "" {
-			if rep.Error == ErrEngineExited.Error() {
-				return rep, fmt.Errorf("runner: %s v%d: %w", cmd.Op, cmd.Version, ErrEngineExited)
-			}
 			return rep, &CommandError{Op: cmd.Op, Version: cmd.Version, Msg: rep.Error, Code: rep.Code, Explain: rep.Explain, Path: rep.Path}
 		}
 		return rep, nil

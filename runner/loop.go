@@ -191,7 +191,7 @@ func (l *loop) watchExit(e *engine, p *Engine) {
 	go func() {
 		<-p.Exited()
 		ev := p.ExitEvent("")
-		l.post(inExited{e: e, code: ev.Code, signal: ev.Signal, words: p.LastWords()})
+		l.post(inExited{e: e, code: ev.Code, signal: ev.Signal, outside: p.KilledFromOutside(), words: p.LastWords()})
 	}()
 }
 

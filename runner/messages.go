@@ -123,10 +123,11 @@ type (
 
 	// inExited: an engine's process ended.
 	inExited struct {
-		e      *engine
-		code   int    // -1 when a signal ended it
-		signal string // "" when it exited
-		words  string // its last line of output
+		e       *engine
+		code    int    // -1 when a signal ended it
+		signal  string // "" when it exited
+		outside bool   // a signal from outside ended it (Engine.KilledFromOutside)
+		words   string // its last line of output
 	}
 
 	// inPruned: a prune ended; disk is what .hotrun holds now.

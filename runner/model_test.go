@@ -112,7 +112,7 @@ func (s *sim) carry(a action) {
 		s.queue = append(s.queue, inPong{e: a.e})
 	case actKill:
 		if !a.e.exited {
-			s.queue = append(s.queue, inExited{e: a.e, code: -1, signal: "killed"})
+			s.queue = append(s.queue, inExited{e: a.e, code: -1, signal: "killed", outside: true})
 		}
 	default:
 		s.t.Fatalf("sim: no answer for %T", a)
@@ -388,7 +388,7 @@ func TestModelOutsideKillsBlameNothing(t *testing.T) {
 	s.start()
 	s.save(true)
 	for range 2 {
-		s.in(inExited{e: s.serving(), code: -1, signal: "killed"})
+		s.in(inExited{e: s.serving(), code: -1, signal: "killed", outside: true})
 		s.retry()
 		s.wantLive(2)
 	}
@@ -634,4 +634,43 @@ func TestModelSessionRestore(t *testing.T) {
 			t.Errorf("fresh %v: takeovers with %q, want %q first, then the snapshot", fresh, paths, want)
 		}
 	}
+}
+
+// TestModelHostChangeDuringReplacement: a shared-package edit saved while
+// a replacement of the serving engine is readied (here: after a load that
+// never returned) still gets its new engine, once built; the replacement
+// of the old build taking over meanwhile does not end the host change.
+func TestModelHostChangeDuringReplacement(t *testing.T) {
+	s := newSim(t)
+	old := s.start()
+	var stuck *engine
+	s.fault = func(a action) (input, bool) {
+		switch a := a.(type) {
+		case actLoad:
+			if a.n == 2 {
+				return inLoaded{e: a.e, n: 2, err: context.DeadlineExceeded}, true
+			}
+		case actStart:
+			if stuck == nil {
+				stuck = a.e
+				return nil, true // the replacement starts later, below
+			}
+		}
+		return nil, false
+	}
+	s.save(true) // v2's init never returns: a replacement of the old build is readied
+	if stuck == nil {
+		t.Fatal("no replacement for the engine stuck in the load")
+	}
+	s.hostEdit() // saved while the replacement starts
+	s.fault = nil
+	s.in(inStarted{e: stuck, pid: 777})
+	if s.serving() != stuck {
+		t.Fatalf("the replacement did not take over from %d", old.pid)
+	}
+	s.build(true) // the new engine build and v3
+	if e := s.serving(); e == stuck || e.build != s.m.newest {
+		t.Fatalf("v3's new engine did not take over: serving %+v", e)
+	}
+	s.wantLive(3)
 }

@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -84,9 +85,9 @@ func TestCrashBlame(t *testing.T) {
 }
 
 func TestOutsideSignal(t *testing.T) {
-	for sig, want := range map[string]bool{"killed": true, "terminated": true, "segmentation fault": false, "aborted": false, "": false} {
+	for sig, want := range map[syscall.Signal]bool{syscall.SIGKILL: true, syscall.SIGTERM: true, syscall.SIGSEGV: false, syscall.SIGABRT: false, 0: false} {
 		if got := outsideSignal(sig); got != want {
-			t.Errorf("outsideSignal(%q) = %v, want %v", sig, got, want)
+			t.Errorf("outsideSignal(%v) = %v, want %v", sig, got, want)
 		}
 	}
 }

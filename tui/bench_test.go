@@ -11,10 +11,11 @@ import (
 )
 
 // BenchmarkRequestFlood feeds 10 000 requests per iteration, in the batches
-// Run would make of a 10 000/s stream (160 per 16 ms frame), through Update
-// and View, and reports how many request lines a second the model absorbs.
+// Run would make of a 10 000/s stream (one a frame: 500 at 20 frames a
+// second), through Update and View, and reports how many request lines a
+// second the model absorbs.
 func BenchmarkRequestFlood(b *testing.B) {
-	const perIter, perBatch = 10_000, 160
+	const perIter, perBatch = 10_000, 10_000 / fps
 	recs := make([]event.Record, perIter)
 	for i := range recs {
 		recs[i] = event.Record{

@@ -18,11 +18,14 @@ func (m *Model) bigLines(out []string, w, h int) []string {
 	rest := h - 1 - tl            // less the timeline's title
 	if len(m.probes) > 0 && rest >= 3 {
 		n := min(m.probeRows(), max(1, rest/3))
-		out = append(out, m.paneTitle(w, "probes", true, st.label.Render(" · what the live version answers")))
-		out = fill(m.probeLines(out, w, n), n-min(n, m.probeRows()))
+		out = m.section(out, partProbes, 1+n, func(out []string) []string {
+			out = append(out, m.paneTitle(w, "probes", true, st.label.Render(" · what the live version answers")))
+			return fill(m.probeLines(out, w, n), n-min(n, m.probeRows()))
+		})
 		rest -= 1 + n
 	}
-	if rest > 0 {
+	out = m.section(out, partLastDiff, rest, func(out []string) []string {
+		rest := rest
 		d := &m.lastDiff
 		name := "last change"
 		extra := ""
@@ -38,9 +41,11 @@ func (m *Model) bigLines(out []string, w, h int) []string {
 			out = m.diffLines(out, d, w, rest, false)
 			rest = 0
 		}
-		out = fill(out, rest)
-	}
-	extra := st.label.Render(" · " + strconv.FormatUint(m.reqs.lines.total, 10) + " requests")
-	out = append(out, m.paneTitle(w, "timeline", false, extra))
-	return m.noteLines(out, tl)
+		return fill(out, rest)
+	})
+	return m.section(out, partTimeline, 1+tl, func(out []string) []string {
+		extra := st.label.Render(" · " + strconv.FormatUint(m.reqs.lines.total, 10) + " requests")
+		out = append(out, m.paneTitle(w, "timeline", false, extra))
+		return m.noteLines(out, tl)
+	})
 }

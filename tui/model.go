@@ -5,8 +5,11 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"charm.land/bubbles/v2/help"
 	"charm.land/bubbles/v2/key"
@@ -141,6 +144,11 @@ type Model struct {
 	query     string
 	showHelp  bool
 	tickGen   int // generation of the running tick loop
+
+	guard *guard // the screen's own panics: recovered, logged, given up on
+	// drawHook, when set, is called before each part of the screen is
+	// drawn: tests make a part panic with it.
+	drawHook func(part string)
 }
 
 // reqLine is one request in the log, or one unit of work that is not a
@@ -193,7 +201,7 @@ func NewModel(opts Options) Model {
 	h := help.New()
 	h.Styles = st.help
 	return Model{
-		project:  opts.Project,
+		project:  clean(opts.Project),
 		control:  opts.Control,
 		now:      now,
 		keys:     newKeyMap(),
@@ -206,13 +214,14 @@ func NewModel(opts Options) Model {
 		timeline: newPane[note](timelineLines),
 		filter:   ti,
 		big:      opts.Big,
+		guard:    newGuard(opts.CrashDir, now),
 	}
 }
 
 // Init starts the clock, asks the terminal for its background colour and
-// starts waiting for records.
+// starts waiting for records, and for View's calls for a repair.
 func (m Model) Init() tea.Cmd {
-	return tea.Batch(m.waitRecords(), m.tick(), tea.RequestBackgroundColor)
+	return tea.Batch(m.waitRecords(), m.tick(), tea.RequestBackgroundColor, m.waitRepair())
 }
 
 // waitRecords is the re-armed command of bubbletea's examples/realtime: it
@@ -242,13 +251,36 @@ func (m Model) tick() tea.Cmd {
 	return tea.Tick(buildSpinner().FPS, func(time.Time) tea.Msg { return tickMsg{gen} })
 }
 
-// Update applies one message.
-func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
+// Update applies one message. A panic in doing so is recovered here, so
+// bubbletea, which would end the program on it, never sees it: the message
+// is dropped (a record alone, from a batch), the part of the screen it
+// fed is reset, a crash log is written and the timeline says so. When
+// panics keep coming, the screen quits and [Run] returns [ErrCrashed].
+func (m Model) Update(msg tea.Msg) (next tea.Model, cmd tea.Cmd) {
+	if m.guard.gaveUp {
+		return m, tea.Quit
+	}
+	// Parts that View found broken are reset before anything else: the
+	// message may need them.
+	m.repair()
+	defer func() {
+		if v := recover(); v != nil {
+			next, cmd = m.updatePanic(msg, v, debug.Stack())
+		}
+	}()
+	next, cmd = m.update(msg)
+	if m.guard.gaveUp {
+		return next, tea.Quit
+	}
+	return next, cmd
+}
+
+func (m Model) update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	switch msg := msg.(type) {
 	case RecordsMsg:
 		was, live := m.build.phase, m.live.version
 		for _, r := range msg {
-			m.apply(r)
+			m.applySafe(r)
 		}
 		cmds := []tea.Cmd{m.waitRecords()}
 		if was != buildRunning && m.build.phase == buildRunning {
@@ -264,6 +296,13 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return m, tea.Batch(cmds...)
 	case diffMsg:
 		m.gotDiff(msg)
+		return m, nil
+	case repairMsg:
+		// Update has reset the parts already.
+		return m, m.waitRepair()
+	case cmdPanicMsg:
+		m.reset(msg.part)
+		m.crashNote(m.guard.record(msg.part, msg.where, msg.value, msg.stack, ""))
 		return m, nil
 	case streamClosedMsg:
 		return m, tea.Quit
@@ -499,6 +538,17 @@ func containsFold(s, sub string) bool {
 	return false
 }
 
+// applySafe is apply with a panic recovered: the record is skipped and the
+// part it feeds reset, and the rest of its batch goes on.
+func (m *Model) applySafe(r event.Record) {
+	defer func() {
+		if v := recover(); v != nil {
+			m.applyPanic(r, v, debug.Stack())
+		}
+	}()
+	m.apply(r)
+}
+
 // apply folds one record into the model.
 func (m *Model) apply(r event.Record) {
 	t := r.Time
@@ -579,6 +629,7 @@ func (m *Model) apply(r event.Record) {
 		m.addNote(t, noteInfo, fmt.Sprintf("engine started, pid %d", e.PID))
 	case event.EngineExit:
 		en := &m.engine
+		e.Signal, e.Reason = clean(e.Signal), clean(e.Reason) // the header draws them
 		if en.state == engineRestarting && en.pid == e.PID {
 			// The exit a restart asked for: stay "restarting". The restart
 			// line above already gave the reason.
@@ -602,6 +653,7 @@ func (m *Model) apply(r event.Record) {
 		m.addNote(t, kind, "engine "+e.String())
 	case event.EngineRestart:
 		en := &m.engine
+		e.Reason = clean(e.Reason)
 		en.state, en.pid, en.reason = engineRestarting, e.PID, e.Reason
 		m.addNote(t, noteWarn, fmt.Sprintf("engine restarting (pid %d): %s", e.PID, e.Reason))
 	case event.StateSaved:
@@ -629,6 +681,12 @@ func (m *Model) apply(r event.Record) {
 		m.addNote(t, noteBad, fmt.Sprintf("v%d blamed: %s", e.Version, e.Reason))
 	case event.EngineHung:
 		m.addNote(t, noteWarn, fmt.Sprintf("engine pid %d not answering for %s", e.PID, e.Since))
+	case event.RequestCut:
+		what := clean(e.Method + " " + e.Path)
+		if e.Hijacked {
+			what += " (a connection its handler took over)"
+		}
+		m.addNote(t, noteWarn, fmt.Sprintf("cut %s after %s at the handover; its client must reconnect", what, e.Duration))
 	case event.Panic:
 		m.addNote(t, noteBad, fmt.Sprintf("panic in v%d recovered at %s: %s", e.Version, e.Where, e.Value))
 	case event.Log:
@@ -700,15 +758,18 @@ func readLines(path string, n int) []string {
 }
 
 // clean makes text safe to draw on one line: no escape sequences, no control
-// characters, tabs expanded.
+// characters (C1's too: some terminals take U+009B for an escape), tabs
+// expanded, and UTF-8: a stray byte of another encoding becomes U+FFFD, one
+// column, as the terminal would draw it, and not a width the screen can't
+// count.
 func clean(s string) string {
-	if strings.IndexFunc(s, func(r rune) bool { return r < ' ' || r == 0x7f }) < 0 {
+	if utf8.ValidString(s) && strings.IndexFunc(s, unicode.IsControl) < 0 {
 		return s
 	}
-	s = ansi.Strip(s)
+	s = ansi.Strip(strings.ToValidUTF8(s, "\uFFFD"))
 	s = strings.ReplaceAll(s, "\t", "    ")
 	return strings.Map(func(r rune) rune {
-		if r < ' ' || r == 0x7f {
+		if unicode.IsControl(r) {
 			return -1
 		}
 		return r

@@ -51,6 +51,22 @@ func TestModel(t *testing.T) {
 			want: []string{"engine exited (code 2)", "pid 7 exited (code 2): fatal error: concurrent map writes"},
 		},
 		{
+			name: "a request cut at a handover",
+			msgs: []tea.Msg{RecordsMsg{
+				at(0, event.EngineStart{PID: 7}),
+				at(1, event.RequestCut{Method: "GET", Path: "/events", Duration: event.Duration(61e9), Version: 3, Hijacked: true}),
+			}},
+			want: []string{"cut GET /events (a connection its handler took over) after 1m1s"},
+		},
+		{
+			name: "a suspect version in the list",
+			msgs: []tea.Msg{RecordsMsg{at(2, event.Versions{Versions: []event.VersionInfo{
+				{Version: 4, State: event.VersionBuilt, Suspect: "the engine died while it was live (panic: boom)"},
+				{Version: 3, State: event.VersionLive},
+			}})}, press("v")},
+			want: []string{"suspect: the engine died while it was live (panic: boom)"},
+		},
+		{
 			name: "engine killed by a signal",
 			msgs: []tea.Msg{RecordsMsg{at(0, event.EngineStart{PID: 7}), at(50, event.EngineExit{PID: 7, Code: -1, Signal: "killed"})}},
 			want: []string{"engine exited (signal killed)"},

@@ -44,21 +44,39 @@ type Options struct {
 	// Now is the clock for "live 12s ago" and build times; nil means
 	// time.Now. Tests set it to get the same screen on every run.
 	Now func() time.Time
+
+	// CrashDir is where the screen writes the log of a panic it recovered
+	// (crash-<time>.log, see [WriteCrash]): the project's .hotrun. "" writes
+	// none; the timeline still tells.
+	CrashDir string
 }
 
-// Batching: the batcher hands the model what it has gathered at most every
-// batchInterval (about one frame), or as soon as maxBatch records are waiting
-// and the model is ready. While a full batch waits for the model it stops
-// reading, so memory stays bounded and the stream drops requests instead.
+// fps is the frame rate asked of bubbletea. Released bubbletea wakes its
+// renderer fps times a second for the program's whole life, screen changed
+// or not (see doc.go), so the rate is what the screen needs and no more:
+// the build spinner turns 12 times a second (spinner.MiniDot), and a key
+// answered within a 50 ms frame feels immediate; idle, each frame a second
+// less is a wake-up less (doc.go has the figures).
+const fps = 20
+
+// Batching: the batcher hands the model what it has gathered at most once a
+// frame, or as soon as maxBatch records are waiting and the model is ready:
+// bubbletea calls View after every message, and a View the next frame
+// replaces before it is drawn is wasted work. While a full batch waits for
+// the model the batcher stops reading, so memory stays bounded and the
+// stream drops requests instead.
 const (
-	batchInterval = 16 * time.Millisecond
+	batchInterval = time.Second / fps
 	maxBatch      = 4096
-	fps           = 60 // bubbletea's frames a second, at most, while the screen changes; idle, it draws nothing and does not wake (see doc.go)
 )
 
 // Run shows the screen until the user quits (q / ctrl+c), ctx is done, or
 // Records is closed. It returns nil on a normal quit, including when ctx is
 // done: the caller asked for it. It draws only through bubbletea, on Output.
+// When the screen keeps panicking it gives up: it restores the terminal and
+// returns an error that wraps [ErrCrashed], leaving the rest of Records to
+// the caller (the records it had taken and not yet drawn, a batch at most,
+// are gone).
 func Run(ctx context.Context, opts Options) error {
 	in, out := opts.Input, opts.Output
 	if in == nil {
@@ -84,6 +102,11 @@ func Run(ctx context.Context, opts Options) error {
 
 	m := NewModel(opts)
 	m.batches = batches
+	// The screen's own panics: View wakes the loop through wake to have the
+	// part it could not draw reset; done ends the command waiting on it.
+	g := m.guard
+	g.wake, g.done = make(chan struct{}, 1), make(chan struct{})
+	defer close(g.done)
 	// No WithContext: when ctx is done the batcher closes batches and the
 	// model quits the ordinary way, so the terminal is always restored.
 	popts := []tea.ProgramOption{tea.WithInput(in), tea.WithOutput(out), tea.WithFPS(fps)}
@@ -93,7 +116,16 @@ func Run(ctx context.Context, opts Options) error {
 		popts = append(popts, tea.WithWindowSize(80, 24))
 	}
 	p := tea.NewProgram(m, popts...)
-	if _, err := p.Run(); err != nil && !errors.Is(err, tea.ErrInterrupted) {
+	_, err := p.Run()
+	switch {
+	case g.gaveUp:
+		return fmt.Errorf("%w (the last crash log: %s)", ErrCrashed, g.last)
+	case errors.Is(err, tea.ErrProgramPanic):
+		// A panic the model could not recover (in bubbletea itself, say):
+		// bubbletea restored the terminal and wrote the stack to stderr.
+		// The caller can still show the stream.
+		return fmt.Errorf("%w: bubbletea caught a panic (its stack is on stderr)", ErrCrashed)
+	case err != nil && !errors.Is(err, tea.ErrInterrupted):
 		return fmt.Errorf("tui: %w", err)
 	}
 	return nil

@@ -2,6 +2,8 @@ package tui
 
 import (
 	"fmt"
+	"runtime/debug"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -86,14 +88,19 @@ type diffMsg struct {
 	last     bool // the presenter layout's last diff, not the diff view's
 }
 
-// probeRow is the last answer to one probe request.
-type probeRow struct {
-	t time.Time
-	p event.Probe
-}
-
 func (m *Model) setVersions(t time.Time, e event.Versions) {
-	m.versions.rows, m.versions.gone, m.versions.disk = e.Versions, e.Forgotten, e.DiskBytes
+	// The rows' text is drawn as it is: made safe once, here, on a copy
+	// (the event is the stream's).
+	rows := slices.Clone(e.Versions)
+	for i := range rows {
+		r := &rows[i]
+		r.State = clean(r.State)
+		r.Files = slices.Clone(r.Files)
+		for j := range r.Files {
+			r.Files[j].Path = clean(r.Files[j].Path)
+		}
+	}
+	m.versions.rows, m.versions.gone, m.versions.disk = rows, e.Forgotten, e.DiskBytes
 	m.countChange()
 	for _, r := range e.Versions {
 		if r.State == event.VersionLive {
@@ -138,26 +145,6 @@ func (m *Model) countChange() {
 	m.timeline.lines.at(ch.seq).text = clean("change: " + summarizeChange(c, 3))
 }
 
-func (m *Model) setProbe(t time.Time, e event.Probe) {
-	e.Body, e.Previous, e.Error = clean(e.Body), clean(e.Previous), clean(e.Error)
-	// The pane shows the last answers; the timeline keeps the news: a
-	// probe that failed, or answered differently from the version before.
-	switch {
-	case e.Error != "":
-		m.addNote(t, noteWarn, fmt.Sprintf("probe %s on v%d: %s", e.Request, e.Version, e.Error))
-	case e.Previous != "":
-		body, _ := fromChange(e.Body, e.Previous)
-		m.addNote(t, noteInfo, fmt.Sprintf("probe %s on v%d: %d %s", e.Request, e.Version, e.Status, body))
-	}
-	for i := range m.probes {
-		if m.probes[i].p.Request == e.Request {
-			m.probes[i] = probeRow{t, e}
-			return
-		}
-	}
-	m.probes = append(m.probes, probeRow{t, e})
-}
-
 // before returns the version before v: the next older row of the list, or
 // v-1 while there is no list.
 func (m *Model) before(v int) int {
@@ -183,7 +170,18 @@ func (m *Model) fetchDiff(into *diffView, from, to int) tea.Cmd {
 		return nil
 	}
 	c, last := m.control, into == &m.lastDiff
-	return func() tea.Msg {
+	return func() (msg tea.Msg) {
+		// Off the loop, where bubbletea would end the program on a panic:
+		// the loop is told instead, and records it.
+		defer func() {
+			if v := recover(); v != nil {
+				part := partDiff
+				if last {
+					part = partLastDiff
+				}
+				msg = cmdPanicMsg{part: part, where: fmt.Sprintf("asking for the diff v%d → v%d", from, to), value: v, stack: debug.Stack()}
+			}
+		}()
 		text, err := c.Diff(from, to)
 		return diffMsg{from: from, to: to, text: text, err: err, last: last}
 	}
@@ -431,7 +429,7 @@ func (m *Model) versionLines(out []string, w, h int) []string {
 	// one. Keep the selected row in the window.
 	sel := l.selected()
 	rowsOf := func(r event.VersionInfo) int {
-		if r.Why != "" {
+		if reason(r) != "" {
 			return 2
 		}
 		return 1
@@ -452,8 +450,8 @@ func (m *Model) versionLines(out []string, w, h int) []string {
 		r := l.rows[i]
 		out = append(out, m.versionRow(r, i == sel, w))
 		n++
-		if r.Why != "" && n < h {
-			out = append(out, "          "+m.stateStyle(r.State).Render(clean(firstLine(r.Why))))
+		if why := reason(r); why != "" && n < h {
+			out = append(out, "          "+m.stateStyle(r.State).Render(clean(firstLine(why))))
 			n++
 		}
 	}
@@ -577,139 +575,6 @@ func (m *Model) diffLine(l string, head bool) string {
 	return l
 }
 
-// probeLines draws the probes' last answers:
-//
-//	GET /hello?name=test  200  1.2ms  v2  version=1002, name=test
-//	    was  version=1001, name=test
-func (m *Model) probeLines(out []string, w, h int) []string {
-	st := m.st
-	n := 0
-	for _, pr := range m.probes {
-		if n >= h {
-			break
-		}
-		p := &pr.p
-		s := m.probeHead(p)
-		if p.Error != "" {
-			out = append(out, s)
-			n++
-			continue
-		}
-		body, was := p.Body, p.Previous
-		if ansi.StringWidth(s)+ansi.StringWidth(body) > w {
-			// The answer is cut at the edge: start both lines at the word
-			// where they differ, so what changed is on the screen.
-			body, was = fromChange(body, was)
-		}
-		if was == "" && m.probeWraps(p, w) && n+1 < h {
-			// Nothing to compare with, and too long for one line: the
-			// rest goes on the line a "was" would take.
-			first, rest := cutWord(body, w-ansi.StringWidth(s))
-			out = append(out, s+first, "    "+rest)
-			n += 2
-			continue
-		}
-		out = append(out, s+m.changed(body, was, st.good))
-		n++
-		if was != "" && n < h {
-			out = append(out, "    "+st.label.Render("was ")+m.changed(was, body, st.bad))
-			n++
-		}
-	}
-	return out
-}
-
-// probeHead is the start of a probe's line: the request, and its status,
-// time and version, or its error.
-func (m *Model) probeHead(p *event.Probe) string {
-	st := m.st
-	s := " " + st.value.Render(p.Request) + "  "
-	if p.Error != "" {
-		return s + st.bad.Render("✗ "+p.Error) + "  " + st.muted.Render("v"+strconv.Itoa(p.Version))
-	}
-	return s + st.status(p.Status).Render(strconv.Itoa(p.Status)) + " " +
-		st.label.Render(took(p.Duration)) + " " + st.muted.Render("v"+strconv.Itoa(p.Version)) + "  "
-}
-
-// probeWraps reports whether p's answer, with no answer before it to show,
-// takes a second line at width w.
-func (m *Model) probeWraps(p *event.Probe, w int) bool {
-	return p.Error == "" && p.Previous == "" && ansi.StringWidth(m.probeHead(p))+ansi.StringWidth(p.Body) > w
-}
-
-// cutWord splits s after the last space that leaves the first part at most
-// w columns wide (or at w columns, when no space does).
-func cutWord(s string, w int) (string, string) {
-	w = max(1, w)
-	first := ansi.Truncate(s, w, "")
-	if len(first) == len(s) {
-		return s, ""
-	}
-	if i := strings.LastIndexByte(first, ' '); i > 0 {
-		first = first[:i+1]
-	}
-	return first, s[len(first):]
-}
-
-// fromChange returns body and was from the start of the word in which they
-// first differ, each after "…", when that word is not their first: an
-// answer that begins with a long greeting would otherwise show the same cut
-// start for every version. With nothing to compare, body is returned whole.
-func fromChange(body, was string) (string, string) {
-	if was == "" || body == was {
-		return body, was
-	}
-	p := 0
-	for p < len(body) && p < len(was) && body[p] == was[p] {
-		p++
-	}
-	// Back to the start of the word: after the last space or comma
-	// before the first difference (both are ASCII: a rune boundary).
-	i := strings.LastIndexAny(body[:p], " ,")
-	if i < 0 {
-		return body, was
-	}
-	return "…" + body[i+1:], "…" + was[i+1:]
-}
-
-// probeRows is how many rows the probe pane's lines would take.
-func (m *Model) probeRows() int {
-	n := 0
-	for _, pr := range m.probes {
-		n++
-		if pr.p.Previous != "" || m.probeWraps(&pr.p, m.width) {
-			n++
-		}
-	}
-	return n
-}
-
-// changed renders s with the part that differs from other in style hi: the
-// eye goes to what the new version answers differently.
-func (m *Model) changed(s, other string, hi lipglossStyle) string {
-	if other == "" || s == other {
-		return s
-	}
-	p := 0
-	for p < len(s) && p < len(other) && s[p] == other[p] {
-		p++
-	}
-	q := 0
-	for q < len(s)-p && q < len(other)-p && s[len(s)-1-q] == other[len(other)-1-q] {
-		q++
-	}
-	// Cut on rune boundaries.
-	for p > 0 && !isRuneStart(s[p]) {
-		p--
-	}
-	for q > 0 && !isRuneStart(s[len(s)-q]) {
-		q--
-	}
-	return s[:p] + hi.Bold(true).Render(s[p:len(s)-q]) + s[len(s)-q:]
-}
-
-func isRuneStart(b byte) bool { return b&0xC0 != 0x80 }
-
 func fill(out []string, n int) []string {
 	for range max(0, n) {
 		out = append(out, "")
@@ -719,4 +584,16 @@ func fill(out []string, n int) []string {
 
 func megabytes(b int64) string {
 	return fmt.Sprintf("%.0f MB", float64(b)/(1<<20))
+}
+
+// reason is why a version stands where it does, and why it is suspect:
+// the supervisor's words.
+func reason(r event.VersionInfo) string {
+	switch {
+	case r.Suspect == "":
+		return r.Why
+	case r.Why == "":
+		return "suspect: " + r.Suspect
+	}
+	return r.Why + "; suspect: " + r.Suspect
 }

@@ -277,29 +277,6 @@ func TestPlainDiffFiles(t *testing.T) {
 	}
 }
 
-// TestProbeLongAnswer checks that what a long answer says about the
-// version is on an 80-column screen: the first answer takes a second line,
-// and a later one starts at the word that changed, over the one before.
-func TestProbeLongAnswer(t *testing.T) {
-	const greet = "hello test, this is golang plugin test!, "
-	m := NewModel(Options{Now: fixedNow})
-	m = drive(t, m, tea.WindowSizeMsg{Width: 80, Height: 24}, RecordsMsg{at(1, event.Probe{Version: 1, Request: "GET /hello?name=test", Status: 200,
-		Duration: ms(1.2), Body: greet + "version=1001, name=game1, oldversion=0, oldName=, visits=1"})})
-	screen := ansi.Strip(content(m))
-	if !strings.Contains(screen, "\n    version=1001, name=game1, oldversion=0, oldName=, visits=1\n") {
-		t.Errorf("the first answer is not wrapped after its greeting:\n%s", screen)
-	}
-	m = drive(t, m, RecordsMsg{at(2, event.Probe{Version: 2, Request: "GET /hello?name=test", Status: 200,
-		Duration: ms(1.2), Body: greet + "version=1002, name=game2, oldversion=1001, oldName=game1, visits=3",
-		Previous: greet + "version=1001, name=game1, oldversion=0, oldName=, visits=1"})})
-	screen = ansi.Strip(content(m))
-	for _, want := range []string{"v2  …version=1002, name=game2, oldversion=1001", "    was …version=1001, name=game1, oldversion=0,"} {
-		if !strings.Contains(screen, want) {
-			t.Errorf("screen lacks %q:\n%s", want, screen)
-		}
-	}
-}
-
 // TestForgottenVersions checks that the list says how many older versions
 // the supervisor no longer lists, below the oldest it does.
 func TestForgottenVersions(t *testing.T) {

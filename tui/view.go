@@ -59,7 +59,7 @@ func (m *Model) layout() layout {
 
 // View draws the screen.
 func (m Model) View() tea.View {
-	v := tea.NewView(m.render())
+	v := tea.NewView(m.safeRender())
 	v.AltScreen = true
 	v.MouseMode = tea.MouseModeCellMotion
 	v.WindowTitle = "hotrun"
@@ -78,27 +78,40 @@ func (m *Model) render() string {
 	}
 	lay := m.layout()
 	lines := make([]string, 0, h+8)
-	lines = append(lines, m.headerLine(w), m.liveLine(), m.buildLine())
-	lines = append(lines, m.diagLines(lay.diag)...)
+	// Each part is drawn as a section: a panic in one is recovered and
+	// that part alone shows a line that says so (crash.go).
+	lines = m.section(lines, partHeader, 2, func(out []string) []string {
+		return append(out, m.headerLine(w), m.liveLine())
+	})
+	lines = m.section(lines, partBuild, 1+lay.diag, func(out []string) []string {
+		return append(append(out, m.buildLine()), m.diagLines(lay.diag)...)
+	})
 	body := max(0, h-len(lines)-lay.footer)
 	switch {
 	case m.view == viewVersions:
-		lines = m.versionLines(lines, w, body)
+		lines = m.section(lines, partVersions, body, func(out []string) []string { return m.versionLines(out, w, body) })
 	case m.view == viewDiff:
-		lines = m.diffLines(lines, &m.diff, w, body, true)
+		lines = m.section(lines, partDiff, body, func(out []string) []string { return m.diffLines(out, &m.diff, w, body, true) })
 	case m.big:
 		lines = m.bigLines(lines, w, body)
 	default:
 		if lay.probes > 0 {
-			lines = append(lines, m.paneTitle(w, "probes", false, ""))
-			lines = fill(m.probeLines(lines, w, lay.probes), lay.probes-min(lay.probes, m.probeRows()))
+			lines = m.section(lines, partProbes, 1+lay.probes, func(out []string) []string {
+				out = append(out, m.paneTitle(w, "probes", false, ""))
+				return fill(m.probeLines(out, w, lay.probes), lay.probes-min(lay.probes, m.probeRows()))
+			})
 		}
-		lines = append(lines, m.reqTitle(w))
-		lines = m.reqLines(lines, w, lay.reqBody)
-		lines = append(lines, m.paneTitle(w, "timeline", m.focus == focusTimeline, m.timelineExtra()))
-		lines = m.noteLines(lines, lay.tlBody)
+		lines = m.section(lines, partRequests, 1+lay.reqBody, func(out []string) []string {
+			return m.reqLines(append(out, m.reqTitle(w)), w, lay.reqBody)
+		})
+		lines = m.section(lines, partTimeline, 1+lay.tlBody, func(out []string) []string {
+			out = append(out, m.paneTitle(w, "timeline", m.focus == focusTimeline, m.timelineExtra()))
+			return m.noteLines(out, lay.tlBody)
+		})
 	}
-	lines = append(lines, strings.Split(m.footer(), "\n")...)
+	lines = m.section(lines, partKeys, lay.footer, func(out []string) []string {
+		return append(out, strings.Split(m.footer(), "\n")...)
+	})
 
 	if len(lines) > h {
 		lines = lines[:h]
@@ -253,7 +266,7 @@ func (m *Model) diagLines(rows int) []string {
 			out = append(out, "   "+st.muted.Render(fmt.Sprintf("v%d's errors, until a build succeeds:", b.failedV)))
 		}
 		for _, d := range b.diags {
-			pos := d.File
+			pos := clean(d.File)
 			if d.Line > 0 {
 				pos += ":" + strconv.Itoa(d.Line)
 				if d.Col > 0 {
@@ -295,7 +308,7 @@ func (m *Model) reqTitle(w int) string {
 	case m.filtering:
 		extra += "  " + m.filter.View()
 	case m.query != "":
-		extra += st.label.Render(" · filter ") + st.info.Render("/"+m.query)
+		extra += st.label.Render(" · filter ") + st.info.Render("/"+clean(m.query))
 	}
 	extra += m.scrollState(p.paused, p.follow, p.newer())
 	return m.paneTitle(w, "requests", m.focus == focusRequests, extra)
@@ -345,7 +358,8 @@ func (m *Model) reqLines(out []string, w, h int) []string {
 	for _, seq := range vis {
 		l := m.reqs.lines.at(seq)
 		r := &l.r
-		path := r.Path
+		// The engine's text, drawn only when on screen: cleaned here.
+		path := clean(r.Path)
 		if ansi.StringWidth(path) > pathW {
 			path = ansi.Truncate(path, pathW, "…")
 		}
@@ -361,7 +375,7 @@ func (m *Model) reqLines(out []string, w, h int) []string {
 				status = st.bad.Render("err")
 			}
 		}
-		line += pad(r.Method, 7) + " " + pad(clean(path), pathW) + " " + status + " " +
+		line += pad(clean(r.Method), 7) + " " + pad(path, pathW) + " " + status + " " +
 			st.label.Render(padLeft(took(r.Duration), 8)) + " " +
 			st.muted.Render("v"+strconv.Itoa(r.Version))
 		out = append(out, line)

@@ -180,6 +180,11 @@ func parseConfig(args []string, stderr io.Writer) (*config, error) {
 	default:
 		return nil, fmt.Errorf("%w: mode %q: want hotswap or restart", errUsage, cfg.Mode)
 	}
+	// A negative debounce stops the watcher at the start; a negative
+	// snapshot_every would have the supervisor pulse without pause.
+	if cfg.Debounce.Duration < 0 || cfg.SnapshotEvery.Duration < 0 {
+		return nil, fmt.Errorf("%w: debounce %v, snapshot_every %v: want durations of 0 or more", errUsage, cfg.Debounce.Duration, cfg.SnapshotEvery.Duration)
+	}
 	for _, p := range cfg.Probe {
 		if _, err := probe.Parse(p); err != nil {
 			return nil, fmt.Errorf("%w: %v", errUsage, err)
@@ -219,7 +224,8 @@ into the running engine, keeping the engine's state.
 Usage:
   hotrun [flags] [-- engine arguments]
   hotrun init       write what is missing of a project into the Go module here
-  hotrun version    print hotrun's version and the Go it was built with
+  hotrun -version   print hotrun's version, the engine library and control
+                    protocol it speaks, and the Go it was built with
 
 Settings come from hotrun.toml in the current directory (same names as the
 flags, see docs/config.md), then from the flags.

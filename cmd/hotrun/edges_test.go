@@ -166,3 +166,4 @@ func TestRollbackAfterRestart(t *testing.T) {
 		t.Errorf("after f: %q", body)
 	}
 }
+

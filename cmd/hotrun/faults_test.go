@@ -320,7 +320,10 @@ func procSession(t *testing.T, dir, addr string, args ...string) (*session, *os.
 		}
 	}()
 	go func() {
-		_, err := p.Wait()
+		st, err := p.Wait()
+		if err == nil && !st.Success() {
+			err = fmt.Errorf("hotrun ended: %s", st)
+		}
 		s.done <- err
 	}()
 	t.Cleanup(func() {

@@ -22,9 +22,11 @@ import (
 	"strings"
 	"sync"
 	"syscall"
+	"time"
 
 	"golang.org/x/sync/errgroup"
 
+	"github.com/hotrun-dev/hotrun/builder"
 	"github.com/hotrun-dev/hotrun/event"
 	"github.com/hotrun-dev/hotrun/probe"
 	"github.com/hotrun-dev/hotrun/runner"
@@ -56,7 +58,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		switch args[0] {
 		case "init":
 			return runInit(ctx, args[1:], stdout, stderr)
-		case "version":
+		case "-version", "--version", "version":
 			return runVersion(stdout)
 		}
 	}
@@ -142,7 +144,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		defer prober.Close()
 		return r.Run(ctx)
 	})
-	viewErr := view(ctx, cfg, stream.Records(), r, cmds, stdin, stdout)
+	viewErr := view(ctx, cfg, filepath.Join(dir, builder.OutDir), stream.Records(), r, cmds, stdin, stdout)
 	cancel()
 	// Whatever the view did, drain the stream so the runner never blocks on
 	// it while it stops the engine.
@@ -156,26 +158,52 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 
 // view shows the records until they end. Headless is decided here, once:
 // asked for, or stdout is not a terminal; then no bubbletea program starts.
-func view(ctx context.Context, cfg *config, records <-chan event.Record, r tui.Controller, pub event.Publisher, stdin io.Reader, stdout io.Writer) error {
-	if !cfg.Headless && isTerminal(stdout) {
-		return tui.Run(ctx, tui.Options{
-			Project: cfg.project(),
-			Records: records,
-			Control: r,
-			Input:   stdin,
-			Output:  stdout,
-			Big:     cfg.Big,
-		})
-	}
-	go readCommands(stdin, r, pub)
+// A panic in the view never ends hotrun: the screen and the printers
+// recover, write a crash log in crashDir and say so; a screen that keeps
+// panicking gives the terminal back and plain lines follow.
+func view(ctx context.Context, cfg *config, crashDir string, records <-chan event.Record, r tui.Controller, pub event.Publisher, stdin io.Reader, stdout io.Writer) error {
 	var p event.Printer
-	if cfg.JSON {
+	switch {
+	case !cfg.Headless && isTerminal(stdout):
+		err := tui.Run(ctx, tui.Options{
+			Project:  cfg.project(),
+			Records:  records,
+			Control:  r,
+			Input:    stdin,
+			Output:   stdout,
+			Big:      cfg.Big,
+			CrashDir: crashDir,
+		})
+		if !errors.Is(err, tui.ErrCrashed) {
+			return err
+		}
+		p = event.NewPlain(stdout)
+		p.Print(event.Record{Time: time.Now(), Event: event.Log{Source: event.SourceHotrun, Level: "error",
+			Text: err.Error() + "; plain lines from here (the keys work as lines: r, R, b, f, d N, live N)"}})
+	case cfg.JSON:
 		p = event.NewJSON(stdout)
-	} else {
+	default:
 		p = event.NewPlain(stdout)
 	}
+	go readCommands(stdin, r, pub)
+	return printRecords(p, records, crashDir)
+}
+
+// printRecords prints records until they end. A record whose printing
+// panics is skipped: its crash log goes in crashDir, and a log event in the
+// printer's own form says so.
+func printRecords(p event.Printer, records <-chan event.Record, crashDir string) error {
 	for rec := range records {
-		if err := p.Print(rec); err != nil {
+		err := p.Print(rec)
+		if pp := (*event.PrintPanic)(nil); errors.As(err, &pp) {
+			where := "no crash log"
+			if path, err := tui.WriteCrash(crashDir, "its printer, while printing a "+pp.Event+" event", pp.Value, pp.Stack, ""); err == nil {
+				where = "stack in " + path
+			}
+			err = p.Print(event.Record{Time: time.Now(), Event: event.Log{Source: event.SourceHotrun, Level: "error",
+				Text: fmt.Sprintf("hotrun recovered from a panic printing a %s event, which it skipped: %v; %s", pp.Event, pp.Value, where)}})
+		}
+		if err != nil {
 			return fmt.Errorf("write events: %w", err)
 		}
 	}

@@ -1,0 +1,70 @@
+package event
+
+import (
+	"bytes"
+	"errors"
+	"io"
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestPlain checks the plain lines of the events whose text spans lines.
+func TestPlain(t *testing.T) {
+	at := time.Date(2026, 11, 28, 10, 0, 0, 0, time.UTC)
+	tests := []struct {
+		name string
+		e    Event
+		want string
+	}{
+		{"probe", Probe{Version: 2, Request: "GET /hello", Status: 200, Duration: Duration(time.Millisecond), Body: "hello v2", Previous: "hello v1"},
+			"10:00:00.000 probe    v2 GET /hello 200 1ms: hello v2\n  was: hello v1\n"},
+		// A chat room's answer: its lines kept, under the probe's line.
+		{"probe of several lines", Probe{Version: 2, Request: "GET /show?room=a", Status: 200, Duration: Duration(time.Millisecond),
+			Body: "chat v2\r\n[a] hi1\r\n[a] hi2\r\n", Previous: "chat v1\n[a] hi1"},
+			"10:00:00.000 probe    v2 GET /show?room=a 200 1ms: chat v2\n  [a] hi1\n  [a] hi2\n  was: chat v1\n       [a] hi1\n"},
+		{"a request cut at a handover", RequestCut{Method: "GET", Path: "/events", Duration: Duration(2 * time.Second), Version: 3},
+			"10:00:00.000 cut      request GET /events after 2s: still under way when the engine handed over; its client must reconnect\n"},
+		{"a suspect in the version list", Versions{Versions: []VersionInfo{{Version: 4, State: VersionBuilt, Suspect: "the engine died while it was live"}}},
+			"10:00:00.000 versions 1\n  v4    built      (suspect: the engine died while it was live)\n"},
+	}
+	for _, tt := range tests {
+		var b bytes.Buffer
+		if err := NewPlain(&b).Print(Record{Time: at, Event: tt.e}); err != nil {
+			t.Fatal(err)
+		}
+		if b.String() != tt.want {
+			t.Errorf("%s: printed\n%s\nwant\n%s", tt.name, b.String(), tt.want)
+		}
+	}
+}
+
+// bomb is an event whose JSON form panics.
+type bomb struct{}
+
+func (bomb) Name() string                 { return "bomb" }
+func (bomb) MarshalJSON() ([]byte, error) { panic("boom") }
+
+// TestPrintPanic checks that a record whose text panics is an error of its
+// own, with nothing written, and that the printer goes on.
+func TestPrintPanic(t *testing.T) {
+	for name, newPrinter := range map[string]func(io.Writer) Printer{"plain": NewPlain, "json": NewJSON} {
+		var b bytes.Buffer
+		p := newPrinter(&b)
+		err := p.Print(Record{Event: bomb{}})
+		var pp *PrintPanic
+		if !errors.As(err, &pp) || pp.Event != "bomb" || pp.Value != "boom" || !strings.Contains(string(pp.Stack), "MarshalJSON") {
+			t.Errorf("%s: Print of a panicking event returned %v, want a PrintPanic with its name, value and stack", name, err)
+		}
+		if b.Len() != 0 {
+			t.Errorf("%s: wrote %q for it", name, b.String())
+		}
+		if err := p.Print(Record{Event: LoadOK{Version: 2}}); err != nil || !strings.Contains(b.String(), "2") {
+			t.Errorf("%s: the next record: %v, %q", name, err, b.String())
+		}
+		// No event at all is a panic of the same kind.
+		if err := p.Print(Record{}); !errors.As(err, &pp) {
+			t.Errorf("%s: Print of no event returned %v, want a PrintPanic", name, err)
+		}
+	}
+}
