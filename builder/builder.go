@@ -37,8 +37,9 @@
 // information the go command would use, learned from the go command beside
 // the first build and learned again after any host change (BuildEngine),
 // an edit of a dependency inside the module, go.mod, go.sum, the toolchain
-// or the flags. What the fast path does not cover (cgo, assembly or
-// //go:embed in the logic) and any failure of its own go to the go command;
+// or the flags. What the fast path does not cover (cgo or assembly in the
+// logic, an embed pattern the go command would refuse) and any failure of
+// its own go to the go command;
 // Result says which route a build took and why. Both routes link with the
 // fastest external linker installed (mold, lld, gold), unless told not to.
 //

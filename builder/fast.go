@@ -41,9 +41,11 @@ import (
 // with the same flags). It is thrown away when anything it was learned from
 // may have changed: the engine is rebuilt (any host change), a file of a
 // dependency inside the module, go.mod, go.sum, the compiler or linker
-// binary, or the build flags. What the plan can't build — cgo, assembly or
-// //go:embed in the logic, a new import from outside the logic tree — goes
-// to the go command.
+// binary, or the build flags. What the plan can't build — cgo or assembly
+// in the logic, a new import from outside the logic tree, an embed pattern
+// the go command would refuse — goes to the go command. A package with
+// //go:embed (templates, CSS) gets the embed configuration the go command
+// would write (embed.go), so an edit to an embedded file stays fast.
 //
 // The link is the rest of a build's cost. The linker gets the fastest
 // external linker installed (linker.go) and a C compiler wrapper that
@@ -333,7 +335,11 @@ func (p *plan) parseCommands(out, logicPath string) error {
 			i++
 			p.trimDirs = i < len(compileLine) && strings.Contains(compileLine[i], ";")
 			continue
-		case "-embedcfg", "-symabis", "-asmhdr":
+		case "-embedcfg":
+			// Each package's own: compileOne writes it (embed.go).
+			i++
+			continue
+		case "-symabis", "-asmhdr":
 			return errNotCovered
 		}
 		p.cflags = append(p.cflags, a)
@@ -452,8 +458,8 @@ func (b *Builder) fastBuild(ctx context.Context, p *plan, stage string, pkgs []*
 		if q == nil {
 			return fmt.Errorf("%w: no logic package %s", errNotCovered, rel)
 		}
-		if q.cgo || q.embed || q.nonGo {
-			return fmt.Errorf("%w: %s uses cgo, //go:embed or non-Go sources", errNotCovered, rel)
+		if q.cgo || q.nonGo {
+			return fmt.Errorf("%w: %s uses cgo or non-Go sources", errNotCovered, rel)
 		}
 		for _, ip := range q.ext {
 			if p.exports[ip] == "" && ip != "unsafe" {
@@ -541,11 +547,12 @@ func (e *compileError) Unwrap() error { return e.err }
 // compileOne compiles logic package q, staged in stage, to obj.
 func (b *Builder) compileOne(ctx context.Context, p *plan, q *logicPkg, stage, importcfg, obj string) error {
 	dir := filepath.Join(b.out, "stage", stage, filepath.FromSlash(b.logicRel), filepath.FromSlash(q.rel))
-	var files []string
+	var files, names []string
 	for _, f := range q.files {
 		if path.Dir(f) != q.rel || !strings.HasSuffix(f, ".go") {
 			continue
 		}
+		names = append(names, path.Base(f))
 		if ok, err := p.bctx.MatchFile(dir, path.Base(f)); err != nil || !ok {
 			continue
 		}
@@ -554,6 +561,13 @@ func (b *Builder) compileOne(ctx context.Context, p *plan, q *logicPkg, stage, i
 	}
 	if len(files) == 0 {
 		return fmt.Errorf("%w: no Go files in %s", errNotCovered, q.rel)
+	}
+	var embedcfg string
+	if q.embed {
+		var err error
+		if embedcfg, err = embedConfig(&p.bctx, dir, names, obj+"."+buildID(importcfg, "")[:8]+".embedcfg"); err != nil {
+			return err
+		}
 	}
 	ip := b.stagedImport(q.rel, stage)
 	trim := filepath.Dir(obj) + "=>"
@@ -566,7 +580,11 @@ func (b *Builder) compileOne(ctx context.Context, p *plan, q *logicPkg, stage, i
 	args := []string{"-o", tmp, "-trimpath", trim, "-p", ip}
 	args = append(args, p.cflags...)
 	id := buildID(stage, ip)
-	args = append(args, "-buildid", id, "-importcfg", importcfg, "-pack")
+	args = append(args, "-buildid", id, "-importcfg", importcfg)
+	if embedcfg != "" {
+		args = append(args, "-embedcfg", embedcfg)
+	}
+	args = append(args, "-pack")
 	args = append(args, files...)
 	if err := os.MkdirAll(filepath.Dir(obj), 0o755); err != nil {
 		return fmt.Errorf("builder: %w", err)

@@ -76,6 +76,8 @@ func decode(name string, b []byte) (Event, error) {
 		return into[EngineHung](b)
 	case "unit":
 		return into[Unit](b)
+	case "generate":
+		return into[Generate](b)
 	}
 	return nil, fmt.Errorf("event: decode: unknown event %q", name)
 }

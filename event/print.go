@@ -202,6 +202,8 @@ func Format(e Event) string {
 			s += ": " + e.Error
 		}
 		return s
+	case Generate:
+		return formatGenerate(e)
 	case Log:
 		if e.Source == SourceEngine {
 			return "engine | " + e.Text

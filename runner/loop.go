@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -47,6 +48,7 @@ type loop struct {
 	out       string              // .hotrun
 	adopt     *adoption           // an engine the hotrun before left serving, to take over; nil for none
 	recorded  *engine             // the serving engine .hotrun/engine.json names
+	gen       *generators         // Config.BeforeBuild, run by the build jobs
 }
 
 // adoption is an engine that a hotrun before this one left serving, which
@@ -82,6 +84,7 @@ func newLoop(r *Runner, dir, statePath string, b *builder.Builder, w *watcher.Wa
 		builds:    make(map[int]func()),
 		drain:     r.cfg.Drain,
 		out:       filepath.Join(dir, builder.OutDir),
+		gen:       newGenerators(r.cfg.BeforeBuild),
 	}
 }
 
@@ -108,9 +111,19 @@ func (l *loop) run(ctx context.Context) error {
 			if !ok {
 				return nil
 			}
-			l.handle(ctx, l.change(c))
+			if l.gen.running > 0 {
+				l.gen.held = append(l.gen.held, c)
+				continue
+			}
+			l.watched(ctx, c)
 
 		case p := <-l.activity:
+			if l.gen.running > 0 || l.gen.reads(l.dir, p) {
+				// A generator's input, or its output: the build that runs
+				// it starts on the change, not on a guess (a speculative
+				// build would start before the change makes it due).
+				continue
+			}
 			_, kind := l.b.Classify([]string{p})
 			l.handle(ctx, inActivity{kind: kind})
 
@@ -159,6 +172,19 @@ func (l *loop) handle(ctx context.Context, in input) {
 		x.cancel()
 		delete(l.builds, x.in.res.id)
 		in = x.in
+	case inGenerated:
+		// The loop's own bookkeeping: the model never hears of it.
+		l.gen.running--
+		maps.Copy(l.gen.written, x.written)
+		for _, i := range x.undone {
+			l.gen.due[i] = true
+		}
+		held := l.gen.held
+		l.gen.held = nil
+		for _, c := range held {
+			l.watched(ctx, c)
+		}
+		return
 	}
 	for _, a := range l.m.update(time.Now(), in) {
 		l.carry(ctx, a)
@@ -208,6 +234,17 @@ func (l *loop) post(in input) {
 	case l.posts <- in:
 	case <-l.done:
 	}
+}
+
+// watched takes a change the watcher reported: what generators wrote is
+// theirs, built by the build that ran them; the rest makes the generators
+// that read it due, and goes to the model.
+func (l *loop) watched(ctx context.Context, c watcher.Change) {
+	if c = l.gen.filter(c); len(c.Files) == 0 {
+		return
+	}
+	l.gen.mark(l.dir, c.Files)
+	l.handle(ctx, l.change(c))
 }
 
 // change says what a burst of saves means: the packages, whether the

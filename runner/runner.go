@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -14,6 +15,7 @@ import (
 
 	"github.com/hotrun-dev/hotrun/builder"
 	"github.com/hotrun-dev/hotrun/event"
+	"github.com/hotrun-dev/hotrun/generate"
 	"github.com/hotrun-dev/hotrun/internal/command"
 	"github.com/hotrun-dev/hotrun/watcher"
 )
@@ -64,6 +66,13 @@ type Config struct {
 	// Mode is ModeHotSwap or ModeRestart; "" chooses hot swap where Go
 	// plugins work and restart mode elsewhere, and says so.
 	Mode string
+
+	// BeforeBuild are the project's generators (templ generate, sqlc
+	// generate), run in order before a build when a file they read
+	// changed, and before the session's first build. A failure fails the
+	// build; what they write never causes another. Their inputs count as
+	// changes.
+	BeforeBuild []generate.Step
 }
 
 // Modes.
@@ -198,6 +207,9 @@ func (r *Runner) Run(ctx context.Context) error {
 		wcfg.Roots = []string{dir}
 	}
 	wcfg.Events = r.cfg.Events
+	for _, s := range r.cfg.BeforeBuild {
+		wcfg.Include = append(slices.Clone(wcfg.Include), s.Inputs...)
+	}
 	w, err := watcher.New(wcfg)
 	if err != nil {
 		return fmt.Errorf("runner: %w", err)

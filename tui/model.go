@@ -678,6 +678,19 @@ func (m *Model) apply(r event.Record) {
 		// Asked for on the stream (headless "d"): keep it as the last diff.
 		lines := splitDiff(e.Text)
 		m.lastDiff = diffView{from: e.From, to: e.To, lines: lines, heads: fileHeads(lines)}
+	case event.Generate:
+		// One line when it went well (a generator's chatter is for -headless);
+		// its output when it failed, which the build's failure repeats.
+		if e.Error == "" {
+			what := ""
+			if len(e.Files) > 0 {
+				what = ": wrote " + event.Summarize(e.Files, 3)
+			}
+			m.addNote(t, noteInfo, fmt.Sprintf("%s ok in %s%s", e.Command, e.Duration, what))
+			break
+		}
+		m.addNote(t, noteBad, fmt.Sprintf("%s failed: %s", e.Command, e.Error))
+		m.addNote(t, noteMuted, e.Output)
 	case event.Blame:
 		m.addNote(t, noteBad, fmt.Sprintf("v%d blamed: %s", e.Version, e.Reason))
 	case event.EngineHung:

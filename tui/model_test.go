@@ -59,6 +59,15 @@ func TestModel(t *testing.T) {
 			want: []string{"cut GET /events (a connection its handler took over) after 1m1s"},
 		},
 		{
+			name: "generators before a build: one line when well, the output when not",
+			msgs: []tea.Msg{RecordsMsg{
+				at(0, event.Generate{Command: "templ generate", Duration: event.Duration(12e6), Output: "(✓) Complete [ updates=1 ]", Files: []string{"logic/views/hello_templ.go"}}),
+				at(1, event.Generate{Command: "templ generate", Duration: event.Duration(9e6), Output: "(✗) parsing error: line 10, col 14", Error: "exit status 1"}),
+			}},
+			want:    []string{"templ generate ok in 12ms: wrote logic/views/hello_templ.go", "templ generate failed: exit status 1", "parsing error: line 10, col 14"},
+			notWant: []string{"Complete [ updates=1 ]"},
+		},
+		{
 			name: "a suspect version in the list",
 			msgs: []tea.Msg{RecordsMsg{at(2, event.Versions{Versions: []event.VersionInfo{
 				{Version: 4, State: event.VersionBuilt, Suspect: "the engine died while it was live (panic: boom)"},

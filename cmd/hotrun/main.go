@@ -93,10 +93,16 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		probes = append(probes, p)
 	}
 	var r *runner.Runner
+	// With -reload, open pages follow the code: the proxy reads the same
+	// events on their way to the stream.
+	pages, stopReload, err := startReload(cfg.Reload, func() []string { return r.Addrs() }, stream)
+	if err != nil {
+		return err
+	}
 	prober := probe.New(probe.Config{
 		Requests: probes,
 		Addrs:    func() []string { return r.Addrs() },
-		Events:   stream,
+		Events:   pages,
 	})
 	// cmds is where the headless commands publish (a diff asked for): it
 	// closes before the stream does, as readCommands may outlive the run.
@@ -123,6 +129,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		Drain:         cfg.Drain.Duration,
 		OrphanGrace:   cfg.OrphanGrace.Duration,
 		Mode:          cfg.Mode,
+		BeforeBuild:   cfg.BeforeBuild,
 	})
 
 	ctx, cancel := context.WithCancel(ctx)
@@ -133,6 +140,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		// command's event are published before the stream closes.
 		defer stream.Close()
 		defer cmds.close()
+		defer stopReload()
 		defer prober.Close()
 		return r.Run(ctx)
 	})
