@@ -337,7 +337,8 @@ func (m *model) blame(n int, why string) {
 
 // prune removes, off the loop, the files of versions no engine holds and
 // none can load again (their plugins, the staging copies only they used)
-// and engine builds no engine runs or may run, and forgets their sources;
+// and engine builds no engine runs or may run, and forgets the sources of
+// versions that left the list;
 // then it measures what .hotrun holds. It waits for a moment with no build
 // under way: a build that finished and has not reached the loop yet would
 // lose its plugin.
@@ -350,9 +351,10 @@ func (m *model) prune() {
 	var keep []string
 	engines := make(map[string]bool)
 	for n, v := range m.versions {
-		if v.state != event.VersionGone {
-			sources[n] = true
-		}
+		// Every version in the list keeps its source, gone ones too: the
+		// diff of the version after it is against it (a handover leaves
+		// the old build's versions gone). forgetEnded bounds the list.
+		sources[n] = true
 		switch {
 		case v.state == event.VersionGone || v.state == event.VersionRejected || v.state == event.VersionBlamed:
 			v.so = "" // never loaded again

@@ -907,3 +907,26 @@ func TestModelNothingChanged(t *testing.T) {
 		})
 	}
 }
+
+// TestModelSourcesAfterHandover: a handover leaves the old build's
+// versions gone, and their sources stay while they are in the list: the
+// diff of the new engine's first version is against them.
+func TestModelSourcesAfterHandover(t *testing.T) {
+	s := newSim(t)
+	s.start()
+	s.save(true)
+	s.hostEdit()
+	s.build(true)
+	s.wantLive(3)
+	var kept map[int]bool
+	s.m.pruning = false
+	s.m.prune()
+	for _, a := range s.m.out {
+		if p, ok := a.(actPrune); ok {
+			kept = p.sources
+		}
+	}
+	if s.m.versions[2].state != event.VersionGone || !kept[2] {
+		t.Errorf("v2 is %s, its source kept: %v; want gone and kept", s.m.versions[2].state, kept[2])
+	}
+}
