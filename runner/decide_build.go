@@ -288,6 +288,8 @@ func (m *model) onBuilt(in inBuilt) {
 		case res.logic == nil && m.serving != nil:
 			m.warn(fmt.Sprintf("v%d does not build against the packages the engine holds, as they are now; pid %d keeps serving v%d. Fix it and save: the new engine takes over then", v.n, m.serving.pid, m.serving.live))
 		case m.newest == nil:
+		case res.logic != nil && m.serving == nil:
+			m.replace(v.n, m.newest, "") // the session's first engine, or one after a crash: no change to tell
 		case res.logic != nil:
 			m.replace(v.n, m.newest, "a package the engine holds changed")
 		case m.serving == nil && m.standby() == nil:

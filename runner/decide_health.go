@@ -178,7 +178,7 @@ func (m *model) memory(rss int64) int64 {
 	if rss == 0 {
 		rss = m.lastMem.RSSBytes
 	}
-	mem := event.Memory{RSSBytes: rss, VersionsLoaded: len(e.loaded)}
+	mem := event.Memory{PID: e.pid, RSSBytes: rss, VersionsLoaded: len(e.loaded)}
 	if rss > 0 && (mem.VersionsLoaded != m.lastMem.VersionsLoaded || abs(rss-m.lastMem.RSSBytes) >= 1<<20) {
 		m.publish(mem)
 		m.lastMem = mem
@@ -205,7 +205,7 @@ func (m *model) onExit(in inExited) {
 	}
 	e.exited = true
 	wasServing := e == m.serving
-	ev := event.EngineExit{PID: e.pid, Code: in.code, Signal: in.signal}
+	ev := event.EngineExit{PID: e.pid, Code: in.code, Signal: in.signal, Expected: e.expectExit}
 	if e.expectExit {
 		// hotrun ended it: its last words are no news.
 		ev.Reason = e.why
@@ -213,6 +213,9 @@ func (m *model) onExit(in inExited) {
 			ev.Reason = "killed by hotrun: " + ev.Reason
 		}
 		m.publish(ev)
+		if wasServing {
+			m.ended, m.wasLive = &ev, e.live
+		}
 		m.drop(e)
 		return
 	}
@@ -221,6 +224,11 @@ func (m *model) onExit(in inExited) {
 		ev.Reason += "; its last words: " + in.words
 	}
 	m.publish(ev)
+	if wasServing {
+		m.ended, m.wasLive = &ev, e.live
+	} else if m.serving == nil {
+		m.ended = &ev // one that died before it could serve: what the screen says while none does
+	}
 	m.drop(e)
 	if n := e.loading; n != 0 {
 		// A crash while a version loads is that version's.
@@ -263,6 +271,7 @@ func (m *model) startFailed(e *engine, err error, words string) {
 		return
 	}
 	m.fail("the engine did not start: " + words)
+	m.ended = &event.EngineExit{PID: e.pid, Code: -1, Reason: "it did not start: " + words}
 	m.crashed(crash{at: m.now, words: words, early: true})
 }
 

@@ -550,7 +550,7 @@ func (l *loop) shutdown() {
 		}
 		e.exited = true
 		ev := p.ExitEvent("")
-		ev.Reason = "hotrun stopped it"
+		ev.Reason, ev.Expected = "hotrun stopped it", true
 		l.ev.Publish(ev)
 		l.takeListeners(p)
 	}

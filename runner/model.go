@@ -1,6 +1,7 @@
 package runner
 
 import (
+	"reflect"
 	"slices"
 	"time"
 
@@ -48,6 +49,14 @@ type model struct {
 	lastLogic map[string]gosrc.Digest
 	tree      map[string]gosrc.Digest
 
+	// ended is how the last engine that mattered ended (the one that
+	// served, or one that died while none served), and wasLive the
+	// version the last serving engine served: what the engines snapshot
+	// says while none serves.
+	ended   *event.EngineExit
+	wasLive int
+	shown   event.Engines // the engines snapshot last published
+
 	job buildJob // the build under way
 }
 
@@ -62,7 +71,7 @@ type modelConfig struct {
 }
 
 func newModel(cfg modelConfig) *model {
-	return &model{cfg: cfg, versions: make(map[int]*version)}
+	return &model{cfg: cfg, versions: make(map[int]*version), shown: event.Engines{Engines: []event.EngineInfo{}}}
 }
 
 // update decides on one input, at time now, and returns the actions.
@@ -124,6 +133,7 @@ func (m *model) update(now time.Time, in input) []action {
 		m.adopt(in)
 	}
 	m.publishVersions()
+	m.publishEngines()
 	out := m.out
 	m.out = nil
 	return out
@@ -168,13 +178,13 @@ type engineBuild struct {
 	path string
 }
 
-// Engine states.
+// Engine states, as the engines snapshot names them.
 const (
-	engStarting = "starting" // the process is starting
-	engStandby  = "standby"  // it loads its version, without traffic
-	engServing  = "serving"  // it took over: it takes the traffic
-	engDraining = "draining" // it hands over to the next one
-	engHung     = "hung"     // it stopped answering
+	engStarting = event.EngineStarting     // the process is starting
+	engStandby  = event.EngineStandby      // it loads its version, without traffic
+	engServing  = event.EngineServing      // it took over: it takes the traffic
+	engDraining = event.EngineDraining     // it hands over to the next one
+	engHung     = event.EngineUnresponsive // it stopped answering
 )
 
 // engine is one engine process, as the model knows it: what it reported,
@@ -413,4 +423,35 @@ func (m *model) publishVersions() {
 		})
 	}
 	m.publish(list)
+}
+
+// publishEngines publishes the engines snapshot when it says something
+// other than the one published last. It compares what it would say rather
+// than trust a flag set wherever an engine changes: engines change in
+// every decide_*.go, and a flag one of them forgot would leave the screen
+// and the probes a step behind.
+func (m *model) publishEngines() {
+	now := event.Engines{Engines: make([]event.EngineInfo, 0, len(m.engines))}
+	for _, e := range m.engines {
+		info := event.EngineInfo{PID: e.pid, State: e.state, Serving: e == m.serving, Live: e.live, Why: e.why}
+		if len(e.loaded) > 0 {
+			info.Loaded = slices.Clone(e.loaded) // the model appends to its own in place
+		}
+		if v := m.versions[e.live]; info.Serving && v != nil && v.state == event.VersionLive {
+			info.Since = v.liveAt
+		}
+		now.Engines = append(now.Engines, info)
+	}
+	if m.serving == nil {
+		if m.ended != nil {
+			ended := *m.ended
+			now.Ended, now.WasLive = &ended, m.wasLive
+		}
+		now.GaveUp = m.gaveUp
+	}
+	if reflect.DeepEqual(now, m.shown) {
+		return
+	}
+	m.shown = now
+	m.publish(now)
 }

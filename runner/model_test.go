@@ -68,7 +68,79 @@ func (s *sim) in(in input) {
 		for _, a := range s.m.update(s.now, next) {
 			s.carry(a)
 		}
+		s.checkEngines(next)
 	}
+}
+
+// checkEngines fails the test when the engines snapshot last published
+// does not say what the model holds, after any input of any test: the
+// snapshot is published whenever it changes.
+func (s *sim) checkEngines(after input) {
+	s.t.Helper()
+	var shown event.Engines
+	for i := len(s.events) - 1; i >= 0; i-- {
+		if e, ok := s.events[i].(event.Engines); ok {
+			shown = e
+			break
+		}
+	}
+	var want []string
+	for _, e := range s.m.engines {
+		want = append(want, fmt.Sprintf("%d %s %v v%d %v", e.pid, e.state, e == s.m.serving, e.live, e.loaded))
+	}
+	var got []string
+	for _, e := range shown.Engines {
+		got = append(got, fmt.Sprintf("%d %s %v v%d %v", e.PID, e.State, e.Serving, e.Live, e.Loaded))
+	}
+	if !slices.Equal(got, want) {
+		s.t.Fatalf("after %T the engines snapshot says %q; the model holds %q", after, got, want)
+	}
+}
+
+// render is an engines snapshot in a line: each engine as "pid state v
+// [loaded] (why)", the serving one starred; then how the last one ended,
+// while none serves.
+func render(e event.Engines) string {
+	var parts []string
+	for _, en := range e.Engines {
+		p := fmt.Sprintf("%d %s", en.PID, en.State)
+		if en.Serving {
+			p += "*"
+		}
+		if en.Live != 0 {
+			p += fmt.Sprintf(" v%d", en.Live)
+		}
+		if len(en.Loaded) > 0 {
+			p += fmt.Sprintf(" %v", en.Loaded)
+		}
+		if en.Why != "" {
+			p += " (" + en.Why + ")"
+		}
+		parts = append(parts, p)
+	}
+	out := strings.Join(parts, "; ")
+	if x := e.Ended; x != nil {
+		out += fmt.Sprintf(" | ended %d code %d", x.PID, x.Code)
+		if x.Expected {
+			out += " expected"
+		}
+		if e.WasLive != 0 {
+			out += fmt.Sprintf(" was v%d", e.WasLive)
+		}
+	}
+	if e.GaveUp != "" {
+		out += " | gave up"
+	}
+	return out
+}
+
+// snapshots renders the engines snapshots published since mark.
+func (s *sim) snapshots(mark int) []string {
+	var out []string
+	for _, e := range find[event.Engines](s, mark) {
+		out = append(out, render(e))
+	}
+	return out
 }
 
 func (s *sim) carry(a action) {
@@ -504,9 +576,13 @@ func TestModelHungEngine(t *testing.T) {
 		return nil, false
 	}
 	obs := func() inPulse { return inPulse{obs: map[*engine]observation{old: {}}} }
+	mark := len(s.events)
 	s.in(obs())
 	if old.state != engHung {
 		t.Fatalf("engine %s after a ping timed out, want hung", old.state)
+	}
+	if got, want := s.snapshots(mark), []string{fmt.Sprintf("%d hung* v1 [1]", old.pid)}; !slices.Equal(got, want) {
+		t.Errorf("engines snapshots %q, want %q: hung, and still the one that serves", got, want)
 	}
 	s.now = s.now.Add(hangGrace)
 	s.in(obs())
@@ -583,6 +659,12 @@ func TestModelIssue10(t *testing.T) {
 		s.retry()
 		if s.m.gaveUp == "" {
 			t.Error("hotrun kept starting an engine that dies the same way each time")
+		}
+		if got := s.snapshots(0); got[len(got)-1] != " | ended 0 code -1 | gave up" {
+			t.Errorf("engines snapshots %q, want the last to say none serves, why, and that hotrun gave up", got)
+		}
+		if x := find[event.Engines](s, 0); !strings.Contains(x[len(x)-1].Ended.Reason, "address already in use") {
+			t.Errorf("the snapshot's end %+v does not say why the engine did not start", x[len(x)-1].Ended)
 		}
 		if slices.ContainsFunc(s.pending, func(a action) bool { _, ok := a.(actRetryAfter); return ok }) {
 			t.Error("a third start is due")
@@ -928,5 +1010,59 @@ func TestModelSourcesAfterHandover(t *testing.T) {
 	}
 	if s.m.versions[2].state != event.VersionGone || !kept[2] {
 		t.Errorf("v2 is %s, its source kept: %v; want gone and kept", s.m.versions[2].state, kept[2])
+	}
+}
+
+// TestModelEngines plays a session and checks the engines snapshots each
+// step publishes, in order: what the screen and the probes read of the
+// engines, and nothing else tells them.
+func TestModelEngines(t *testing.T) {
+	const why = "a package the engine holds changed"
+	s := newSim(t)
+	steps := []struct {
+		name string
+		do   func()
+		want []string
+	}{
+		{"the first engine", func() { s.in(inBegin{}); s.build(true) }, []string{
+			"0 starting", "101 standby", "101 standby v1 [1]", "101 serving* v1 [1]"}},
+		{"a save swapped in", func() { s.save(true) }, []string{"101 serving* v2 [1 2]"}},
+		{"a roll back", func() { s.in(inKey{op: reqRollback}) }, []string{"101 serving* v1 [1 2]"}},
+		{"a failed build changes no engine", func() { s.save(false) }, nil},
+		// Blue/green: the old engine serves until the new one took over.
+		{"a host change", func() { s.hostEdit(); s.build(true) }, []string{
+			"101 serving* v1 [1 2]; 0 starting (" + why + ")",
+			"101 serving* v1 [1 2]; 102 standby (" + why + ")",
+			"101 serving* v1 [1 2]; 102 standby v4 [4] (" + why + ")",
+			"101 draining* v1 [1 2] (handed over to pid 102); 102 standby v4 [4] (" + why + ")",
+			"102 standby v4 [4] (" + why + ") | ended 101 code 0 expected was v1",
+			"102 serving* v4 [4] (" + why + ")"}},
+		{"a crash", func() { s.in(inExited{e: s.serving(), code: 2, words: "panic: boom"}) }, []string{
+			" | ended 102 code 2 was v4"}},
+		{"its replacement", func() { s.retry() }, []string{
+			"0 starting | ended 102 code 2 was v4",
+			"103 standby | ended 102 code 2 was v4",
+			"103 standby v4 [4] | ended 102 code 2 was v4",
+			"103 serving* v4 [4]"}},
+	}
+	for _, st := range steps {
+		mark := len(s.events)
+		st.do()
+		if got := s.snapshots(mark); !slices.Equal(got, st.want) {
+			t.Errorf("%s: snapshots\n\t%s\nwant\n\t%s", st.name, strings.Join(got, "\n\t"), strings.Join(st.want, "\n\t"))
+		}
+	}
+	last := find[event.Engines](s, 0)
+	if e, ok := last[len(last)-1].Serving(); !ok || e.Since.IsZero() || !e.Since.Equal(s.m.versions[4].liveAt) {
+		t.Errorf("the serving engine's live since %v, want when v4 went live in it (%v)", e.Since, s.m.versions[4].liveAt)
+	}
+
+	// Its memory names it: a figure of another engine is no figure of
+	// this one.
+	mark := len(s.events)
+	e := s.serving()
+	s.in(inPulse{obs: map[*engine]observation{e: {rss: 50 << 20}}})
+	if mem := find[event.Memory](s, mark); len(mem) != 1 || mem[0].PID != e.pid || mem[0].RSSBytes != 50<<20 {
+		t.Errorf("memory events %+v, want one of pid %d", mem, e.pid)
 	}
 }
