@@ -3,7 +3,7 @@
 // It owns the terminal while it runs: the header (project, engine state,
 // live version, versions loaded, engine memory, when the engine last saved
 // its state), the build panel with the compiler's diagnostics and the
-// offending source lines, the probes' answers (what the live version says to
+// offending source lines (as the builder read them), the probes' answers (what the live version says to
 // the project's probe requests, and what it said before), the request log
 // (requests and other units of work) and the timeline of everything else
 // that happened. The v key shows the supervisor's version list; from it, a
@@ -33,8 +33,12 @@
 //
 // It never starts builds, engines or loads on its own and never decides
 // anything about versions: it only draws the stream and forwards key presses.
-// It never counts versions: the version list is the supervisor's
-// [event.Versions], drawn as it came.
+// It never works out what the supervisor knows: the engines, their states,
+// pids, live and loaded versions are the supervisor's [event.Engines]
+// snapshot, and the version list its [event.Versions], each drawn as it
+// came; loads, switches, starts and exits are lines on the timeline, never
+// counted or matched to guess a state. It reads no file: a diagnostic's
+// source line is the one the builder put on the event.
 // It never writes to stdout or stderr except through bubbletea, which owns the
 // screen; a stray log line would corrupt the display (a crash log is a file,
 // below). It holds no package-level mutable state.

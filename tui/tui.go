@@ -25,7 +25,8 @@ type Controller interface {
 	Forward()       // f: switch forward again
 	Activate(n int) // l in the version list: make version n, loaded or built, live
 	// Diff returns the unified diff of the logic tree from version from to
-	// version to. It may read files: the screen calls it off its loop.
+	// version to. Diffing a large tree takes a while: the screen calls it
+	// off its loop.
 	Diff(from, to int) (string, error)
 }
 
