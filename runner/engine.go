@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"reflect"
 	"strconv"
 	"strings"
 	"sync"
@@ -367,6 +368,10 @@ func (e *Engine) dispatch(line []byte, fr *fdReader) {
 		e.events.Publish(event.Log{Source: event.SourceHotrun, Level: "warn", Text: "engine sent an unknown event: " + err.Error()})
 		return
 	}
+	if !fromEngine(rec.Event) {
+		e.events.Publish(event.Log{Source: event.SourceHotrun, Level: "warn", Text: "engine sent a " + rec.Event.Name() + " event, which only hotrun publishes: ignored"})
+		return
+	}
 	switch rec.Event.(type) {
 	case event.Request, event.Unit:
 		e.work.Add(1)
@@ -580,6 +585,15 @@ func RSS(pid int) int64 {
 	}
 	pages, _ := strconv.ParseInt(f[1], 10, 64)
 	return pages * int64(os.Getpagesize())
+}
+
+// fromEngine reports whether an engine may send e: the control protocol's
+// events, the only ones the engine library writes. The supervisor's own
+// (the engines, the version list, a blame, an exit) have one owner, the
+// model: the screen and the probes believe them, so a line that claims one
+// is not passed on.
+func fromEngine(e event.Event) bool {
+	return reflect.TypeOf(e).PkgPath() == reflect.TypeFor[protocol.LoadOK]().PkgPath()
 }
 
 // unstageEvent names the user's files, not hotrun's staging copies, in
