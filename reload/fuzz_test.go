@@ -13,7 +13,7 @@ func FuzzInject(f *testing.F) {
 	for _, s := range []string{"", "<html><body>x</body></html>", "</BODY></body>", "no tags", "</bod", "<body>\x00\xff</Body >"} {
 		f.Add([]byte(s))
 	}
-	t := tag("s.e1v1")
+	t := tag("s.p1v1")
 	f.Fuzz(func(tt *testing.T, page []byte) {
 		out := inject(page, t)
 		i := bytes.Index(out, []byte(t))

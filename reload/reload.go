@@ -21,8 +21,9 @@
 // untouched: websockets, streams, assets, the app's own API.
 //
 // Each page carries the identity of what served it (the engine and the
-// live version when its request came in), and the events say what serves
-// now: a page whose identity differs reloads, whenever it connects. So a
+// live version when its request came in), and the supervisor's engines
+// snapshot ([event.Engines]) says what serves now: a page whose identity
+// differs reloads, whenever it connects. So a
 // swap that lands between a page's answer and its connection still
 // reloads it, and the worst a race costs is one reload too many, never a
 // stale page.
@@ -80,16 +81,14 @@ type Proxy struct {
 	ln    net.Listener
 
 	mu sync.Mutex // guards the fields below: Publish runs on many goroutines, pages on others
-	// live is the version the supervisor last said was live; 0 when none.
+	// live is the version the supervisor's engines snapshot last said
+	// serves; 0 while none does.
 	live int
-	// engines counts the engines that started; newEngine is set by
-	// engine.start, and the next live version counts as a change even
-	// with the same number: a new process serves it.
-	engines   int
-	newEngine bool
-	// id is what serves now, "<session>.e<engines>v<live>", or "" when
-	// nothing does. The session part keeps a page of the session before
-	// (hotrun restarted) from passing for one of this session.
+	// id is what serves, "<session>.p<pid>v<live>": the engine, by its
+	// pid, and its live version, as the snapshot last said (a new engine
+	// serving the same version is a new id); "" before any served. The
+	// session part keeps a page of the session before (hotrun restarted)
+	// from passing for one of this session.
 	id      string
 	session string
 	problem *problem // the failure the overlay shows; nil when none
@@ -174,23 +173,23 @@ func (p *Proxy) Publish(e event.Event) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	switch e := e.(type) {
-	case event.EngineStart:
-		p.engines++
-		p.newEngine = true
-	case event.Versions:
-		live := 0
-		for _, v := range e.Versions {
-			if v.State == event.VersionLive {
-				live = v.Version
-				break
-			}
-		}
-		if live == 0 || live == p.live && !p.newEngine {
+	case event.Engines:
+		en, ok := e.Serving()
+		if !ok {
+			p.live = 0 // the pages keep what they show until one serves
 			return
 		}
-		p.live, p.newEngine = live, false
-		p.id = fmt.Sprintf("%s.e%dv%d", p.session, p.engines, live)
-		p.problem = nil
+		// One that hung or drains is about to be replaced: the pages
+		// reload for the one after it.
+		if en.State != event.EngineServing || en.Live == 0 {
+			return
+		}
+		id := fmt.Sprintf("%s.p%dv%d", p.session, en.PID, en.Live)
+		p.live = en.Live
+		if id == p.id {
+			return
+		}
+		p.id, p.problem = id, nil
 		p.sendLocked(message{"live", map[string]string{"live": p.id}})
 	case event.Change:
 		// A save: the error shown may be fixed, or undone (a revert to what

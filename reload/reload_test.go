@@ -104,8 +104,7 @@ var navigate = map[string]string{"Sec-Fetch-Dest": "document", "Accept": "text/h
 func TestProxyPages(t *testing.T) {
 	srv := app(t)
 	p, base := startProxy(t, strings.TrimPrefix(srv.URL, "http://"))
-	p.Publish(event.EngineStart{PID: 1})
-	p.Publish(event.Versions{Versions: []event.VersionInfo{{Version: 1, State: event.VersionLive}}})
+	p.Publish(serves(1, 1))
 	id := p.liveID()
 
 	resp, body := get(t, base+"/page", navigate)
@@ -198,25 +197,32 @@ func (s *sse) next() (string, map[string]any) {
 	return "", nil
 }
 
+// serves is the supervisor's engines snapshot of engine pid serving
+// version live, alone.
+func serves(pid, live int) event.Engines {
+	return event.Engines{Engines: []event.EngineInfo{{PID: pid, State: event.EngineServing, Serving: true, Live: live, Loaded: []int{live}}}}
+}
+
 // TestEvents: a page hears what serves when it connects; a new live
 // version, and the same version on a new engine, change it; a failed
 // build, a rejected version and an engine that did not build are shown
 // until a build succeeds; a standby engine's start alone changes nothing.
 func TestEvents(t *testing.T) {
 	p, base := startProxy(t, "127.0.0.1:1")
-	live := func(n int) event.Versions {
-		return event.Versions{Versions: []event.VersionInfo{{Version: n + 1, State: event.VersionBuilding}, {Version: n, State: event.VersionLive}}}
-	}
-	p.Publish(event.EngineStart{PID: 10})
-	p.Publish(live(1))
+	p.Publish(event.EngineStart{PID: 10}) // a standby engine: nothing serves yet
+	p.Publish(event.Engines{Engines: []event.EngineInfo{{PID: 10, State: event.EngineStandby, Live: 1, Loaded: []int{1}}}})
+	p.Publish(serves(10, 1))
 	s := openEvents(t, base)
 	name, d := s.next()
 	first, _ := d["live"].(string)
-	if name != "hello" || !strings.HasSuffix(first, ".e1v1") || d["problem"] != nil {
+	if name != "hello" || !strings.HasSuffix(first, ".p10v1") || d["problem"] != nil {
 		t.Fatalf("hello: %s %v", name, d)
 	}
 
-	p.Publish(live(1)) // the list changed, not what serves
+	// The same engine and version (it stopped answering a while): what
+	// serves did not change.
+	p.Publish(event.Engines{Engines: []event.EngineInfo{{PID: 10, State: event.EngineUnresponsive, Serving: true, Live: 1}}})
+	p.Publish(serves(10, 1))
 	p.Publish(event.BuildFail{Version: 2, Target: event.TargetLogic, Diagnostics: []event.Diagnostic{{File: "logic/main.go", Line: 3, Col: 1, Msg: "syntax error"}}})
 	name, d = s.next()
 	if name != "fail" || !strings.Contains(d["title"].(string), "v2 did not build; v1 keeps serving") || !strings.Contains(d["text"].(string), "logic/main.go:3:1: syntax error") {
@@ -242,15 +248,20 @@ func TestEvents(t *testing.T) {
 	if name, d := s.next(); name != "fail" || !strings.Contains(d["text"].(string), "symbol Logic") {
 		t.Errorf("rejected: %s %v", name, d)
 	}
-	p.Publish(live(4))
-	if name, d := s.next(); name != "live" || !strings.HasSuffix(d["live"].(string), ".e1v4") {
+	p.Publish(serves(10, 4))
+	if name, d := s.next(); name != "live" || !strings.HasSuffix(d["live"].(string), ".p10v4") {
 		t.Errorf("v4 live: %s %v", name, d)
 	}
-	// A handover: the new engine starts as a standby, and the same
-	// version number serves on it only after the next list.
+	// A handover: the new engine starts as a standby beside the one that
+	// serves, which drains; the same version serves on the new one only
+	// once it took over.
 	p.Publish(event.EngineStart{PID: 11})
-	p.Publish(live(4))
-	if name, d := s.next(); name != "live" || !strings.HasSuffix(d["live"].(string), ".e2v4") {
+	standby := event.EngineInfo{PID: 11, State: event.EngineStandby, Live: 4, Loaded: []int{4}}
+	p.Publish(event.Engines{Engines: []event.EngineInfo{{PID: 10, State: event.EngineServing, Serving: true, Live: 4}, standby}})
+	p.Publish(event.Engines{Engines: []event.EngineInfo{{PID: 10, State: event.EngineDraining, Serving: true, Live: 4}, standby}})
+	p.Publish(event.Engines{Engines: []event.EngineInfo{standby}, WasLive: 4})
+	p.Publish(serves(11, 4))
+	if name, d := s.next(); name != "live" || !strings.HasSuffix(d["live"].(string), ".p11v4") {
 		t.Errorf("after a handover: %s %v", name, d)
 	}
 	p.Publish(event.BuildFail{Target: event.TargetEngine, Error: "builder: game/game.go:1:1: oops"})
