@@ -102,7 +102,7 @@ func (g *gen) event() event.Event {
 	if g.byte()%3 == 0 {
 		target = event.TargetEngine
 	}
-	switch g.n(24) {
+	switch g.n(25) {
 	case 0:
 		kind := event.KindLogic
 		if g.byte()%2 == 0 {
@@ -186,6 +186,12 @@ func (g *gen) event() event.Event {
 			e.Ended = &event.EngineExit{PID: g.num(), Code: g.num(), Signal: g.text(), Reason: g.text(), Expected: g.byte()%2 == 0}
 		}
 		return e
+	case 23:
+		var fs []string
+		for range g.n(3) {
+			fs = append(fs, g.text())
+		}
+		return event.Generate{Command: g.text(), Duration: g.dur(), Output: g.text(), Files: fs, Error: []string{"", g.text()}[g.n(2)]}
 	}
 	return event.Probe{Version: g.num(), Request: g.text(), Status: g.num(), Duration: g.dur(), Body: g.text(), Previous: g.text(), Error: []string{"", g.text()}[g.n(2)]}
 }
