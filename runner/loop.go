@@ -536,6 +536,10 @@ func (l *loop) shutdown() {
 	for _, cancel := range l.builds {
 		cancel()
 	}
+	// The last word on the engines: none runs, and how the one that
+	// served ended (the model publishes the rest; it decides nothing here).
+	final := event.Engines{Engines: []event.EngineInfo{}}
+	defer func() { l.ev.Publish(final) }()
 	for _, e := range l.m.engines {
 		p := l.procs[e]
 		if p == nil || e.exited {
@@ -553,6 +557,9 @@ func (l *loop) shutdown() {
 		ev.Reason, ev.Expected = "hotrun stopped it", true
 		l.ev.Publish(ev)
 		l.takeListeners(p)
+		if e == l.m.serving {
+			final.Ended, final.WasLive = &ev, e.live
+		}
 	}
 	for _, f := range l.listeners {
 		f.Close()
