@@ -38,7 +38,7 @@ func (e *env) direct(ctx context.Context, p *project) (*directResult, error) {
 			return nil, err
 		}
 		// The first build learns the build (fast path) and warms the cache.
-		if _, err := b.BuildLogic(ctx, 1); err != nil {
+		if _, err := b.BuildLogic(ctx, 1, nil); err != nil {
 			return nil, err
 		}
 		bs[i], dirs[i] = b, dir
@@ -53,7 +53,7 @@ func (e *env) direct(ctx context.Context, p *project) (*directResult, error) {
 			if _, err := setVersion(filepath.Join(dirs[j], p.logic), v); err != nil {
 				return nil, err
 			}
-			r, err := b.BuildLogic(ctx, i+2)
+			r, err := b.BuildLogic(ctx, i+2, nil)
 			if err != nil {
 				return nil, err
 			}

@@ -336,7 +336,7 @@ func (e *env) faults(ctx context.Context, swaps, hostEdits, ifaceEdits int) (*fa
 				}
 				if err := wait(fmt.Sprintf("the engine's crash on model %d", model), func(ev event.Event) bool {
 					x, ok := ev.(event.EngineExit)
-					return ok && strings.Contains(x.Reason, "unexpected exit")
+					return ok && !x.Expected
 				}); err != nil {
 					return err
 				}
@@ -347,7 +347,7 @@ func (e *env) faults(ctx context.Context, swaps, hostEdits, ifaceEdits int) (*fa
 			}
 			res.crashDown, res.crashTook = time.Duration(c.down.Load()-down0), time.Since(start)
 			for _, r := range s.since(mark) {
-				if x, ok := r.Event.(event.EngineExit); ok && strings.Contains(x.Reason, "unexpected exit") {
+				if x, ok := r.Event.(event.EngineExit); ok && !x.Expected {
 					res.crashDeaths++
 				}
 			}
@@ -371,8 +371,9 @@ func (e *env) faults(ctx context.Context, swaps, hostEdits, ifaceEdits int) (*fa
 			s = s2
 			live = 0
 			if err := wait("the new hotrun attaching", func(ev event.Event) bool {
-				l, ok := ev.(event.Log)
-				return ok && strings.Contains(l.Text, "took over the engine")
+				es, ok := ev.(event.Engines)
+				sv, serving := es.Serving()
+				return ok && serving && sv.PID != 0
 			}); err != nil {
 				return err
 			}

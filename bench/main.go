@@ -42,8 +42,14 @@
 // It prints the targets met or not and asserts nothing. Neither the
 // default run nor -short runs it. Usage:
 //
-//	go run ./bench [-n 10] [-short] [-air] [-modes hotswap,restart] [-projects example,chat]
-//	go run ./bench -long [-saves 1000] [-checkpoints 1,100,500,1000] [-recycle 20] [-no-air]
+//   - the web row: a logic package with //go:embed templates
+//     (bench/testdata/web), a template edit's save-to-live through hotrun's
+//     -reload proxy, each followed by the bare plugin build and by air's run
+//     of it through air's own browser-reload proxy (bench/testdata/webplain),
+//     with the load average before and after (-only-web runs it alone);
+//
+//     go run ./bench [-n 10] [-short] [-air] [-modes hotswap,restart] [-projects example,chat] [-only-web]
+//     go run ./bench -long [-saves 1000] [-checkpoints 1,100,500,1000] [-recycle 20] [-no-air]
 package main
 
 import (
@@ -89,6 +95,8 @@ type options struct {
 	tuiLive    bool  // drive the real TUI in tmux
 	faults     bool  // the fault run
 	onlyFaults bool  // the fault run alone
+	web        bool  // the web row: embedded templates, through each tool's reload proxy
+	onlyWeb    bool  // the web row alone
 	keep       bool  // keep the scratch directory
 
 	long        bool  // the long session alone
@@ -113,6 +121,8 @@ func parseOptions(args []string, stderr io.Writer) (*options, error) {
 	fs.IntVar(&o.burst, "burst", 1000, "file writes in the watcher burst")
 	tuiLive := fs.Bool("tui", false, "drive the real TUI in tmux even with -short")
 	fs.BoolVar(&o.onlyFaults, "only-faults", false, "run the fault run alone")
+	fs.BoolVar(&o.web, "web", true, "the web row: a logic package with //go:embed templates, a template edit's save-to-live through hotrun's -reload proxy, against the bare plugin build and air through its proxy")
+	fs.BoolVar(&o.onlyWeb, "only-web", false, "run the web row alone")
 	fs.BoolVar(&o.faults, "faults", true, "the fault run: swaps, shared-package and interface-first edits, crashes and a hung init under a steady client")
 	fs.BoolVar(&o.keep, "keep", false, "keep the scratch directory")
 	fs.BoolVar(&o.long, "long", false, "run the long session alone: -saves saves with the TUI open and recycling on, hotrun read at -checkpoints, then idle CPU next to air's")
@@ -237,6 +247,15 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		lr.print(stdout, args)
 		return nil
 	}
+	if o.onlyWeb {
+		w, err := e.web(ctx)
+		if err != nil {
+			return fmt.Errorf("web: %w", err)
+		}
+		r.printHead(stdout, args)
+		w.print(stdout)
+		return nil
+	}
 	if o.onlyFaults {
 		swaps, host, iface := 20, 5, 3
 		if o.short {
@@ -281,6 +300,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		}
 		if pr.direct, err = e.direct(ctx, p); err != nil {
 			return fmt.Errorf("%s, builder alone: %w", p.name, err)
+		}
+	}
+	if o.web {
+		if r.web, err = e.web(ctx); err != nil {
+			return fmt.Errorf("web: %w", err)
 		}
 	}
 	if r.mem, err = e.memory(ctx, -1); err != nil {

@@ -32,6 +32,7 @@ type results struct {
 	mem, memRecycle *memResult
 	tui             *tuiResult
 	faults          *faultResult
+	web             *webResult
 }
 
 // projResult is one project's figures. Each floor is measured interleaved

@@ -13,14 +13,18 @@ import (
 )
 
 // print writes the table and the breakdown of hot-swap's save-to-live.
-func (r *results) print(w io.Writer, args []string) {
-	o := r.o
+// printHead writes the line that says how the figures were taken.
+func (r *results) printHead(w io.Writer, args []string) {
 	cmd := "go run ./bench"
 	if len(args) > 0 {
 		cmd += " " + strings.Join(args, " ")
 	}
 	fmt.Fprintf(w, "`%s` · %s %s/%s, %d CPUs · %s, load average %s at the start · %d runs per timed figure (median, min–max)\n\n",
-		cmd, runtime.Version(), runtime.GOOS, runtime.GOARCH, runtime.NumCPU(), r.started.Format("2006-01-02 15:04"), r.load, o.n)
+		cmd, runtime.Version(), runtime.GOOS, runtime.GOARCH, runtime.NumCPU(), r.started.Format("2006-01-02 15:04"), r.load, r.o.n)
+}
+
+func (r *results) print(w io.Writer, args []string) {
+	r.printHead(w, args)
 
 	for i, pr := range r.projs {
 		if i > 0 {
@@ -32,6 +36,9 @@ func (r *results) print(w io.Writer, args []string) {
 		pr.breakdown(w)
 	}
 	r.builderTable(w)
+	if r.web != nil {
+		r.web.print(w)
+	}
 	if r.faults != nil {
 		r.faults.print(w)
 	}

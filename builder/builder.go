@@ -19,6 +19,16 @@
 // shared state packages, the standard library, dependencies) keep their
 // paths: they are the engine's.
 //
+// # What a build reads
+//
+// The logic tree is what package gosrc says a package tree holds: the
+// files go build compiles, and any other file a //go:embed line may name;
+// never tests, names starting with . or _, editor temporary files, or the
+// directories vendor, node_modules and testdata. A build reads each of its
+// files once, stages that content and returns it (Result.Sources, and
+// before the compile to BuildLogic's staged): what a version's diff shows,
+// and digests the runner compares with the watcher's.
+//
 // # Two routes
 //
 // A plugin is built by the go command ("go build -buildmode=plugin") or by
@@ -27,8 +37,9 @@
 // information the go command would use, learned from the go command beside
 // the first build and learned again after any host change (BuildEngine),
 // an edit of a dependency inside the module, go.mod, go.sum, the toolchain
-// or the flags. What the fast path does not cover (cgo, assembly or
-// //go:embed in the logic) and any failure of its own go to the go command;
+// or the flags. What the fast path does not cover (cgo or assembly in the
+// logic, an embed pattern the go command would refuse) and any failure of
+// its own go to the go command;
 // Result says which route a build took and why. Both routes link with the
 // fastest external linker installed (mold, lld, gold), unless told not to.
 //
@@ -49,10 +60,8 @@
 package builder
 
 import (
-	"bytes"
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -67,6 +76,8 @@ import (
 	"time"
 
 	"github.com/hotrun-dev/hotrun/event"
+	"github.com/hotrun-dev/hotrun/internal/command"
+	"github.com/hotrun-dev/hotrun/internal/paths"
 )
 
 // Config says what to build and how.
@@ -157,6 +168,10 @@ type Result struct {
 	// "default" for the C compiler's own.
 	Linker string
 	Phases Phases
+	// Sources is the logic tree as the build read and staged it (nil for
+	// an engine build): a version's diff is made of exactly this, and the
+	// digests say whether it holds what a save left on disk.
+	Sources Sources
 }
 
 // Phases is where a build's time went. Zero means the phase did not run
@@ -219,11 +234,18 @@ func New(ctx context.Context, cfg Config) (*Builder, error) {
 	}
 	b := &Builder{cfg: cfg, out: filepath.Join(cfg.Dir, OutDir)}
 	b.enginePath = filepath.Join(b.out, "bin", "engine")
-	mod, err := b.goList(ctx, "-m", "-f", "{{.Path}}")
-	if err != nil {
-		return nil, fmt.Errorf("builder: find the module in %s: %w", cfg.Dir, err)
+	// go.mod's module line, not `go list -m`: in a workspace (a go.work
+	// above the module, as in hotrun's repository, whose hotrun.toml runs
+	// the example) that lists every module of the workspace.
+	mod, err := b.run(ctx, cfg.Dir, "mod", "edit", "-json")
+	var gomod struct{ Module struct{ Path string } }
+	if err == nil {
+		err = json.Unmarshal([]byte(mod), &gomod)
 	}
-	b.modPath = strings.TrimSpace(mod)
+	if err != nil || gomod.Module.Path == "" {
+		return nil, fmt.Errorf("builder: find the module in %s: %v %s", cfg.Dir, err, strings.TrimSpace(mod))
+	}
+	b.modPath = gomod.Module.Path
 	logic, err := b.goList(ctx, "-f", "{{.ImportPath}}\t{{.Dir}}\t{{.Name}}", cfg.Logic)
 	if err != nil {
 		return nil, fmt.Errorf("builder: logic package %s: %w", cfg.Logic, err)
@@ -236,8 +258,8 @@ func New(ctx context.Context, cfg Config) (*Builder, error) {
 		return nil, fmt.Errorf("builder: logic package %s is package %s; a plugin must be package main", cfg.Logic, f[2])
 	}
 	b.logicPath, b.logicDir = f[0], f[1]
-	rel, err := filepath.Rel(cfg.Dir, b.logicDir)
-	if err != nil || strings.HasPrefix(rel, "..") {
+	rel, ok := paths.Within(cfg.Dir, b.logicDir)
+	if !ok {
 		return nil, fmt.Errorf("builder: logic package %s must be inside the module at %s", cfg.Logic, cfg.Dir)
 	}
 	b.logicRel = filepath.ToSlash(rel)
@@ -360,7 +382,7 @@ func (b *Builder) Classify(files []string) (pkgs []string, kind string) {
 			k = event.KindHost
 		case b.hostDirs[dir]:
 			k = event.KindHost
-		case dir == b.logicDir || strings.HasPrefix(dir, b.logicDir+string(filepath.Separator)):
+		case within(b.logicDir, dir):
 			k = event.KindLogic
 		default:
 			continue
@@ -368,7 +390,7 @@ func (b *Builder) Classify(files []string) (pkgs []string, kind string) {
 		if k == event.KindHost || kind == "" {
 			kind = k
 		}
-		if rel, err := filepath.Rel(b.cfg.Dir, dir); err == nil && !seen[rel] {
+		if rel, ok := paths.Within(b.cfg.Dir, dir); ok && !seen[rel] {
 			seen[rel] = true
 			p := b.modPath
 			if rel != "." {
@@ -443,7 +465,13 @@ func linkerName(l string) string {
 
 // BuildLogic builds version n of the logic plugin into a new .so with a new
 // plugin path. Cancelling ctx stops the build at once.
-func (b *Builder) BuildLogic(ctx context.Context, n int) (Result, error) {
+//
+// The build reads the logic tree once, to stage it. staged, when not nil,
+// is handed what it staged as soon as it is staged, before the compile: a
+// caller that started the build early can tell then whether it builds the
+// content it wants. The Result carries the same Sources, failed compiles
+// included.
+func (b *Builder) BuildLogic(ctx context.Context, n int, staged func(Sources)) (Result, error) {
 	b.buildMu.RLock()
 	defer b.buildMu.RUnlock()
 	start := time.Now()
@@ -456,7 +484,10 @@ func (b *Builder) BuildLogic(ctx context.Context, n int) (Result, error) {
 	if err != nil {
 		return Result{Duration: time.Since(start)}, err
 	}
-	res := Result{Phases: Phases{Stage: time.Since(start)}}
+	res := Result{Phases: Phases{Stage: time.Since(start)}, Sources: sourcesOf(pkgs)}
+	if staged != nil {
+		staged(res.Sources)
+	}
 	res.Path = filepath.Join(b.BuildDir(), fmt.Sprintf("%s.v%d.%s.so", filepath.Base(b.logicDir), n, stage))
 	linker := chooseLinker(b.cfg.Linker, append(slices.Clone(b.cfg.Flags), b.cfg.PluginLDFlags)...)
 	res.Linker = linkerName(linker)
@@ -555,26 +586,6 @@ func (b *Builder) recordUses(so string, where map[string]string) {
 	b.uses[so] = stages
 }
 
-// skipDir reports whether a directory of the logic tree is not part of it,
-// by the go command's own rules (and testdata, which no build needs).
-func skipDir(name string) bool {
-	return strings.HasPrefix(name, ".") || strings.HasPrefix(name, "_") || name == "testdata" || name == "vendor" || name == "node_modules"
-}
-
-// LogicHash returns a hash of the logic tree's contents as staging would
-// copy them. Equal hashes mean a build would produce the same plugin.
-func (b *Builder) LogicHash() (string, error) {
-	pkgs, err := b.scanLogic()
-	if err != nil {
-		return "", err
-	}
-	h := sha256.New()
-	for _, p := range pkgs {
-		fmt.Fprintf(h, "%s\x00%s\x00", p.rel, p.own)
-	}
-	return hex.EncodeToString(h.Sum(nil)), nil
-}
-
 func (b *Builder) goList(ctx context.Context, args ...string) (string, error) {
 	out, err := b.run(ctx, b.cfg.Dir, append([]string{"list"}, args...)...)
 	if err != nil {
@@ -602,19 +613,11 @@ func (b *Builder) runEnv(ctx context.Context, dir string, cgo bool, args ...stri
 	return b.command(ctx, dir, env, b.cfg.Go, args...)
 }
 
-// command runs name in dir with the user's environment, then env, and
-// returns its output and errors, interleaved; a canceled ctx ends its
-// whole process group.
+// command runs name in dir with the user's environment, then the
+// builder's, then env, and returns its output and errors, interleaved; a
+// canceled ctx ends its whole process group.
 func (b *Builder) command(ctx context.Context, dir string, env []string, name string, args ...string) (string, error) {
-	cmd := exec.CommandContext(ctx, name, args...)
-	cmd.Dir = dir
-	cmd.Env = append(append(os.Environ(), b.cfg.Env...), env...)
-	var out bytes.Buffer
-	cmd.Stdout = &out
-	cmd.Stderr = &out
-	killGroup(cmd)
-	err := cmd.Run()
-	return out.String(), err
+	return command.Output(ctx, dir, append(slices.Clone(b.cfg.Env), env...), name, args...)
 }
 
 func (b *Builder) buildError(out string, err error) error {

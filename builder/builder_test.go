@@ -5,6 +5,8 @@ import (
 	"debug/elf"
 	"errors"
 	"fmt"
+	"io/fs"
+	"maps"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -15,6 +17,7 @@ import (
 	"time"
 
 	"github.com/hotrun-dev/hotrun/event"
+	"github.com/hotrun-dev/hotrun/gosrc"
 )
 
 func TestRewriteImports(t *testing.T) {
@@ -80,6 +83,17 @@ func newApp(t *testing.T) (*Builder, string) {
 	if err := os.CopyFS(dir, os.DirFS("testdata/app")); err != nil {
 		t.Fatal(err)
 	}
+	// Copied an hour ago, as a project's files are: a file written just
+	// before the fast path learns the build may have been read before the
+	// write, and makes the plan stale at once (fast.go's learn), which New
+	// no longer takes long enough to hide.
+	old := time.Now().Add(-time.Hour)
+	filepath.WalkDir(dir, func(p string, _ fs.DirEntry, err error) error {
+		if err == nil {
+			os.Chtimes(p, old, old)
+		}
+		return nil
+	})
 	b, err := New(context.Background(), Config{Dir: dir, Engine: "./engine", Logic: "./logic", PluginLDFlags: "-s -w"})
 	if err != nil {
 		t.Fatal(err)
@@ -111,7 +125,7 @@ func TestVersionsLoadTogether(t *testing.T) {
 	var sos []string
 	for i, word := range []string{"one", "two", "three"} {
 		write(t, filepath.Join(dir, "logic/util/util.go"), "package util\n\nfunc Word() string { return \""+word+"\" }\n")
-		r, err := b.BuildLogic(ctx, i+1)
+		r, err := b.BuildLogic(ctx, i+1, nil)
 		if err != nil {
 			t.Fatalf("v%d: %v", i+1, err)
 		}
@@ -138,7 +152,7 @@ func TestVersionsLoadTogether(t *testing.T) {
 func TestCompileErrorNamesUserFile(t *testing.T) {
 	b, dir := newApp(t)
 	write(t, filepath.Join(dir, "logic/util/util.go"), "package util\n\nfunc Word() string {\n\treturn 42\n}\n")
-	_, err := b.BuildLogic(context.Background(), 1)
+	_, err := b.BuildLogic(context.Background(), 1, nil)
 	var be *BuildError
 	if !errors.As(err, &be) {
 		t.Fatalf("err = %v, want a *BuildError", err)
@@ -162,7 +176,7 @@ func TestCancelStopsBuild(t *testing.T) {
 	time.AfterFunc(50*time.Millisecond, func() { cancel(stale) })
 	// -a rebuilds everything, so the build is still running when canceled.
 	b.cfg.Flags = []string{"-a"}
-	_, err := b.BuildLogic(ctx, 1)
+	_, err := b.BuildLogic(ctx, 1, nil)
 	if !errors.Is(err, stale) {
 		t.Fatalf("err = %v, want the cancel cause", err)
 	}
@@ -191,20 +205,62 @@ func TestClassify(t *testing.T) {
 	}
 }
 
-func TestLogicHash(t *testing.T) {
+// TestBuildStagesWhatItRead: a build reads the logic tree once, by
+// gosrc's rule, and what it staged is what it built and what its Result
+// says: a save after the staging, during the compile, is in neither.
+func TestBuildStagesWhatItRead(t *testing.T) {
 	b, dir := newApp(t)
-	h1, err := b.LogicHash()
+	ctx := context.Background()
+	eng, err := b.BuildEngine(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
-	write(t, filepath.Join(dir, "logic/util/util_test.go"), "package util\n")
-	write(t, filepath.Join(dir, "logic/.notes"), "x")
-	if h2, _ := b.LogicHash(); h2 != h1 {
-		t.Error("hash changed for files the build never sees")
+	for rel, content := range map[string]string{
+		"logic/page.tmpl":       "{{.}}",
+		"logic/.notes":          "x",
+		"logic/main.go~":        "backup",
+		"logic/testdata/in.txt": "in",
+		"logic/util/util.go":    "package util\n\nfunc Word() string { return \"staged\" }\n",
+	} {
+		if err := os.MkdirAll(filepath.Dir(filepath.Join(dir, rel)), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		write(t, filepath.Join(dir, rel), content)
 	}
-	write(t, filepath.Join(dir, "logic/util/util.go"), "package util\n\nfunc Word() string { return \"x\" }\n")
-	if h3, _ := b.LogicHash(); h3 == h1 {
-		t.Error("hash unchanged after an edit")
+	var told Sources
+	r, err := b.BuildLogic(ctx, 1, func(s Sources) {
+		told = s
+		write(t, filepath.Join(dir, "logic/util/util.go"), "package util\n\nfunc Word() string { return \"later\" }\n")
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := slices.Sorted(maps.Keys(r.Sources)), []string{"main.go", "page.tmpl", "util/util.go"}; !slices.Equal(got, want) {
+		t.Errorf("staged %q, want %q", got, want)
+	}
+	if !maps.EqualFunc(told, r.Sources, func(a, b Source) bool { return a.Digest == b.Digest }) {
+		t.Error("the Result's sources differ from what staged was told")
+	}
+	for f, src := range r.Sources {
+		if src.Digest != gosrc.Sum(src.Data) {
+			t.Errorf("%s: digest is not its content's", f)
+		}
+	}
+	if got := string(r.Sources["util/util.go"].Data); !strings.Contains(got, "staged") {
+		t.Errorf("util/util.go staged as %q, want the content before the save", got)
+	}
+	out, err := exec.Command(eng.Path, r.Path).CombinedOutput()
+	if err != nil {
+		t.Fatalf("engine: %v\n%s", err, out)
+	}
+	if got := string(out); got != "hello staged\n" {
+		t.Errorf("the plugin says %q, want what was staged", got)
+	}
+	for file, want := range map[string]string{"logic/util/util.go": "util/util.go", "logic/page.tmpl": "page.tmpl", "logic/util/util_test.go": "", "logic/testdata/in.txt": "", "shared/shared.go": ""} {
+		rel, ok := b.LogicRel(filepath.Join(dir, file))
+		if ok != (want != "") || ok && rel != want {
+			t.Errorf("LogicRel(%s) = %q, %v; want %q", file, rel, ok, want)
+		}
 	}
 }
 
@@ -276,7 +332,7 @@ func TestIncrementalStaging(t *testing.T) {
 		if e.file != "" {
 			write(t, filepath.Join(dir, e.file), e.content)
 		}
-		r, err := b.BuildLogic(ctx, i+1)
+		r, err := b.BuildLogic(ctx, i+1, nil)
 		if err != nil {
 			t.Fatalf("v%d: %v", i+1, err)
 		}
@@ -315,7 +371,7 @@ func TestCompatible(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	good, err := b.BuildLogic(ctx, 1)
+	good, err := b.BuildLogic(ctx, 1, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -323,7 +379,7 @@ func TestCompatible(t *testing.T) {
 		t.Errorf("same flags: %v", err)
 	}
 	b.cfg.Flags = []string{"-trimpath"}
-	bad, err := b.BuildLogic(ctx, 2)
+	bad, err := b.BuildLogic(ctx, 2, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -352,7 +408,9 @@ func rewriteImports(src []byte, from, to string) []byte {
 // command and learns the build; later saves take the fast path, whose
 // plugins load into the engine the go command built beside the go
 // command's own, carry the same build information, and pass Compatible.
-// A logic package with //go:embed goes back to the go command.
+// An import new to the plan (embed, then strings) goes back to the go
+// command, which learns again (TestFastPathEmbed: //go:embed itself stays
+// fast).
 func TestFastPath(t *testing.T) {
 	b, dir := newApp(t)
 	ctx := context.Background()
@@ -378,7 +436,7 @@ func TestFastPath(t *testing.T) {
 		if s.file != "" {
 			write(t, filepath.Join(dir, s.file), s.content)
 		}
-		r, err := b.BuildLogic(ctx, i+1)
+		r, err := b.BuildLogic(ctx, i+1, nil)
 		if err != nil {
 			t.Fatalf("v%d: %v", i+1, err)
 		}
@@ -423,11 +481,11 @@ func TestFastPath(t *testing.T) {
 func TestFastPathCompileError(t *testing.T) {
 	b, dir := newApp(t)
 	ctx := context.Background()
-	if _, err := b.BuildLogic(ctx, 1); err != nil { // learns the build
+	if _, err := b.BuildLogic(ctx, 1, nil); err != nil { // learns the build
 		t.Fatal(err)
 	}
 	write(t, filepath.Join(dir, "logic/util/util.go"), "package util\n\nfunc Word() string {\n\treturn 42\n}\n")
-	r, err := b.BuildLogic(ctx, 2)
+	r, err := b.BuildLogic(ctx, 2, nil)
 	if r.Route != RouteFast {
 		t.Errorf("route %q (fallback: %s), want the fast path", r.Route, r.Fallback)
 	}
@@ -462,7 +520,7 @@ func TestPrune(t *testing.T) {
 	var sos []string
 	for i, word := range []string{"one", "two", "three"} {
 		write(t, filepath.Join(dir, "logic/util/util.go"), "package util\n\nfunc Word() string { return \""+word+"\" }\n")
-		r, err := b.BuildLogic(ctx, i+1)
+		r, err := b.BuildLogic(ctx, i+1, nil)
 		if err != nil {
 			t.Fatalf("v%d: %v", i+1, err)
 		}
@@ -473,7 +531,7 @@ func TestPrune(t *testing.T) {
 	asOf := time.Now()
 	time.Sleep(10 * time.Millisecond) // past the file system's timestamp granularity
 	write(t, filepath.Join(dir, "logic/util/util.go"), "package util\n\nfunc Word() string { return \"four\" }\n")
-	v4, err := b.BuildLogic(ctx, 4)
+	v4, err := b.BuildLogic(ctx, 4, nil)
 	if err != nil {
 		t.Fatalf("v4: %v", err)
 	}
@@ -499,7 +557,7 @@ func TestPrune(t *testing.T) {
 		}
 	}
 	write(t, filepath.Join(dir, "logic/util/util.go"), "package util\n\nfunc Word() string { return \"one\" }\n")
-	r, err := b.BuildLogic(ctx, 4)
+	r, err := b.BuildLogic(ctx, 4, nil)
 	if err != nil {
 		t.Fatalf("v4 after the prune: %v", err)
 	}
@@ -555,7 +613,7 @@ func TestLinkers(t *testing.T) {
 	for i, linker := range []string{LinkerDefault, LinkerDefault, LinkerAuto, LinkerAuto} {
 		b.cfg.Linker = linker
 		write(t, filepath.Join(dir, "logic/util/util.go"), fmt.Sprintf("package util\n\nfunc Word() string { return \"%d\" }\n", i+1))
-		r, err := b.BuildLogic(ctx, i+1)
+		r, err := b.BuildLogic(ctx, i+1, nil)
 		if err != nil {
 			t.Fatalf("v%d: %v", i+1, err)
 		}
@@ -613,7 +671,7 @@ func TestFastPathAfterBadImport(t *testing.T) {
 		{strings.Replace(good, "one", "two", 1), RouteFast, false},
 	} {
 		write(t, filepath.Join(dir, "logic/util/util.go"), s.util)
-		r, err := b.BuildLogic(ctx, i+1)
+		r, err := b.BuildLogic(ctx, i+1, nil)
 		if (err != nil) != s.fail {
 			t.Fatalf("v%d: err = %v, want failure %v", i+1, err, s.fail)
 		}
@@ -650,7 +708,7 @@ func TestFastPathStaleOnHostEdit(t *testing.T) {
 		{func() {}, RouteFast},
 	} {
 		s.edit()
-		r, err := b.BuildLogic(ctx, i+1)
+		r, err := b.BuildLogic(ctx, i+1, nil)
 		if err != nil {
 			t.Fatalf("v%d: %v", i+1, err)
 		}

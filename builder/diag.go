@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/hotrun-dev/hotrun/event"
+	"github.com/hotrun-dev/hotrun/internal/paths"
 )
 
 // diagLine matches the go command's compiler and vet messages:
@@ -33,7 +34,7 @@ func parseDiagnostics(out, dir, root string) []event.Diagnostic {
 		if !filepath.IsAbs(file) {
 			file = filepath.Join(dir, file)
 		}
-		if rel, err := filepath.Rel(root, file); err == nil && filepath.IsLocal(rel) {
+		if rel, ok := paths.Within(root, file); ok {
 			file = rel
 		}
 		ln, _ := strconv.Atoi(m[2])

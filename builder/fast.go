@@ -2,7 +2,6 @@ package builder
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/base64"
@@ -13,7 +12,6 @@ import (
 	"io"
 	"maps"
 	"os"
-	"os/exec"
 	"path"
 	"path/filepath"
 	"regexp"
@@ -23,6 +21,9 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/hotrun-dev/hotrun/internal/command"
+	"github.com/hotrun-dev/hotrun/internal/paths"
 )
 
 // The fast path builds a plugin the way the go command would, without the
@@ -40,9 +41,11 @@ import (
 // with the same flags). It is thrown away when anything it was learned from
 // may have changed: the engine is rebuilt (any host change), a file of a
 // dependency inside the module, go.mod, go.sum, the compiler or linker
-// binary, or the build flags. What the plan can't build — cgo, assembly or
-// //go:embed in the logic, a new import from outside the logic tree — goes
-// to the go command.
+// binary, or the build flags. What the plan can't build — cgo or assembly
+// in the logic, a new import from outside the logic tree, an embed pattern
+// the go command would refuse — goes to the go command. A package with
+// //go:embed (templates, CSS) gets the embed configuration the go command
+// would write (embed.go), so an edit to an embedded file stays fast.
 //
 // The link is the rest of a build's cost. The linker gets the fastest
 // external linker installed (linker.go) and a C compiler wrapper that
@@ -262,7 +265,7 @@ func (b *Builder) learn(ctx context.Context, ldflags string, pkgs []*logicPkg) (
 		// from the module cache or GOROOT changes only with go.mod or the
 		// toolchain, both stamped.
 		local := !pkg.Standard && pkg.Module != nil && (pkg.Module.Main || pkg.Module.Replace != nil && pkg.Module.Replace.Version == "")
-		if local || (pkg.Dir != "" && !pkg.Standard && isWithin(b.cfg.Dir, pkg.Dir)) {
+		if local || (pkg.Dir != "" && !pkg.Standard && within(b.cfg.Dir, pkg.Dir)) {
 			p.stamps[pkg.Dir] = stampSince(pkg.Dir)
 			if ents, err := os.ReadDir(pkg.Dir); err == nil {
 				for _, e := range ents {
@@ -279,9 +282,10 @@ func (b *Builder) learn(ctx context.Context, ldflags string, pkgs []*logicPkg) (
 	return p, nil
 }
 
-func isWithin(root, p string) bool {
-	rel, err := filepath.Rel(root, p)
-	return err == nil && filepath.IsLocal(rel)
+// within reports whether p lies in the tree at root.
+func within(root, p string) bool {
+	_, ok := paths.Within(root, p)
+	return ok
 }
 
 func firstLine(s string) string {
@@ -331,7 +335,11 @@ func (p *plan) parseCommands(out, logicPath string) error {
 			i++
 			p.trimDirs = i < len(compileLine) && strings.Contains(compileLine[i], ";")
 			continue
-		case "-embedcfg", "-symabis", "-asmhdr":
+		case "-embedcfg":
+			// Each package's own: compileOne writes it (embed.go).
+			i++
+			continue
+		case "-symabis", "-asmhdr":
 			return errNotCovered
 		}
 		p.cflags = append(p.cflags, a)
@@ -450,8 +458,8 @@ func (b *Builder) fastBuild(ctx context.Context, p *plan, stage string, pkgs []*
 		if q == nil {
 			return fmt.Errorf("%w: no logic package %s", errNotCovered, rel)
 		}
-		if q.cgo || q.embed || q.nonGo {
-			return fmt.Errorf("%w: %s uses cgo, //go:embed or non-Go sources", errNotCovered, rel)
+		if q.cgo || q.nonGo {
+			return fmt.Errorf("%w: %s uses cgo or non-Go sources", errNotCovered, rel)
 		}
 		for _, ip := range q.ext {
 			if p.exports[ip] == "" && ip != "unsafe" {
@@ -539,11 +547,12 @@ func (e *compileError) Unwrap() error { return e.err }
 // compileOne compiles logic package q, staged in stage, to obj.
 func (b *Builder) compileOne(ctx context.Context, p *plan, q *logicPkg, stage, importcfg, obj string) error {
 	dir := filepath.Join(b.out, "stage", stage, filepath.FromSlash(b.logicRel), filepath.FromSlash(q.rel))
-	var files []string
+	var files, names []string
 	for _, f := range q.files {
 		if path.Dir(f) != q.rel || !strings.HasSuffix(f, ".go") {
 			continue
 		}
+		names = append(names, path.Base(f))
 		if ok, err := p.bctx.MatchFile(dir, path.Base(f)); err != nil || !ok {
 			continue
 		}
@@ -552,6 +561,13 @@ func (b *Builder) compileOne(ctx context.Context, p *plan, q *logicPkg, stage, i
 	}
 	if len(files) == 0 {
 		return fmt.Errorf("%w: no Go files in %s", errNotCovered, q.rel)
+	}
+	var embedcfg string
+	if q.embed {
+		var err error
+		if embedcfg, err = embedConfig(&p.bctx, dir, names, obj+"."+buildID(importcfg, "")[:8]+".embedcfg"); err != nil {
+			return err
+		}
 	}
 	ip := b.stagedImport(q.rel, stage)
 	trim := filepath.Dir(obj) + "=>"
@@ -564,7 +580,11 @@ func (b *Builder) compileOne(ctx context.Context, p *plan, q *logicPkg, stage, i
 	args := []string{"-o", tmp, "-trimpath", trim, "-p", ip}
 	args = append(args, p.cflags...)
 	id := buildID(stage, ip)
-	args = append(args, "-buildid", id, "-importcfg", importcfg, "-pack")
+	args = append(args, "-buildid", id, "-importcfg", importcfg)
+	if embedcfg != "" {
+		args = append(args, "-embedcfg", embedcfg)
+	}
+	args = append(args, "-pack")
 	args = append(args, files...)
 	if err := os.MkdirAll(filepath.Dir(obj), 0o755); err != nil {
 		return fmt.Errorf("builder: %w", err)
@@ -618,18 +638,12 @@ func (b *Builder) tool(ctx context.Context, dir string, env []string, name strin
 // runOut runs the go command in the module with cgo on and returns its
 // standard output alone (stderr on failure).
 func (b *Builder) runOut(ctx context.Context, args ...string) (string, error) {
-	cmd := exec.CommandContext(ctx, b.cfg.Go, args...)
-	cmd.Dir = b.cfg.Dir
-	cmd.Env = append(append(os.Environ(), b.cfg.Env...), "CGO_ENABLED=1")
-	var out, errb bytes.Buffer
-	cmd.Stdout = &out
-	cmd.Stderr = &errb
-	killGroup(cmd)
-	if err := cmd.Run(); err != nil {
-		return errb.String(), err
+	r, err := command.Run(ctx, b.cfg.Dir, append(slices.Clone(b.cfg.Env), "CGO_ENABLED=1"), b.cfg.Go, args...)
+	if err != nil {
+		return string(r.Stderr), err
 	}
-	if out.Len() == 0 {
-		return errb.String(), nil // go build -n writes its script to stderr
+	if len(r.Stdout) == 0 {
+		return string(r.Stderr), nil // go build -n writes its script to stderr
 	}
-	return out.String(), nil
+	return string(r.Stdout), nil
 }

@@ -8,6 +8,7 @@ import (
 	"go/parser"
 	"go/token"
 	"io/fs"
+	"maps"
 	"os"
 	"path"
 	"path/filepath"
@@ -15,6 +16,9 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+
+	"github.com/hotrun-dev/hotrun/gosrc"
+	"github.com/hotrun-dev/hotrun/internal/paths"
 )
 
 // A logic package as staging sees it: a directory of the logic tree with
@@ -23,6 +27,7 @@ import (
 type logicPkg struct {
 	rel   string   // slash-separated, relative to the logic root; "." for main
 	files []string // slash-separated, relative to the logic root
+	src   Sources  // the content of files, as the scan read it
 	deps  []string // rel of the logic packages it imports
 	own   string   // hash of its files
 	sum   string   // hash of its files and, transitively, its logic imports
@@ -45,7 +50,8 @@ func Unstage(s string) string { return stagedPath.ReplaceAllString(s, "") }
 // stageIncremental stages the logic tree for one plugin build into stage
 // (a directory name under .hotrun/stage) and returns its packages and the
 // stage each of them is staged in ("." is the main package, always in
-// stage).
+// stage). Each file is read once: what is staged and what the packages'
+// hashes say is one content.
 //
 // The main package always gets a new path: it is the plugin path, which
 // Go loads once. A sub-package gets one only when it, or a logic package it
@@ -123,10 +129,7 @@ func (b *Builder) copyPkgs(pkgs []*logicPkg, stage string, where map[string]stri
 			continue
 		}
 		for _, f := range p.files {
-			src, err := os.ReadFile(filepath.Join(b.logicDir, filepath.FromSlash(f)))
-			if err != nil {
-				return fmt.Errorf("builder: stage: %w", err)
-			}
+			src := p.src[f].Data
 			if strings.HasSuffix(f, ".go") {
 				src = rewriteImportsFunc(src, rewrite)
 			}
@@ -148,8 +151,9 @@ func (b *Builder) stagedExists(stage, rel string) bool {
 	return err == nil
 }
 
-// scanLogic reads the logic tree: its packages, their files and imports,
-// and their hashes.
+// scanLogic reads the logic tree, by gosrc's rule of what a package tree
+// holds: its packages, their files and imports, and their hashes. It reads
+// each file once and keeps its content, which staging copies.
 func (b *Builder) scanLogic() ([]*logicPkg, error) {
 	byRel := make(map[string]*logicPkg)
 	var dirs []string                 // every directory, parents first
@@ -163,18 +167,19 @@ func (b *Builder) scanLogic() ([]*logicPkg, error) {
 		rel = filepath.ToSlash(rel)
 		name := d.Name()
 		if d.IsDir() {
-			if p != b.logicDir && skipDir(name) {
+			if p != b.logicDir && gosrc.SkipDir(name) != "" {
 				return filepath.SkipDir
 			}
 			dirs = append(dirs, rel)
 			return nil
 		}
-		if !d.Type().IsRegular() || strings.HasPrefix(name, ".") || strings.HasSuffix(name, "_test.go") {
+		kind, _ := gosrc.Classify(name)
+		if !d.Type().IsRegular() || !kind.Built() && kind != gosrc.Data {
 			return nil
 		}
 		dir := path.Dir(rel)
 		dirFiles[dir] = append(dirFiles[dir], rel)
-		if strings.HasSuffix(name, ".go") && !strings.HasPrefix(name, "_") {
+		if kind == gosrc.Source && strings.HasSuffix(name, ".go") {
 			hasGo[dir] = true
 		}
 		return nil
@@ -203,6 +208,7 @@ func (b *Builder) scanLogic() ([]*logicPkg, error) {
 	}
 	for _, p := range byRel {
 		sort.Strings(p.files)
+		p.src = make(Sources, len(p.files))
 		h := sha256.New()
 		deps := map[string]bool{}
 		for _, f := range p.files {
@@ -210,8 +216,9 @@ func (b *Builder) scanLogic() ([]*logicPkg, error) {
 			if err != nil {
 				return nil, fmt.Errorf("builder: scan logic: %w", err)
 			}
-			fmt.Fprintf(h, "%s\x00%d\x00", f, len(src))
-			h.Write(src)
+			sum := gosrc.Sum(src)
+			p.src[f] = Source{Digest: sum, Data: src}
+			fmt.Fprintf(h, "%s\x00%x\x00", f, sum)
 			if path.Dir(f) == p.rel && nonGoSource[path.Ext(f)] {
 				p.nonGo = true
 			}
@@ -292,4 +299,44 @@ func imports(src []byte) []string {
 		}
 	}
 	return out
+}
+
+// Source is one file of the logic tree as a build read and staged it.
+type Source struct {
+	Digest gosrc.Digest
+	Data   []byte
+}
+
+// Sources is the logic tree as a build read and staged it: every file, by
+// its slash-separated path under the logic directory.
+type Sources map[string]Source
+
+// Digests returns the digest of each file.
+func (s Sources) Digests() map[string]gosrc.Digest {
+	out := make(map[string]gosrc.Digest, len(s))
+	for f, src := range s {
+		out[f] = src.Digest
+	}
+	return out
+}
+
+// sourcesOf gathers the files of pkgs.
+func sourcesOf(pkgs []*logicPkg) Sources {
+	out := Sources{}
+	for _, p := range pkgs {
+		maps.Copy(out, p.src)
+	}
+	return out
+}
+
+// LogicRel returns the slash-separated path of file (absolute) under the
+// logic directory, when a build stages it: it lies in the logic tree, and
+// gosrc's rule keeps it.
+func (b *Builder) LogicRel(file string) (string, bool) {
+	rel, ok := paths.Within(b.logicDir, file)
+	if !ok {
+		return "", false
+	}
+	rel = filepath.ToSlash(rel)
+	return rel, gosrc.InTree(rel)
 }

@@ -78,7 +78,7 @@ func (b *Builder) BuildStatic(ctx context.Context, n int) (Result, error) {
 		if ctx.Err() != nil {
 			return Result{Duration: d}, fmt.Errorf("builder: v%d: %w", n, context.Cause(ctx))
 		}
-		return Result{Duration: d}, b.buildError(out, err)
+		return Result{Duration: d, Sources: sourcesOf(pkgs)}, b.buildError(out, err)
 	}
 	// The engine before this one may still be running until this one takes
 	// over, and a crash falls back to an older good one: keep the last ten.
@@ -90,7 +90,7 @@ func (b *Builder) BuildStatic(ctx context.Context, n int) (Result, error) {
 			}
 		}
 	}
-	return Result{Path: exe, Duration: d, Route: RouteGo, Linker: linkerName(linker), Phases: Phases{GoCommand: d}}, nil
+	return Result{Path: exe, Duration: d, Route: RouteGo, Linker: linkerName(linker), Phases: Phases{GoCommand: d}, Sources: sourcesOf(pkgs)}, nil
 }
 
 // symbols are the names restart mode hands to the engine: the main symbol

@@ -13,7 +13,10 @@
 // in the order the struct declares them. Durations are milliseconds
 // ("duration_ms").
 //
-// This package uses only the standard library.
+// The events an engine reports are the control protocol's own types
+// (github.com/hotrun-dev/hotrun/hot/protocol), so that both sides of the
+// socket speak one form; besides that package, this one uses only the
+// standard library.
 package event
 
 import (
@@ -131,12 +134,14 @@ type EngineStart struct {
 }
 
 // EngineExit says the engine process ended. Code is its exit code, or -1
-// when a signal ended it.
+// when a signal ended it. Expected says hotrun ended it (a handover, a
+// restart, an engine it gave up on, hotrun's own stop): no crash.
 type EngineExit struct {
-	PID    int    `json:"pid"`
-	Code   int    `json:"code"`
-	Signal string `json:"signal,omitempty"`
-	Reason string `json:"reason,omitempty"`
+	PID      int    `json:"pid"`
+	Code     int    `json:"code"`
+	Signal   string `json:"signal,omitempty"`
+	Reason   string `json:"reason,omitempty"`
+	Expected bool   `json:"expected,omitempty"`
 }
 
 // String describes the exit for people: "pid 42 exited (signal killed): why".
@@ -158,9 +163,11 @@ type EngineRestart struct {
 	Reason string `json:"reason"`
 }
 
-// Memory reports the engine's resident memory and how many plugin versions
-// it holds; loaded plugins are never unmapped, so both only grow.
+// Memory reports the serving engine's resident memory (PID says which
+// engine) and how many plugin versions it holds; loaded plugins are never
+// unmapped, so both only grow.
 type Memory struct {
+	PID            int   `json:"pid"`
 	RSSBytes       int64 `json:"rss_bytes"`
 	VersionsLoaded int   `json:"versions_loaded"`
 }

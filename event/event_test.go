@@ -22,11 +22,16 @@ func TestRoundTrip(t *testing.T) {
 		LoadFail{Version: 3, Error: "e", Explain: "x"},
 		Rollback{From: 3, To: 2},
 		EngineStart{PID: 42},
-		EngineExit{PID: 42, Code: -1, Signal: "killed", Reason: "r"},
+		EngineExit{PID: 42, Code: -1, Signal: "killed", Reason: "r", Expected: true},
 		EngineRestart{PID: 42, Reason: "r"},
 		Request{Method: "GET", Path: "/", Status: 200, Duration: Duration(37 * time.Microsecond), Version: 2},
 		Panic{Version: 2, Value: "boom", Where: "f.go:3"},
-		Memory{RSSBytes: 1 << 20, VersionsLoaded: 2},
+		Memory{PID: 42, RSSBytes: 1 << 20, VersionsLoaded: 2},
+		Engines{Engines: []EngineInfo{
+			{PID: 42, State: EngineServing, Serving: true, Live: 2, Since: at, Loaded: []int{1, 2}},
+			{PID: 43, State: EngineStandby, Live: 2, Loaded: []int{2}, Why: "restart asked for"},
+		}},
+		Engines{Engines: []EngineInfo{}, Ended: &EngineExit{PID: 42, Code: 2, Reason: "unexpected exit"}, WasLive: 2, GaveUp: "panic: boom"},
 		Log{Source: SourceEngine, Stream: "stderr", Text: "hi"},
 		StateSaved{Bytes: 10, Duration: Duration(time.Millisecond)},
 		StateRestored{Bytes: 10, Error: "bad", Kept: "s.rejected"},
@@ -56,6 +61,20 @@ func TestRoundTrip(t *testing.T) {
 	}
 	if _, err := UnmarshalRecord([]byte(`{"event":"nope"}`)); err == nil {
 		t.Error("an unknown event decoded")
+	}
+}
+
+// TestDecoders checks the decoder's table: each name is its type's Name,
+// and each type has a plain form.
+func TestDecoders(t *testing.T) {
+	for name, d := range decoders {
+		e, err := d([]byte("{}"))
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		if e.Name() != name {
+			t.Errorf("the decoder of %q makes a %T, named %q", name, e, e.Name())
+		}
 	}
 }
 

@@ -196,12 +196,38 @@ func Format(e Event) string {
 		return fmt.Sprintf("blame    v%d: %s", e.Version, e.Reason)
 	case EngineHung:
 		return fmt.Sprintf("engine   pid %d HUNG: no answer for %s", e.PID, e.Since)
+	case Engines:
+		// One short line: the exits, starts and restarts have lines of
+		// their own, with their reasons.
+		var b strings.Builder
+		b.WriteString("engines ")
+		if _, ok := e.Serving(); !ok {
+			b.WriteString(" none serves;")
+		}
+		for i, en := range e.Engines {
+			if i > 0 {
+				b.WriteString(";")
+			}
+			fmt.Fprintf(&b, " pid %d %s", en.PID, en.State)
+			if en.Live != 0 {
+				fmt.Fprintf(&b, " v%d", en.Live)
+			}
+			if len(en.Loaded) > 0 {
+				fmt.Fprintf(&b, " (%d loaded)", len(en.Loaded))
+			}
+		}
+		if e.GaveUp != "" {
+			b.WriteString(" not started again until a change or R")
+		}
+		return strings.TrimSuffix(b.String(), ";")
 	case Unit:
 		s := fmt.Sprintf("unit     %s %s v%d", e.Unit, e.Duration, e.Version)
 		if e.Error != "" {
 			s += ": " + e.Error
 		}
 		return s
+	case Generate:
+		return formatGenerate(e)
 	case Lab:
 		return formatLab(e)
 	case Trial:

@@ -9,7 +9,8 @@ import (
 	"time"
 )
 
-// TestPlain checks the plain lines of the events whose text spans lines.
+// TestPlain checks the plain lines of the events whose text spans lines,
+// or sums up a list.
 func TestPlain(t *testing.T) {
 	at := time.Date(2026, 11, 28, 10, 0, 0, 0, time.UTC)
 	tests := []struct {
@@ -35,6 +36,16 @@ func TestPlain(t *testing.T) {
 			"10:00:00.000 trial    race: the logic built with -race\n  plugin.Open(x.so), built by go build -race: plugin was built with a different version of package runtime\n"},
 		{"a suspect in the version list", Versions{Versions: []VersionInfo{{Version: 4, State: VersionBuilt, Suspect: "the engine died while it was live"}}},
 			"10:00:00.000 versions 1\n  v4    built      (suspect: the engine died while it was live)\n"},
+		// The engines in one line; the exit's reason is the exit's line.
+		{"a handover under way", Engines{Engines: []EngineInfo{
+			{PID: 42, State: EngineDraining, Serving: true, Live: 2, Loaded: []int{1, 2}},
+			{PID: 43, State: EngineStandby, Live: 2, Loaded: []int{2}, Why: "restart asked for"}}},
+			"10:00:00.000 engines  pid 42 draining v2 (2 loaded); pid 43 standby v2 (1 loaded)\n"},
+		{"no engine serves", Engines{Engines: []EngineInfo{{PID: 44, State: EngineStarting}},
+			Ended: &EngineExit{PID: 43, Code: 2, Reason: "unexpected exit"}, WasLive: 2},
+			"10:00:00.000 engines  none serves; pid 44 starting\n"},
+		{"hotrun gave up", Engines{Engines: []EngineInfo{}, Ended: &EngineExit{PID: 44, Code: 2}, GaveUp: "panic: boom"},
+			"10:00:00.000 engines  none serves; not started again until a change or R\n"},
 	}
 	for _, tt := range tests {
 		var b bytes.Buffer

@@ -2,6 +2,6 @@ module github.com/hotrun-dev/hotrun/example
 
 go 1.26.7
 
-require github.com/hotrun-dev/hotrun/hot v0.0.0
+require github.com/hotrun-dev/hotrun/hot v0.1.0
 
 replace github.com/hotrun-dev/hotrun/hot => ../hot

@@ -210,6 +210,7 @@ func (s *controlServer) run(cmd protocol.Command) (protocol.Reply, bool) {
 	case "status":
 		rep := s.h.status()
 		rep.Reply = cmd.ID
+		rep.Library = protocol.LibraryVersion()
 		return rep, true
 	case "load":
 		if err = within(s.buildDir, cmd.Path); err == nil {
@@ -238,7 +239,7 @@ func (s *controlServer) run(cmd protocol.Command) (protocol.Reply, bool) {
 		s.h.markStopped()
 		return protocol.Reply{}, false
 	default:
-		err = fmt.Errorf("hot: unknown command %q", cmd.Op)
+		err = fmt.Errorf("hot: %w %q", errUnknownCommand, cmd.Op)
 	}
 	var se *stateError
 	switch {

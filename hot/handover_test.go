@@ -254,3 +254,64 @@ func TestServeNilHandler(t *testing.T) {
 		t.Errorf("answer %q, want the default mux's", b)
 	}
 }
+
+// TestDrainCutsOldRequestsFirst: a request that has already run longer
+// than the drain grace when the stop comes (a stream) is cut at once, so
+// nobody waits the grace for it; a young one still gets the grace to end.
+func TestDrainCutsOldRequestsFirst(t *testing.T) {
+	var logs capture
+	h := New(Config[logic]{State: &lockedState{}, Logger: log.New(&logs, "", 0)})
+	h.statePath = filepath.Join(t.TempDir(), "snapshot.json")
+	h.cur.Store(&version[logic]{n: 1, value: func(s string) string { return s }})
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	mux := http.NewServeMux()
+	mux.HandleFunc("/stream", func(w http.ResponseWriter, r *http.Request) {
+		<-r.Context().Done()
+	})
+	mux.HandleFunc("/young", func(w http.ResponseWriter, r *http.Request) {
+		time.Sleep(300 * time.Millisecond)
+		io.WriteString(w, "done")
+	})
+	go h.Serve(ln, mux)
+	url := "http://" + ln.Addr().String()
+	stream := make(chan time.Time, 1)
+	go func() {
+		if resp, err := http.Get(url + "/stream"); err == nil {
+			io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
+		}
+		stream <- time.Now()
+	}()
+	const grace = 2 * time.Second
+	time.Sleep(grace + 200*time.Millisecond) // the stream is older than the grace now
+	young := make(chan error, 1)
+	var youngAt time.Time
+	go func() {
+		resp, err := http.Get(url + "/young")
+		if err == nil {
+			b, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if string(b) != "done" {
+				err = fmt.Errorf("young answered %q", b)
+			}
+		}
+		youngAt = time.Now()
+		young <- err
+	}()
+	time.Sleep(100 * time.Millisecond) // the young one under way
+	if err := h.stop(grace); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-young; err != nil {
+		t.Errorf("the young request was cut: %v", err)
+	}
+	if cutAt := <-stream; !cutAt.Before(youngAt) {
+		t.Errorf("the stream was cut %s after the young request ended: it waited for the drain", cutAt.Sub(youngAt))
+	}
+	if out := logs.String(); !strings.Contains(out, `"path":"/stream"`) || strings.Contains(out, `"path":"/young"`) {
+		t.Errorf("cuts reported:\n%s\nwant /stream alone", out)
+	}
+}

@@ -47,9 +47,10 @@
 //
 // A drain lets the requests under way finish for a short grace (hotrun's
 // drain, 1s), since every other request waits for the next engine
-// meanwhile; then [Host.Serve] cuts the ones still running, streams and
-// connections a handler took over (a websocket, through Hijack) included,
-// and reports each. A swap of the logic cuts nothing. A connection that
+// meanwhile; one that has already run longer (a stream) is cut at once,
+// and at the end [Host.Serve] cuts the ones still running, connections a
+// handler took over (a websocket, through Hijack) included, and reports
+// each. A swap of the logic cuts nothing. A connection that
 // must live through engine restarts lives in the engine and runs each
 // message with [Host.Run]; its client reconnects after a handover.
 //

@@ -248,12 +248,15 @@ func control(t *testing.T, buildDir string) (*Host[logic], *bufio.Reader, net.Co
 }
 
 // startAside runs h.Start as an engine's main does under hotrun, where it
-// returns only at the takeover, and waits for its control socket.
+// returns only at the takeover, and waits for its control socket, made
+// private: the engine creates the socket, then narrows its mode, and a
+// test that looked in between would see the first, or have its own
+// chmod undone by the second.
 func startAside[T any](t *testing.T, h *Host[T], sock string) {
 	t.Helper()
 	go h.Start("")
 	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(5 * time.Millisecond) {
-		if _, err := os.Stat(sock); err == nil {
+		if fi, err := os.Stat(sock); err == nil && fi.Mode().Perm() == 0o600 {
 			return
 		}
 		if time.Now().After(deadline) {
@@ -310,6 +313,9 @@ func TestControlRefusesBadInput(t *testing.T) {
 		rep := reply(t, r, c, tt.line)
 		if tt.want == "" && rep.Error != "" || tt.want != "" && !strings.Contains(rep.Error, tt.want) {
 			t.Errorf("%s: reply error %q, want %q", tt.name, rep.Error, tt.want)
+		}
+		if tt.name == "unknown op" && rep.Code != protocol.CodeUnknownCommand {
+			t.Errorf("unknown op: code %q, want %q: hotrun reads the code, not the words", rep.Code, protocol.CodeUnknownCommand)
 		}
 	}
 }

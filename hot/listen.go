@@ -15,13 +15,10 @@ import (
 // first moment, and connections wait in the backlog, never refused, until
 // it serves.
 //
-// When hotrun opened that address for
-// the engine and passed it down as an inherited file descriptor (so that
-// connections wait in the backlog while the engine restarts instead of being
-// refused), Listen uses it; otherwise it opens its own with net.Listen.
-//
-// hotrun names inherited sockets in protocol.EnvListeners as
-// "network:addr=fd;network:addr=fd".
+// Under hotrun the socket outlives the engine: hotrun keeps it open and
+// hands it to the next engine as an inherited file descriptor (named in
+// protocol.EnvListeners as "network:addr=fd;…"), which Listen then uses;
+// otherwise it opens its own with net.Listen and hands hotrun a copy.
 func (h *Host[T]) Listen(network, addr string) (net.Listener, error) {
 	for _, spec := range strings.Split(os.Getenv(protocol.EnvListeners), ";") {
 		name, fdText, ok := strings.Cut(spec, "=")

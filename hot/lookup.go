@@ -11,13 +11,14 @@ import (
 )
 
 var (
-	errLoadedTwice   = errors.New("version already loaded")
-	errInitPanic     = errors.New("plugin init panicked")
-	errCheckFailed   = errors.New("check rejected the version")
-	errMigrateFailed = errors.New("migrate hook failed")
-	errNoSymbol      = errors.New("symbol not found")
-	errWrongType     = errors.New("symbol has the wrong type")
-	errOutsideBuild  = errors.New("plugin path outside hotrun's build directory")
+	errLoadedTwice    = errors.New("version already loaded")
+	errInitPanic      = errors.New("plugin init panicked")
+	errCheckFailed    = errors.New("check rejected the version")
+	errMigrateFailed  = errors.New("migrate hook failed")
+	errNoSymbol       = errors.New("symbol not found")
+	errWrongType      = errors.New("symbol has the wrong type")
+	errOutsideBuild   = errors.New("plugin path outside hotrun's build directory")
+	errUnknownCommand = errors.New("unknown command")
 )
 
 // symbols is where Lookup finds a version's exported names: a
@@ -83,6 +84,8 @@ func code(err error) string {
 		return protocol.CodeLoadedTwice
 	case errors.Is(err, errOutsideBuild):
 		return protocol.CodeOutsideBuild
+	case errors.Is(err, errUnknownCommand):
+		return protocol.CodeUnknownCommand
 	case strings.Contains(msg, "plugin already loaded"):
 		return protocol.CodeAlreadyLoaded
 	case strings.Contains(msg, "different version of package"):

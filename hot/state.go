@@ -85,9 +85,11 @@ const (
 )
 
 // stop is hotrun's "stop" command: stop accepting (hotrun holds the socket,
-// so new connections wait for the next engine), let the requests under way
-// finish for up to grace, cut the ones still running, each reported, save
-// the state, then let Serve return.
+// so new connections wait for the next engine), cut at once the requests
+// that have already run longer than grace (a stream, a long poll: they
+// won't end in time, and every other request waits for the next engine
+// meanwhile), let the others finish for up to grace, cut the ones still
+// running, each reported, save the state, then let Serve return.
 func (h *Host[T]) stop(grace time.Duration) error {
 	if grace <= 0 {
 		grace = defaultDrain
@@ -98,29 +100,29 @@ func (h *Host[T]) stop(grace time.Duration) error {
 		h.srvMu.Lock()
 		servers := h.servers
 		h.srvMu.Unlock()
-		deadline := time.NewTimer(grace)
-		defer deadline.Stop()
+		expired := make(chan struct{}) // closed when the grace is over: every wait below sees it
+		t := time.AfterFunc(grace, func() { close(expired) })
+		defer t.Stop()
 		// Not http.Server.Shutdown: it drops, unanswered, a request that
 		// arrives on a connection accepted just before (the client sees
 		// EOF). Instead: stop accepting, turn keep-alives off so every
-		// connection closes after its answer, and wait for them.
+		// connection closes after its answer (idle ones at once), and
+		// wait for them.
 		for _, s := range servers {
 			s.ln.Listener.Close()
 			s.srv.SetKeepAlivesEnabled(false)
 		}
+		h.cut(func(u *unit) bool { return time.Since(u.start) >= grace })
 		for _, s := range servers {
 			select {
 			case <-s.done:
-			case <-deadline.C:
+			case <-expired:
 			}
 		}
 		select {
 		case <-h.conns.idle():
-		case <-deadline.C:
-			// Every other request waits for the next engine while these
-			// run: a stream, a long poll, a slow export, a websocket.
-			// They are cut, and each is said.
-			h.cut()
+		case <-expired:
+			h.cut(func(*unit) bool { return true })
 		}
 		for _, s := range servers {
 			s.srv.Close()
@@ -130,16 +132,19 @@ func (h *Host[T]) stop(grace time.Duration) error {
 	return err
 }
 
-// cut closes every connection still open at the end of a drain and
-// reports the requests it ends: the one under way on each, or the one
-// that took it over (a websocket). Units run by Run have no connection to
-// cut: they end on their own, and the final save waits for them.
-func (h *Host[T]) cut() {
+// cut closes the connections whose request (the one under way, or the one
+// that took the connection over: a websocket) long says to cut, and
+// reports each. Idle connections are left to close by themselves. Units
+// run by Run have no connection to cut: they end on their own, and the
+// final save waits for them.
+func (h *Host[T]) cut(long func(*unit) bool) {
 	now := time.Now()
 	for _, c := range h.conns.list() {
-		if u, hijacked := c.under(); u != nil {
-			h.emit(protocol.RequestCut{Method: u.method, Path: u.path, Duration: protocol.Duration(now.Sub(u.start)), Version: u.ver, Hijacked: hijacked})
+		u, hijacked := c.under()
+		if u == nil || !long(u) {
+			continue
 		}
+		h.emit(protocol.RequestCut{Method: u.method, Path: u.path, Duration: protocol.Duration(now.Sub(u.start)), Version: u.ver, Hijacked: hijacked})
 		c.Close()
 	}
 }
@@ -284,7 +289,7 @@ func (h *Host[T]) restore(path string, strict bool) error {
 		b, err = os.ReadFile(path)
 	}
 	if err == nil {
-		err = h.decodeState(b)
+		err = h.decodeState(b, false)
 	}
 	if err != nil {
 		kept := setAside(path)
@@ -328,32 +333,15 @@ func (h *Host[T]) checkState(path string) error {
 		return nil
 	}
 	if err == nil {
-		err = h.trialDecode(b)
+		// The state is not this engine's yet (it has not taken over): a
+		// Config.Restore may write it, and the takeover restores it again.
+		err = h.decodeState(b, true)
 	}
 	if err != nil {
 		msg, explain := h.unreadable(b, err)
 		return &stateError{msg: msg, explain: explain}
 	}
 	return nil
-}
-
-// trialDecode decodes b as the takeover will. The state is not this
-// engine's yet (it has not taken over): a Config.Restore may write it, and
-// the takeover restores it again; encoding/json decodes into a fresh value.
-func (h *Host[T]) trialDecode(b []byte) (err error) {
-	defer func() {
-		if r := recover(); r != nil {
-			err = fmt.Errorf("restoring the state panicked: %v", r)
-		}
-	}()
-	if h.cfg.Restore != nil {
-		return h.cfg.Restore(bytes.NewReader(b))
-	}
-	t := reflect.TypeOf(h.cfg.State)
-	if t.Kind() != reflect.Pointer {
-		return fmt.Errorf("hot: Config.State is a %s; it must be a pointer", t)
-	}
-	return json.Unmarshal(b, reflect.New(t.Elem()).Interface())
 }
 
 // stateError is a snapshot this engine can't read.
@@ -426,8 +414,8 @@ func failingField(t reflect.Type, b []byte) string {
 }
 
 // decodeState runs Config.Restore or decodeInto, turning a panic into an
-// error.
-func (h *Host[T]) decodeState(b []byte) (err error) {
+// error. A trial only decodes: encoding/json into a fresh value.
+func (h *Host[T]) decodeState(b []byte, trial bool) (err error) {
 	defer func() {
 		if r := recover(); r != nil {
 			err = fmt.Errorf("restoring the state panicked: %v", r)
@@ -436,18 +424,18 @@ func (h *Host[T]) decodeState(b []byte) (err error) {
 	if h.cfg.Restore != nil {
 		return h.cfg.Restore(bytes.NewReader(b))
 	}
-	return decodeInto(b, h.cfg.State)
+	return decodeInto(b, h.cfg.State, trial)
 }
 
 // decodeInto unmarshals b into state only if it unmarshals whole into a
 // fresh value of the same type first: a snapshot that fails halfway must
-// not leave the engine with half of it.
-func decodeInto(b []byte, state any) error {
+// not leave the engine with half of it. A trial stops after the first.
+func decodeInto(b []byte, state any, trial bool) error {
 	t := reflect.TypeOf(state)
 	if t.Kind() != reflect.Pointer {
 		return fmt.Errorf("hot: Config.State is a %s; it must be a pointer", t)
 	}
-	if err := json.Unmarshal(b, reflect.New(t.Elem()).Interface()); err != nil {
+	if err := json.Unmarshal(b, reflect.New(t.Elem()).Interface()); err != nil || trial {
 		return err
 	}
 	return json.Unmarshal(b, state)

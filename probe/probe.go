@@ -5,9 +5,10 @@
 //
 // A [Prober] sits on the event stream as a [event.Publisher] that wraps the
 // real one: everything published through it goes on unchanged, and it reads
-// the supervisor's [event.Versions] to learn when the live version changed.
-// It does not act on load.ok: a standby engine loads its version before it
-// takes any traffic, and a probe then would reach the old engine.
+// the supervisor's [event.Engines] snapshot to learn which engine serves
+// which version: a round of probes goes out when either changes. It reads
+// nothing else: not load.ok nor engine.start, which a standby engine sends
+// before it takes any traffic (a probe then would reach the old engine).
 //
 // # What it never does
 //
@@ -97,15 +98,14 @@ type Prober struct {
 	wg     sync.WaitGroup // the one worker goroutine, while it runs
 
 	mu sync.Mutex // guards the fields below: Publish runs on many goroutines
-	// live is the version the supervisor last said was live; 0 when none.
-	live int
-	// newEngine is set by engine.start: the next live version is probed
-	// even if it is the same number, as it is a new process answering.
-	newEngine bool
-	running   bool                  // the worker runs
-	next      int                   // version waiting for a round once the worker is free; 0: none
-	last      map[string]lastAnswer // by spec: the body of the last answer
-	closed    bool
+	// probed is the serving engine and the version it served at the last
+	// round: a new engine serving the same version is probed again, as it
+	// is a new process answering.
+	probed  serving
+	running bool                  // the worker runs
+	next    int                   // version waiting for a round once the worker is free; 0: none
+	last    map[string]lastAnswer // by spec: the body of the last answer
+	closed  bool
 }
 
 // lastAnswer is a probe's last body, and the version that gave it.
@@ -149,32 +149,28 @@ func (p *Prober) Publish(e event.Event) {
 	if len(p.cfg.Requests) == 0 {
 		return
 	}
-	switch e := e.(type) {
-	case event.EngineStart:
-		p.mu.Lock()
-		p.newEngine = true
-		p.mu.Unlock()
-	case event.Versions:
-		live := 0
-		for _, v := range e.Versions {
-			if v.State == event.VersionLive {
-				live = v.Version
-				break
-			}
-		}
-		p.mu.Lock()
-		defer p.mu.Unlock()
-		if live == 0 {
-			p.live = 0
-			return
-		}
-		if live == p.live && !p.newEngine {
-			return
-		}
-		p.live, p.newEngine = live, false
-		p.startLocked(live)
+	es, ok := e.(event.Engines)
+	if !ok {
+		return
 	}
+	// Only an engine that serves and answers is probed: one that hung,
+	// or drains, is about to be replaced, and the next one is probed.
+	en, ok := es.Serving()
+	if !ok || en.State != event.EngineServing || en.Live == 0 {
+		return
+	}
+	now := serving{pid: en.PID, version: en.Live}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if now == p.probed {
+		return
+	}
+	p.probed = now
+	p.startLocked(en.Live)
 }
+
+// serving is an engine, by its pid, and the version it serves.
+type serving struct{ pid, version int }
 
 // startLocked runs a round for version v on the worker, starting it if it
 // is idle. A busy worker takes the newest waiting version when it is done:

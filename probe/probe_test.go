@@ -78,16 +78,12 @@ func (r *recorder) none(t *testing.T) {
 	}
 }
 
-func versions(live int, rows ...int) event.Versions {
-	var vs event.Versions
-	for _, v := range rows {
-		st := event.VersionLoaded
-		if v == live {
-			st = event.VersionLive
-		}
-		vs.Versions = append(vs.Versions, event.VersionInfo{Version: v, State: st})
-	}
-	return vs
+// serves is the supervisor's engines snapshot with engine pid serving
+// version live, in state st, and the others as given.
+func serves(pid, live int, st string, others ...event.EngineInfo) event.Engines {
+	es := event.Engines{Engines: []event.EngineInfo{{PID: pid, State: st, Serving: true, Live: live, Loaded: []int{live}}}}
+	es.Engines = append(es.Engines, others...)
+	return es
 }
 
 // TestProber runs a Prober against a real HTTP server whose answer is the
@@ -119,11 +115,14 @@ func TestProber(t *testing.T) {
 	p := New(Config{Requests: []Request{hello, post}, Addrs: func() []string { return []string{addr} }, Events: rec})
 	defer p.Close()
 
-	// load.ok alone is no reason: a standby engine loads before it serves.
+	// Nothing serves yet: a standby engine loads before it takes
+	// traffic, and says so (load.ok, engine.start) first.
+	p.Publish(event.EngineStart{PID: 7})
 	p.Publish(event.LoadOK{Version: 1})
+	p.Publish(event.Engines{Engines: []event.EngineInfo{{PID: 7, State: event.EngineStandby, Live: 1, Loaded: []int{1}}}})
 	rec.none(t)
 
-	p.Publish(versions(1, 1))
+	p.Publish(serves(7, 1, event.EngineServing))
 	got := rec.next(t)
 	if got.Version != 1 || got.Status != 200 || got.Body != "version=1001, name=test" || got.Previous != "" || got.Error != "" || got.Duration <= 0 {
 		t.Errorf("first probe = %+v", got)
@@ -132,22 +131,28 @@ func TestProber(t *testing.T) {
 		t.Errorf("second probe = %+v", got)
 	}
 
-	// The same live version again: nothing to probe.
-	p.Publish(versions(1, 2, 1))
+	// The same engine and version again (another engine readied beside
+	// it, or it stopped answering a while): nothing to probe.
+	p.Publish(serves(7, 1, event.EngineServing, event.EngineInfo{PID: 8, State: event.EngineStandby, Live: 2, Loaded: []int{2}}))
+	p.Publish(serves(7, 1, event.EngineUnresponsive))
+	p.Publish(serves(7, 1, event.EngineServing))
 	rec.none(t)
 
 	mu.Lock()
 	serving = 2
 	mu.Unlock()
-	p.Publish(versions(2, 2, 1))
+	p.Publish(serves(7, 2, event.EngineServing))
 	if got := rec.next(t); got.Version != 2 || got.Body != "version=1002, name=test" || got.Previous != "version=1001, name=test" {
 		t.Errorf("probe after the swap = %+v", got)
 	}
 	rec.next(t)
 
-	// A new engine serving the same version is probed again.
-	p.Publish(event.EngineStart{PID: 7})
-	p.Publish(versions(2, 2, 1))
+	// An engine that drains is handing over: the next one is probed, and
+	// a new engine serving the same version is probed again.
+	p.Publish(serves(7, 2, event.EngineDraining, event.EngineInfo{PID: 8, State: event.EngineStandby, Live: 2, Loaded: []int{2}}))
+	p.Publish(event.Engines{Engines: []event.EngineInfo{{PID: 8, State: event.EngineStandby, Live: 2, Loaded: []int{2}}}})
+	rec.none(t)
+	p.Publish(serves(8, 2, event.EngineServing))
 	if got := rec.next(t); got.Version != 2 || got.Previous != "" {
 		t.Errorf("probe after an engine start = %+v", got)
 	}
@@ -161,11 +166,11 @@ func TestProber(t *testing.T) {
 
 	// Every event went on to the stream, in order, before its probes.
 	rec.mu.Lock()
-	if _, ok := rec.evs[0].(event.LoadOK); !ok {
-		t.Errorf("first event on the stream = %#v, want the load.ok passed on", rec.evs[0])
+	if _, ok := rec.evs[1].(event.LoadOK); !ok {
+		t.Errorf("second event on the stream = %#v, want the load.ok passed on", rec.evs[1])
 	}
-	if _, ok := rec.evs[1].(event.Versions); !ok {
-		t.Errorf("second event = %#v, want the versions passed on before the probes", rec.evs[1])
+	if e, ok := rec.evs[3].(event.Engines); !ok || !e.Engines[0].Serving {
+		t.Errorf("fourth event = %#v, want the engines passed on before the probes", rec.evs[3])
 	}
 	rec.mu.Unlock()
 }
@@ -194,7 +199,7 @@ func TestProberFailures(t *testing.T) {
 	rec := newRecorder()
 	p := New(Config{Requests: []Request{req}, Timeout: 100 * time.Millisecond, Events: rec,
 		Addrs: func() []string { return []string{strings.TrimPrefix(slow.URL, "http://")} }})
-	p.Publish(versions(3, 3))
+	p.Publish(serves(7, 3, event.EngineServing))
 	if got := rec.next(t); got.Error != "no answer within the timeout" || got.Status != 0 {
 		t.Errorf("slow probe = %+v", got)
 	}
@@ -208,14 +213,14 @@ func TestProberFailures(t *testing.T) {
 
 	rec = newRecorder()
 	p = New(Config{Requests: []Request{req}, Events: rec, Addrs: func() []string { return nil }})
-	p.Publish(versions(1, 1))
+	p.Publish(serves(7, 1, event.EngineServing))
 	if got := rec.next(t); !strings.Contains(got.Error, "no listening address") {
 		t.Errorf("probe with no address = %+v", got)
 	}
 	p.Close()
 
 	// After Close, nothing more is sent, and events still pass.
-	p.Publish(versions(2, 2, 1))
+	p.Publish(serves(7, 2, event.EngineServing))
 	rec.none(t)
 }
 

@@ -2,20 +2,23 @@ package runner
 
 import (
 	"fmt"
+	"maps"
 	"time"
 
 	"github.com/hotrun-dev/hotrun/event"
+	"github.com/hotrun-dev/hotrun/gosrc"
 )
 
 // buildJob is the build under way, as the model knows it: at most one at
 // a time; a newer change cancels it.
 type buildJob struct {
-	running    int        // the id of the job under way; 0 for none
-	id         int        // numbers the jobs: a result of another is stale
-	ver        int        // the version it builds (a speculative job's is not claimed yet)
-	hash       string     // the content hash of the logic tree it builds; "" when the loop reads it
-	spec       bool       // it started early, on the watcher's hint, and no Change has confirmed it yet
-	held       *jobResult // a speculative job's result, waiting for its Change
+	running    int                     // the id of the job under way; 0 for none
+	id         int                     // numbers the jobs: a result of another is stale
+	ver        int                     // the version it builds (a speculative job's is not claimed yet)
+	spec       bool                    // it started early, on the watcher's hint, and no Change has confirmed it yet
+	staged     map[string]gosrc.Digest // what the speculative job under way staged; nil until it says
+	waiting    *inChange               // a change that came before the speculative job said what it staged
+	held       *jobResult              // a speculative job's result, waiting for its Change
 	heldFiles  []event.FileChange
 	specArmed  bool // the timer of a speculative job is armed
 	withEngine bool // it builds the engine too
@@ -34,26 +37,95 @@ func (m *model) onChange(c inChange) {
 	if c.kind == "" {
 		return
 	}
+	m.saw(c.read)
+	j := &m.job
+	// A second change while one waits gives up on the speculative job:
+	// the first change's files would go unchecked.
+	gaveUpWaiting := m.dropWaiting()
 	ch := event.Change{Files: c.files, Packages: c.pkgs, Kind: c.kind}
 	if c.kind == event.KindHost {
 		m.publish(ch)
 		m.pendingHost = true
 		m.gaveUp = ""
-		m.startJob(true, false, "")
+		m.startJob(true, false)
 		return
 	}
-	if c.hash != "" && !m.pendingHost && m.confirm(c.hash, ch) {
+	if !m.pendingHost && j.running != 0 && j.spec && j.staged == nil && !gaveUpWaiting {
+		// The speculative job started, but its staging has not been
+		// reported yet (a busy machine): it comes in milliseconds, and a
+		// new build would have to stage as well. Decide then (onStaged).
+		j.waiting = &c
 		return
 	}
-	// A save that changed no byte of the logic tree (the watcher saw a
-	// rename or a revert) builds nothing.
-	if c.hash != "" && c.hash == m.lastLogic && m.job.running == 0 && !m.pendingHost {
+	if !m.pendingHost && m.confirm(c.read, ch) {
+		return
+	}
+	// A save that changed no byte of the logic tree as it was last built
+	// (the watcher saw a revert, or a save the build under way read
+	// already) builds nothing.
+	if m.tree != nil && maps.Equal(m.tree, m.lastLogic) && m.job.running == 0 && !m.pendingHost {
 		m.publish(ch)
 		return
 	}
 	m.publish(ch)
 	m.gaveUp = ""
-	m.startJob(m.pendingHost, false, c.hash)
+	m.startJob(m.pendingHost, false)
+}
+
+// saw takes what a change read of the logic tree into the tree as known.
+func (m *model) saw(read map[string]gosrc.Digest) {
+	if m.tree == nil {
+		return // unknown until a build stages it
+	}
+	for f, d := range read {
+		if d == (gosrc.Digest{}) {
+			delete(m.tree, f)
+		} else {
+			m.tree[f] = d
+		}
+	}
+}
+
+// agrees reports whether a build that staged tree read every file of read
+// as the change did: then it built the content the burst ended with. The
+// files the change did not read did not change during the burst, so the
+// build read them as they are.
+func agrees(tree, read map[string]gosrc.Digest) bool {
+	if tree == nil {
+		return false
+	}
+	for f, d := range read {
+		if tree[f] != d { // a file the build did not stage reads as the zero Digest, as a removed one
+			return false
+		}
+	}
+	return true
+}
+
+// onStaged notes what the speculative build under way staged, and decides
+// on the change that waited for it.
+func (m *model) onStaged(in inStaged) {
+	if j := &m.job; in.id == j.running && j.spec {
+		j.staged = in.tree
+		if w := j.waiting; w != nil {
+			j.waiting = nil
+			m.onChange(*w)
+		}
+	}
+}
+
+// dropWaiting publishes the change that waited for the speculative job's
+// staging, when a newer change or a new job supersedes that decision: the
+// build that follows reads the tree anew. It reports whether there was one.
+func (m *model) dropWaiting() bool {
+	w := m.job.waiting
+	if w == nil {
+		return false
+	}
+	m.job.waiting = nil
+	m.publish(event.Change{Files: w.files, Packages: w.pkgs, Kind: w.kind})
+	m.gaveUp = ""
+	return true
 }
 
 // onActivity starts a logic build as soon as the watcher sees the first
@@ -73,12 +145,13 @@ func (m *model) onActivity(a inActivity) {
 }
 
 // confirm reports whether the speculative build, running or finished,
-// built exactly the logic tree whose hash is h; then it publishes it as the
-// build of change c.
-func (m *model) confirm(h string, c event.Change) bool {
+// built the logic tree the change's burst ended with: whether it staged
+// each file as the watcher read it. Then it publishes it as the build of
+// change c.
+func (m *model) confirm(read map[string]gosrc.Digest, c event.Change) bool {
 	j := &m.job
 	switch {
-	case j.running != 0 && j.spec && j.hash == h:
+	case j.running != 0 && j.spec && agrees(j.staged, read):
 		j.spec = false
 		m.next = j.ver // claimed: versions count what users see built
 		m.versions[j.ver] = &version{n: j.ver, state: event.VersionBuilding}
@@ -86,7 +159,7 @@ func (m *model) confirm(h string, c event.Change) bool {
 		m.publish(c)
 		m.publish(event.BuildStart{Version: j.ver, Target: event.TargetLogic})
 		return true
-	case j.held != nil && j.held.hash == h:
+	case j.held != nil && agrees(j.held.staged, read):
 		res := *j.held
 		j.held, j.spec = nil, false
 		m.next = res.version
@@ -99,9 +172,9 @@ func (m *model) confirm(h string, c event.Change) bool {
 }
 
 // startJob cancels the build under way, if any, and starts one for a new
-// version: the engine and the logic, in parallel, when withEngine. hash
-// is the logic tree's content hash when known.
-func (m *model) startJob(withEngine, spec bool, hash string) {
+// version: the engine and the logic, in parallel, when withEngine.
+func (m *model) startJob(withEngine, spec bool) {
+	m.dropWaiting()
 	j := &m.job
 	if j.running != 0 {
 		m.do(actCancelBuild{j.running})
@@ -110,7 +183,7 @@ func (m *model) startJob(withEngine, spec bool, hash string) {
 			m.setState(j.ver, event.VersionGone, "canceled: a newer change made it stale")
 		}
 	}
-	j.held, j.heldFiles, j.specArmed = nil, nil, false
+	j.held, j.heldFiles, j.specArmed, j.staged = nil, nil, false, nil
 	// A speculative job claims its number only when confirmed, so that a
 	// canceled one leaves no gap in the versions.
 	n := m.next + 1
@@ -120,8 +193,8 @@ func (m *model) startJob(withEngine, spec bool, hash string) {
 		m.dirty = true
 	}
 	j.id++
-	j.running, j.ver, j.hash, j.spec, j.withEngine = j.id, n, hash, spec, withEngine
-	m.do(actBuild{id: j.id, n: n, withEngine: withEngine, spec: spec, hash: hash})
+	j.running, j.ver, j.spec, j.withEngine = j.id, n, spec, withEngine
+	m.do(actBuild{id: j.id, n: n, withEngine: withEngine, spec: spec})
 }
 
 // onBuilt takes a finished build into the model and decides what runs
@@ -136,6 +209,12 @@ func (m *model) onBuilt(in inBuilt) {
 	if res.spec && current {
 		if j.spec {
 			j.held, j.heldFiles = &res, in.files // no Change yet: wait for it
+			if w := j.waiting; w != nil {
+				// It ended without saying what it staged (its staging
+				// failed): decide on the change now.
+				j.waiting = nil
+				m.onChange(*w)
+			}
 			return
 		}
 		if res.final != nil {
@@ -159,6 +238,9 @@ func (m *model) onBuilt(in inBuilt) {
 	if !current {
 		return // a stale job, canceled for a newer one
 	}
+	// What it staged is the tree as now known: no change came since it
+	// started (one would have canceled it), or each one agreed with it.
+	m.tree = maps.Clone(res.staged)
 	if m.pruneAgain {
 		m.pruneAgain = false
 		defer m.prune()
@@ -173,7 +255,7 @@ func (m *model) onBuilt(in inBuilt) {
 	case res.logic != nil:
 		v.buildDur = res.logic.Duration
 		v.so = res.logic.Path
-		m.lastLogic = res.hash
+		m.lastLogic = res.staged
 		if m.cfg.mode == ModeRestart {
 			m.ids++
 			v.build = &engineBuild{id: m.ids, path: res.logic.Path}
@@ -210,6 +292,8 @@ func (m *model) onBuilt(in inBuilt) {
 		case res.logic == nil && m.serving != nil:
 			m.warn(fmt.Sprintf("v%d does not build against the packages the engine holds, as they are now; pid %d keeps serving v%d. Fix it and save: the new engine takes over then", v.n, m.serving.pid, m.serving.live))
 		case m.newest == nil:
+		case res.logic != nil && m.serving == nil:
+			m.replace(v.n, m.newest, "") // the session's first engine, or one after a crash: no change to tell
 		case res.logic != nil:
 			m.replace(v.n, m.newest, hostChanged)
 		case m.serving == nil && m.standby() == nil:

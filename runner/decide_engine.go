@@ -357,7 +357,7 @@ func (m *model) adopt(in inAdopted) {
 	m.warn(fmt.Sprintf("took over the engine the last hotrun left serving: pid %d, v%d live, %d versions loaded, its connections kept (its own output is not shown until it is replaced)", e.pid, e.live, len(e.loaded)))
 	m.refreshStates()
 	m.pendingHost = true
-	m.startJob(true, false, "")
+	m.startJob(true, false)
 }
 
 // builtUpTo is the newest version whose build has ended: a build under way
@@ -412,7 +412,7 @@ func (m *model) incompatible(n int, err error) {
 	m.publish(event.LoadFail{Version: n, Error: err.Error(),
 		Explain: "hotrun did not ask the engine to load it: the engine and this plugin were built differently (Go version, flags or shared packages), which would crash the engine (hotrun lab flags-mismatch). A new engine is built for it."})
 	m.pendingHost = true
-	m.startJob(true, false, "")
+	m.startJob(true, false)
 }
 
 func (m *model) onLoaded(in inLoaded) {
@@ -496,7 +496,7 @@ func (m *model) loadFailed(e *engine, n int, err error) {
 			m.notTaken(e, "it holds an older copy of a package")
 		}
 		m.pendingHost = true
-		m.startJob(true, false, "")
+		m.startJob(true, false)
 	case errors.As(err, &ce):
 		// The engine published load.fail itself, with its reasons.
 		m.setState(n, event.VersionRejected, ce.Msg)

@@ -178,7 +178,7 @@ func (m *model) memory(rss int64) int64 {
 	if rss == 0 {
 		rss = m.lastMem.RSSBytes
 	}
-	mem := event.Memory{RSSBytes: rss, VersionsLoaded: len(e.loaded)}
+	mem := event.Memory{PID: e.pid, RSSBytes: rss, VersionsLoaded: len(e.loaded)}
 	if rss > 0 && (mem.VersionsLoaded != m.lastMem.VersionsLoaded || abs(rss-m.lastMem.RSSBytes) >= 1<<20) {
 		m.publish(mem)
 		m.lastMem = mem
@@ -205,7 +205,7 @@ func (m *model) onExit(in inExited) {
 	}
 	e.exited = true
 	wasServing := e == m.serving
-	ev := event.EngineExit{PID: e.pid, Code: in.code, Signal: in.signal}
+	ev := event.EngineExit{PID: e.pid, Code: in.code, Signal: in.signal, Expected: e.expectExit}
 	if e.expectExit {
 		// hotrun ended it: its last words are no news.
 		ev.Reason = e.why
@@ -213,6 +213,9 @@ func (m *model) onExit(in inExited) {
 			ev.Reason = "killed by hotrun: " + ev.Reason
 		}
 		m.publish(ev)
+		if wasServing {
+			m.ended, m.wasLive = &ev, e.live
+		}
 		m.drop(e)
 		return
 	}
@@ -226,6 +229,11 @@ func (m *model) onExit(in inExited) {
 		ev.Reason += "; its last words: " + in.words
 	}
 	m.publish(ev)
+	if wasServing {
+		m.ended, m.wasLive = &ev, e.live
+	} else if m.serving == nil {
+		m.ended = &ev // one that died before it could serve: what the screen says while none does
+	}
 	m.drop(e)
 	if n := e.loading; n != 0 {
 		// A crash while a version loads is that version's.
@@ -268,6 +276,7 @@ func (m *model) startFailed(e *engine, err error, words string) {
 		return
 	}
 	m.fail("the engine did not start: " + words)
+	m.ended = &event.EngineExit{PID: e.pid, Code: -1, Reason: "it did not start: " + words}
 	m.crashed(crash{at: m.now, words: words, early: true})
 }
 
@@ -342,7 +351,8 @@ func (m *model) blame(n int, why string) {
 
 // prune removes, off the loop, the files of versions no engine holds and
 // none can load again (their plugins, the staging copies only they used)
-// and engine builds no engine runs or may run, and forgets their sources;
+// and engine builds no engine runs or may run, and forgets the sources of
+// versions that left the list;
 // then it measures what .hotrun holds. It waits for a moment with no build
 // under way: a build that finished and has not reached the loop yet would
 // lose its plugin.
@@ -355,9 +365,10 @@ func (m *model) prune() {
 	var keep []string
 	engines := make(map[string]bool)
 	for n, v := range m.versions {
-		if v.state != event.VersionGone {
-			sources[n] = true
-		}
+		// Every version in the list keeps its source, gone ones too: the
+		// diff of the version after it is against it (a handover leaves
+		// the old build's versions gone). forgetEnded bounds the list.
+		sources[n] = true
 		switch {
 		case v.state == event.VersionGone || v.state == event.VersionRejected || v.state == event.VersionBlamed:
 			v.so = "" // never loaded again
@@ -410,7 +421,7 @@ func (m *model) onKey(k inKey) {
 	switch k.op {
 	case reqRebuild:
 		m.gaveUp = ""
-		m.startJob(m.pendingHost, false, "")
+		m.startJob(m.pendingHost, false)
 	case reqRestart:
 		m.crashes, m.gaveUp = nil, ""
 		b := m.served

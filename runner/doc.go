@@ -28,6 +28,20 @@
 // that engine last reported, re-read after any doubt (a call past its
 // deadline, a silence).
 //
+// # What a version is made of
+//
+// The runner reads nothing of the logic tree. The watcher's Change carries
+// the digest of each file it read to tell that the content changed; a
+// build returns what it staged (each file, its digest and its content).
+// A version's diff and line counts are made of exactly what its build
+// staged, so a save during a build shows in the next version, never in
+// that one. The model compares digests: a build started on the first
+// event of a burst (speculative) is the burst's build when it staged each
+// file as the watcher read it at the burst's end (it reports what it
+// staged before it compiles, and a change that comes first waits for
+// that); a change after which the tree is, digest for digest, what the
+// last version was built from builds nothing.
+//
 // # Rules
 //
 //   - Blue/green: a new engine (a host change, a restart, a recycle, a crash

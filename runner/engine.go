@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"reflect"
 	"strconv"
 	"strings"
 	"sync"
@@ -367,6 +368,10 @@ func (e *Engine) dispatch(line []byte, fr *fdReader) {
 		e.events.Publish(event.Log{Source: event.SourceHotrun, Level: "warn", Text: "engine sent an unknown event: " + err.Error()})
 		return
 	}
+	if !fromEngine(rec.Event) {
+		e.events.Publish(event.Log{Source: event.SourceHotrun, Level: "warn", Text: "engine sent a " + rec.Event.Name() + " event, which only hotrun publishes: ignored"})
+		return
+	}
 	switch rec.Event.(type) {
 	case event.Request, event.Unit:
 		e.work.Add(1)
@@ -411,18 +416,14 @@ type Status struct {
 func (e *Engine) Status(ctx context.Context) (Status, error) {
 	rep, err := e.doReply(ctx, protocol.Command{Op: "status"})
 	var ce *CommandError
-	if errors.As(err, &ce) && strings.Contains(ce.Msg, "unknown command") {
-		return Status{}, fmt.Errorf("runner: the engine's hotrun library is older than this hotrun (it has no status command): require github.com/hotrun-dev/hotrun/hot from the same checkout as hotrun")
+	if errors.As(err, &ce) && ce.Code == protocol.CodeUnknownCommand {
+		return Status{}, libraryMismatch("", 0, protocol.LibraryVersion())
 	}
 	if err != nil {
 		return Status{}, err
 	}
 	if rep.Protocol != protocol.Version {
-		newer := "older"
-		if rep.Protocol > protocol.Version {
-			newer = "newer"
-		}
-		return Status{}, fmt.Errorf("runner: the engine's hotrun library is %s than this hotrun (control protocol %d, hotrun speaks %d): use the library and hotrun from the same checkout", newer, rep.Protocol, protocol.Version)
+		return Status{}, libraryMismatch(rep.Library, rep.Protocol, protocol.LibraryVersion())
 	}
 	return Status{Live: rep.Version, Loaded: rep.Loaded, Paths: rep.Paths, Newest: rep.Newest, Serving: rep.Serving, Protocol: rep.Protocol}, nil
 }
@@ -584,6 +585,15 @@ func RSS(pid int) int64 {
 	}
 	pages, _ := strconv.ParseInt(f[1], 10, 64)
 	return pages * int64(os.Getpagesize())
+}
+
+// fromEngine reports whether an engine may send e: the control protocol's
+// events, the only ones the engine library writes. The supervisor's own
+// (the engines, the version list, a blame, an exit) have one owner, the
+// model: the screen and the probes believe them, so a line that claims one
+// is not passed on.
+func fromEngine(e event.Event) bool {
+	return reflect.TypeOf(e).PkgPath() == reflect.TypeFor[protocol.LoadOK]().PkgPath()
 }
 
 // unstageEvent names the user's files, not hotrun's staging copies, in

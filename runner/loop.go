@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -13,7 +14,9 @@ import (
 
 	"github.com/hotrun-dev/hotrun/builder"
 	"github.com/hotrun-dev/hotrun/event"
+	"github.com/hotrun-dev/hotrun/gosrc"
 	"github.com/hotrun-dev/hotrun/hot/protocol"
+	"github.com/hotrun-dev/hotrun/internal/paths"
 	"github.com/hotrun-dev/hotrun/watcher"
 )
 
@@ -45,6 +48,7 @@ type loop struct {
 	out       string              // .hotrun
 	adopt     *adoption           // an engine the hotrun before left serving, to take over; nil for none
 	recorded  *engine             // the serving engine .hotrun/engine.json names
+	gen       *generators         // Config.BeforeBuild, run by the build jobs
 }
 
 // adoption is an engine that a hotrun before this one left serving, which
@@ -80,6 +84,7 @@ func newLoop(r *Runner, dir, statePath string, b *builder.Builder, w *watcher.Wa
 		builds:    make(map[int]func()),
 		drain:     r.cfg.Drain,
 		out:       filepath.Join(dir, builder.OutDir),
+		gen:       newGenerators(r.cfg.BeforeBuild),
 	}
 }
 
@@ -106,18 +111,25 @@ func (l *loop) run(ctx context.Context) error {
 			if !ok {
 				return nil
 			}
-			l.handle(ctx, l.change(c))
+			if l.gen.running > 0 {
+				l.gen.held = append(l.gen.held, c)
+				continue
+			}
+			l.watched(ctx, c)
 
 		case p := <-l.activity:
+			if l.gen.running > 0 || l.gen.reads(l.dir, p) {
+				// A generator's input, or its output: the build that runs
+				// it starts on the change, not on a guess (a speculative
+				// build would start before the change makes it due).
+				continue
+			}
 			_, kind := l.b.Classify([]string{p})
 			l.handle(ctx, inActivity{kind: kind})
 
 		case <-l.spec:
 			l.spec = nil
-			// Hash before building: a save during the build must not be
-			// mistaken for content this build already has.
-			h, _ := l.b.LogicHash()
-			l.handle(ctx, inSpecDue{hash: h})
+			l.handle(ctx, inSpecDue{})
 
 		case in := <-l.posts:
 			l.handle(ctx, in)
@@ -149,10 +161,30 @@ func (l *loop) handle(ctx context.Context, in input) {
 		l.forget(x.e)
 	case inDrained:
 		l.forget(x.old)
+	case inTookOver:
+		// Its addresses, for the probes the version list sets off. Here,
+		// on the loop, which owns the held sockets: the call's own
+		// goroutine raced the loop for them.
+		if p := l.procs[x.e]; p != nil {
+			l.takeListeners(p)
+		}
 	case inBuiltDone:
 		x.cancel()
 		delete(l.builds, x.in.res.id)
 		in = x.in
+	case inGenerated:
+		// The loop's own bookkeeping: the model never hears of it.
+		l.gen.running--
+		maps.Copy(l.gen.written, x.written)
+		for _, i := range x.undone {
+			l.gen.due[i] = true
+		}
+		held := l.gen.held
+		l.gen.held = nil
+		for _, c := range held {
+			l.watched(ctx, c)
+		}
+		return
 	}
 	for _, a := range l.m.update(time.Now(), in) {
 		l.carry(ctx, a)
@@ -204,13 +236,32 @@ func (l *loop) post(in input) {
 	}
 }
 
-// change reads what a burst of saves means: the packages, whether the
-// engine holds them, and the logic tree's content now.
+// watched takes a change the watcher reported: what generators wrote is
+// theirs, built by the build that ran them; the rest makes the generators
+// that read it due, and goes to the model.
+func (l *loop) watched(ctx context.Context, c watcher.Change) {
+	if c = l.gen.filter(c); len(c.Files) == 0 {
+		return
+	}
+	l.gen.mark(l.dir, c.Files)
+	l.handle(ctx, l.change(c))
+}
+
+// change says what a burst of saves means: the packages, whether the
+// engine holds them, and what the watcher read of the logic tree, by the
+// files' paths under the logic directory. It reads no file.
 func (l *loop) change(c watcher.Change) inChange {
 	pkgs, kind := l.b.Classify(c.Files)
-	in := inChange{files: l.rel(c.Files), pkgs: pkgs, kind: kind}
-	if kind == event.KindLogic {
-		in.hash, _ = l.b.LogicHash()
+	in := inChange{files: l.rel(c.Files), pkgs: pkgs, kind: kind, read: map[string]gosrc.Digest{}}
+	for _, f := range c.Files {
+		if rel, ok := l.b.LogicRel(f); ok {
+			in.read[rel] = c.Digests[f] // the zero Digest when removed
+		}
+	}
+	for f, d := range c.Digests {
+		if rel, ok := l.b.LogicRel(f); ok {
+			in.read[rel] = d
+		}
 	}
 	return in
 }
@@ -275,10 +326,7 @@ func (l *loop) carry(ctx context.Context, a action) {
 			path = "" // nothing saved yet
 		}
 		l.call(ctx, p, takeoverTimeout, func(c context.Context) error { return p.Takeover(c, path, a.strict) },
-			func(err error, _ time.Duration) input {
-				l.takeListeners(p) // its addresses, for the probes the version list sets off
-				return inTookOver{e: a.e, err: err}
-			})
+			func(err error, _ time.Duration) input { return inTookOver{e: a.e, err: err} })
 	case actPing:
 		p := l.procs[a.e]
 		l.call(ctx, p, hungAfter, p.Ping, func(err error, _ time.Duration) input { return inPong{e: a.e, err: err} })
@@ -488,6 +536,10 @@ func (l *loop) shutdown() {
 	for _, cancel := range l.builds {
 		cancel()
 	}
+	// The last word on the engines: none runs, and how the one that
+	// served ended (the model publishes the rest; it decides nothing here).
+	final := event.Engines{Engines: []event.EngineInfo{}}
+	defer func() { l.ev.Publish(final) }()
 	for _, e := range l.m.engines {
 		p := l.procs[e]
 		if p == nil || e.exited {
@@ -502,9 +554,12 @@ func (l *loop) shutdown() {
 		}
 		e.exited = true
 		ev := p.ExitEvent("")
-		ev.Reason = "hotrun stopped it"
+		ev.Reason, ev.Expected = "hotrun stopped it", true
 		l.ev.Publish(ev)
 		l.takeListeners(p)
+		if e == l.m.serving {
+			final.Ended, final.WasLive = &ev, e.live
+		}
 	}
 	for _, f := range l.listeners {
 		f.Close()
@@ -554,7 +609,7 @@ func (l *loop) rel(files []string) []string {
 	}
 	out := make([]string, len(files))
 	for i, f := range files {
-		if r, err := filepath.Rel(root, f); err == nil && filepath.IsLocal(r) {
+		if r, ok := paths.Within(root, f); ok {
 			out[i] = r
 		} else {
 			out[i] = f

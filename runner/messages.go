@@ -5,6 +5,7 @@ import (
 
 	"github.com/hotrun-dev/hotrun/builder"
 	"github.com/hotrun-dev/hotrun/event"
+	"github.com/hotrun-dev/hotrun/gosrc"
 )
 
 // The supervisor's decisions are a model (model.go) that takes one input at
@@ -28,20 +29,29 @@ type (
 
 	// inChange is a burst of saves, as the watcher coalesced it, with what
 	// the builder makes of it: the packages and whether the engine holds
-	// them, and the content hash of the logic tree now.
+	// them. read is what the watcher read of the logic tree to make it:
+	// each file of the tree it read, by its path under the logic
+	// directory, the zero Digest for one it found removed.
 	inChange struct {
 		files []string // relative to the project, for people
 		pkgs  []string
 		kind  string // event.KindLogic or event.KindHost; "" for neither
-		hash  string // "" when it could not be read
+		read  map[string]gosrc.Digest
 	}
 
 	// inActivity is the first event of a burst, for a speculative build.
 	inActivity struct{ kind string }
 
-	// inSpecDue: the speculative build may start now; hash is the logic
-	// tree's content as the loop read it at this moment.
-	inSpecDue struct{ hash string }
+	// inSpecDue: the speculative build may start now.
+	inSpecDue struct{}
+
+	// inStaged: speculative build job id read and staged the logic tree
+	// (each file's digest, by its path under the logic directory); it
+	// goes on to compile it.
+	inStaged struct {
+		id   int
+		tree map[string]gosrc.Digest
+	}
 
 	// inBuilt is a finished build job.
 	inBuilt struct {
@@ -171,6 +181,7 @@ func (inBegin) isInput()        {}
 func (inChange) isInput()       {}
 func (inActivity) isInput()     {}
 func (inSpecDue) isInput()      {}
+func (inStaged) isInput()       {}
 func (inBuilt) isInput()        {}
 func (inStarted) isInput()      {}
 func (inStatus) isInput()       {}
@@ -201,14 +212,13 @@ type (
 
 	// actBuild starts build job id for version n: the engine and the logic
 	// in parallel when withEngine. A speculative job publishes nothing
-	// until a Change confirms it. hash is the logic tree's content hash
-	// when the model knows it; the loop reads it otherwise.
+	// until a Change confirms it, and says what it staged (inStaged) as
+	// soon as it has.
 	actBuild struct {
 		id         int
 		n          int
 		withEngine bool
 		spec       bool
-		hash       string
 	}
 
 	// actCancelBuild cancels build job id.
@@ -328,6 +338,9 @@ type jobResult struct {
 	logic    *builder.Result // set when the logic build succeeded
 	logicErr error
 	err      error
-	hash     string            // content hash of the logic tree the job built
-	tree     map[string]string // the logic tree it built, for diffs
+	// staged is the logic tree the job read and staged, each file's digest
+	// by its path under the logic directory (a failed compile's too); nil
+	// when it staged nothing.
+	staged map[string]gosrc.Digest
+	tree   map[string]string // the logic tree it built, for diffs: the content of staged
 }

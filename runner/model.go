@@ -1,10 +1,12 @@
 package runner
 
 import (
+	"reflect"
 	"slices"
 	"time"
 
 	"github.com/hotrun-dev/hotrun/event"
+	"github.com/hotrun-dev/hotrun/gosrc"
 )
 
 // model is the supervisor's state and its decisions: the engines and the
@@ -33,13 +35,27 @@ type model struct {
 	lastMem     event.Memory
 	memAt       time.Time    // when the serving engine's memory was last looked at
 	forgotten   int          // ended versions dropped from versions (see forgetEnded)
-	lastLogic   string       // content hash of the last logic tree built
 	ids         int          // numbers engines and engine builds
 	dirty       bool         // the version list changed since it was last published
 	disk        int64        // what .hotrun holds, as the last prune measured it
 	pruning     bool         // a prune runs
 	pruneAgain  bool         // the model changed while it ran (or a build ran): prune once more
 	adopted     *engineBuild // the build of an engine adopted from the session before, until a build says whether the source still makes it
+
+	// lastLogic is the logic tree of the last version built, each file's
+	// digest; tree is the logic tree as last known: what the last build
+	// staged, and what every change since read (nil while unknown). They
+	// are equal when a save changed no byte of what was built.
+	lastLogic map[string]gosrc.Digest
+	tree      map[string]gosrc.Digest
+
+	// ended is how the last engine that mattered ended (the one that
+	// served, or one that died while none served), and wasLive the
+	// version the last serving engine served: what the engines snapshot
+	// says while none serves.
+	ended   *event.EngineExit
+	wasLive int
+	shown   event.Engines // the engines snapshot last published
 
 	job buildJob // the build under way
 }
@@ -55,7 +71,7 @@ type modelConfig struct {
 }
 
 func newModel(cfg modelConfig) *model {
-	return &model{cfg: cfg, versions: make(map[int]*version)}
+	return &model{cfg: cfg, versions: make(map[int]*version), shown: event.Engines{Engines: []event.EngineInfo{}}}
 }
 
 // update decides on one input, at time now, and returns the actions.
@@ -64,7 +80,7 @@ func (m *model) update(now time.Time, in input) []action {
 	switch in := in.(type) {
 	case inBegin:
 		m.pendingHost = true
-		m.startJob(true, false, "")
+		m.startJob(true, false)
 	case inChange:
 		m.onChange(in)
 	case inActivity:
@@ -72,8 +88,10 @@ func (m *model) update(now time.Time, in input) []action {
 	case inSpecDue:
 		m.job.specArmed = false
 		if m.job.running == 0 && !m.pendingHost && m.serving != nil {
-			m.startJob(false, true, in.hash)
+			m.startJob(false, true)
 		}
+	case inStaged:
+		m.onStaged(in)
 	case inBuilt:
 		m.onBuilt(in)
 	case inStarted:
@@ -115,6 +133,7 @@ func (m *model) update(now time.Time, in input) []action {
 		m.adopt(in)
 	}
 	m.publishVersions()
+	m.publishEngines()
 	out := m.out
 	m.out = nil
 	return out
@@ -159,13 +178,13 @@ type engineBuild struct {
 	path string
 }
 
-// Engine states.
+// Engine states, as the engines snapshot names them.
 const (
-	engStarting = "starting" // the process is starting
-	engStandby  = "standby"  // it loads its version, without traffic
-	engServing  = "serving"  // it took over: it takes the traffic
-	engDraining = "draining" // it hands over to the next one
-	engHung     = "hung"     // it stopped answering
+	engStarting = event.EngineStarting     // the process is starting
+	engStandby  = event.EngineStandby      // it loads its version, without traffic
+	engServing  = event.EngineServing      // it took over: it takes the traffic
+	engDraining = event.EngineDraining     // it hands over to the next one
+	engHung     = event.EngineUnresponsive // it stopped answering
 )
 
 // engine is one engine process, as the model knows it: what it reported,
@@ -404,4 +423,35 @@ func (m *model) publishVersions() {
 		})
 	}
 	m.publish(list)
+}
+
+// publishEngines publishes the engines snapshot when it says something
+// other than the one published last. It compares what it would say rather
+// than trust a flag set wherever an engine changes: engines change in
+// every decide_*.go, and a flag one of them forgot would leave the screen
+// and the probes a step behind.
+func (m *model) publishEngines() {
+	now := event.Engines{Engines: make([]event.EngineInfo, 0, len(m.engines))}
+	for _, e := range m.engines {
+		info := event.EngineInfo{PID: e.pid, State: e.state, Serving: e == m.serving, Live: e.live, Why: e.why}
+		if len(e.loaded) > 0 {
+			info.Loaded = slices.Clone(e.loaded) // the model appends to its own in place
+		}
+		if v := m.versions[e.live]; info.Serving && v != nil && v.state == event.VersionLive {
+			info.Since = v.liveAt
+		}
+		now.Engines = append(now.Engines, info)
+	}
+	if m.serving == nil {
+		if m.ended != nil {
+			ended := *m.ended
+			now.Ended, now.WasLive = &ended, m.wasLive
+		}
+		now.GaveUp = m.gaveUp
+	}
+	if reflect.DeepEqual(now, m.shown) {
+		return
+	}
+	m.shown = now
+	m.publish(now)
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 	"testing"
@@ -11,6 +12,7 @@ import (
 
 	"github.com/hotrun-dev/hotrun/builder"
 	"github.com/hotrun-dev/hotrun/event"
+	"github.com/hotrun-dev/hotrun/gosrc"
 	"github.com/hotrun-dev/hotrun/hot/protocol"
 )
 
@@ -30,14 +32,20 @@ type sim struct {
 	// (nil, true) leaves it unanswered (a hung engine).
 	fault func(a action) (input, bool)
 	queue []input
+	// disk is the logic tree now, each file's digest by its path under
+	// the logic directory; staged is what each build job read of it.
+	disk   map[string]gosrc.Digest
+	staged map[int]map[string]gosrc.Digest
 }
 
 func newSim(t *testing.T) *sim {
 	t.Helper()
 	s := &sim{
-		t:    t,
-		now:  time.Date(2026, 12, 6, 12, 0, 0, 0, time.UTC),
-		pids: 100,
+		t:      t,
+		now:    time.Date(2026, 12, 6, 12, 0, 0, 0, time.UTC),
+		pids:   100,
+		disk:   map[string]gosrc.Digest{"main.go": dg("v0")},
+		staged: map[int]map[string]gosrc.Digest{},
 		m: newModel(modelConfig{
 			mode:          ModeHotSwap,
 			maxVersions:   100,
@@ -60,7 +68,79 @@ func (s *sim) in(in input) {
 		for _, a := range s.m.update(s.now, next) {
 			s.carry(a)
 		}
+		s.checkEngines(next)
 	}
+}
+
+// checkEngines fails the test when the engines snapshot last published
+// does not say what the model holds, after any input of any test: the
+// snapshot is published whenever it changes.
+func (s *sim) checkEngines(after input) {
+	s.t.Helper()
+	var shown event.Engines
+	for i := len(s.events) - 1; i >= 0; i-- {
+		if e, ok := s.events[i].(event.Engines); ok {
+			shown = e
+			break
+		}
+	}
+	var want []string
+	for _, e := range s.m.engines {
+		want = append(want, fmt.Sprintf("%d %s %v v%d %v", e.pid, e.state, e == s.m.serving, e.live, e.loaded))
+	}
+	var got []string
+	for _, e := range shown.Engines {
+		got = append(got, fmt.Sprintf("%d %s %v v%d %v", e.PID, e.State, e.Serving, e.Live, e.Loaded))
+	}
+	if !slices.Equal(got, want) {
+		s.t.Fatalf("after %T the engines snapshot says %q; the model holds %q", after, got, want)
+	}
+}
+
+// render is an engines snapshot in a line: each engine as "pid state v
+// [loaded] (why)", the serving one starred; then how the last one ended,
+// while none serves.
+func render(e event.Engines) string {
+	var parts []string
+	for _, en := range e.Engines {
+		p := fmt.Sprintf("%d %s", en.PID, en.State)
+		if en.Serving {
+			p += "*"
+		}
+		if en.Live != 0 {
+			p += fmt.Sprintf(" v%d", en.Live)
+		}
+		if len(en.Loaded) > 0 {
+			p += fmt.Sprintf(" %v", en.Loaded)
+		}
+		if en.Why != "" {
+			p += " (" + en.Why + ")"
+		}
+		parts = append(parts, p)
+	}
+	out := strings.Join(parts, "; ")
+	if x := e.Ended; x != nil {
+		out += fmt.Sprintf(" | ended %d code %d", x.PID, x.Code)
+		if x.Expected {
+			out += " expected"
+		}
+		if e.WasLive != 0 {
+			out += fmt.Sprintf(" was v%d", e.WasLive)
+		}
+	}
+	if e.GaveUp != "" {
+		out += " | gave up"
+	}
+	return out
+}
+
+// snapshots renders the engines snapshots published since mark.
+func (s *sim) snapshots(mark int) []string {
+	var out []string
+	for _, e := range find[event.Engines](s, mark) {
+		out = append(out, render(e))
+	}
+	return out
 }
 
 func (s *sim) carry(a action) {
@@ -69,6 +149,9 @@ func (s *sim) carry(a action) {
 		s.events = append(s.events, a.ev)
 		return
 	case actBuild, actCancelBuild, actRetryAfter, actSpecAfter:
+		if b, ok := a.(actBuild); ok {
+			s.staged[b.id] = maps.Clone(s.disk) // a build stages as it starts, unless restage says otherwise
+		}
 		s.pending = append(s.pending, a)
 		return
 	case actKeepSource, actPrune:
@@ -132,7 +215,7 @@ func (s *sim) build(ok bool) int {
 	}
 	a := s.pending[i].(actBuild)
 	s.pending = slices.Delete(s.pending, i, i+1)
-	res := jobResult{id: a.id, version: a.n, spec: a.spec, hash: fmt.Sprintf("h%d", a.n)}
+	res := jobResult{id: a.id, version: a.n, spec: a.spec, staged: s.staged[a.id]}
 	if a.withEngine {
 		res.engine = &builder.Result{Path: fmt.Sprintf("/p/.hotrun/bin/engine.%d", a.n)}
 	}
@@ -150,8 +233,62 @@ func (s *sim) build(ok bool) int {
 // save is a logic edit that builds and goes live (or not).
 func (s *sim) save(ok bool) int {
 	s.t.Helper()
-	s.in(inChange{files: []string{"logic/main.go"}, kind: event.KindLogic, hash: fmt.Sprintf("save%d", s.m.next+1)})
+	s.write("main.go", fmt.Sprintf("save%d", s.m.next+1))
+	s.change([]string{"main.go"})
 	return s.build(ok)
+}
+
+// dg is the digest of content c.
+func dg(c string) gosrc.Digest { return gosrc.Sum([]byte(c)) }
+
+// write saves the logic file f with content c; "" removes it.
+func (s *sim) write(f, c string) {
+	if c == "" {
+		delete(s.disk, f)
+		return
+	}
+	s.disk[f] = dg(c)
+}
+
+// change is the watcher's Change of the logic files fs, as the disk holds
+// them now; touched are files it read too and found unchanged.
+func (s *sim) change(fs []string, touched ...string) {
+	s.t.Helper()
+	in := inChange{kind: event.KindLogic, read: map[string]gosrc.Digest{}}
+	for _, f := range fs {
+		in.files = append(in.files, "logic/"+f)
+		in.read[f] = s.disk[f]
+	}
+	for _, f := range touched {
+		in.read[f] = s.disk[f]
+	}
+	s.in(in)
+}
+
+// restage has the build under way read the logic tree again, as the disk
+// holds it now: a build whose staging came after a save.
+func (s *sim) restage() { s.staged[s.m.job.running] = maps.Clone(s.disk) }
+
+// stage reports what the speculative build under way staged.
+func (s *sim) stage() {
+	s.t.Helper()
+	s.in(inStaged{id: s.m.job.running, tree: s.staged[s.m.job.running]})
+}
+
+// speculate plays the first event of a burst and its timer: a speculative
+// build starts, staging the disk as it is.
+func (s *sim) speculate() {
+	s.t.Helper()
+	s.in(inActivity{kind: event.KindLogic})
+	i := slices.IndexFunc(s.pending, func(a action) bool { _, ok := a.(actSpecAfter); return ok })
+	if i < 0 {
+		s.t.Fatal("no speculative build armed")
+	}
+	s.pending = slices.Delete(s.pending, i, i+1)
+	s.in(inSpecDue{})
+	if !s.m.job.spec {
+		s.t.Fatal("no speculative build started")
+	}
 }
 
 // hostEdit is an edit to a package the engine holds.
@@ -451,9 +588,13 @@ func TestModelHungEngine(t *testing.T) {
 		return nil, false
 	}
 	obs := func() inPulse { return inPulse{obs: map[*engine]observation{old: {}}} }
+	mark := len(s.events)
 	s.in(obs())
 	if old.state != engHung {
 		t.Fatalf("engine %s after a ping timed out, want hung", old.state)
+	}
+	if got, want := s.snapshots(mark), []string{fmt.Sprintf("%d hung* v1 [1]", old.pid)}; !slices.Equal(got, want) {
+		t.Errorf("engines snapshots %q, want %q: hung, and still the one that serves", got, want)
 	}
 	s.now = s.now.Add(hangGrace)
 	s.in(obs())
@@ -531,6 +672,12 @@ func TestModelIssue10(t *testing.T) {
 		if s.m.gaveUp == "" {
 			t.Error("hotrun kept starting an engine that dies the same way each time")
 		}
+		if got := s.snapshots(0); got[len(got)-1] != " | ended 0 code -1 | gave up" {
+			t.Errorf("engines snapshots %q, want the last to say none serves, why, and that hotrun gave up", got)
+		}
+		if x := find[event.Engines](s, 0); !strings.Contains(x[len(x)-1].Ended.Reason, "address already in use") {
+			t.Errorf("the snapshot's end %+v does not say why the engine did not start", x[len(x)-1].Ended)
+		}
 		if slices.ContainsFunc(s.pending, func(a action) bool { _, ok := a.(actRetryAfter); return ok }) {
 			t.Error("a third start is due")
 		}
@@ -606,7 +753,7 @@ func TestModelAdopt(t *testing.T) {
 			if a.n != 10 {
 				t.Errorf("the first version of the session is v%d, want v10: above every number the engine was asked to load", a.n)
 			}
-			s.in(inBuilt{sameEngine: same, res: jobResult{id: a.id, version: a.n, hash: "h",
+			s.in(inBuilt{sameEngine: same, res: jobResult{id: a.id, version: a.n,
 				engine: &builder.Result{Path: "/p/.hotrun/bin/engine.10"}, logic: &builder.Result{Path: "/p/v10.so"}}})
 			s.wantLive(10)
 			if got := s.serving() == e; got != same {
@@ -685,4 +832,249 @@ func TestModelHostChangeDuringReplacement(t *testing.T) {
 		t.Fatalf("v3's new engine did not take over: serving %+v", e)
 	}
 	s.wantLive(3)
+}
+
+// TestModelSpeculativeConfirm: a build started on the first event of a
+// burst is the change's build only when it staged each file the watcher
+// read as the watcher read it at the burst's end; otherwise it is canceled
+// without a word and a new build reads the tree again. Either way the
+// version built holds what the disk holds, and takes the next number.
+func TestModelSpeculativeConfirm(t *testing.T) {
+	tests := []struct {
+		name    string
+		play    func(s *sim)
+		confirm bool
+		changes int // change events; 0 means 1
+	}{
+		{"staged what the burst ended with", func(s *sim) {
+			s.write("main.go", "a")
+			s.speculate()
+			s.stage()
+			s.change([]string{"main.go"})
+		}, true, 0},
+		{"saved again after the staging", func(s *sim) {
+			s.write("main.go", "a")
+			s.speculate()
+			s.stage()
+			s.write("main.go", "b")
+			s.change([]string{"main.go"})
+		}, false, 0},
+		{"staged after the burst ended", func(s *sim) {
+			s.write("main.go", "a")
+			s.speculate()
+			s.change([]string{"main.go"})
+			s.stage()
+		}, true, 0},
+		{"staged after the burst ended and a save after it", func(s *sim) {
+			s.write("main.go", "a")
+			s.speculate()
+			s.change([]string{"main.go"})
+			s.write("main.go", "b")
+			s.restage()
+			s.stage()
+		}, false, 0},
+		{"its staging failed", func(s *sim) {
+			s.write("main.go", "a")
+			s.speculate()
+			s.change([]string{"main.go"})
+			s.staged[s.m.job.running] = nil
+			s.build(false)
+		}, false, 0},
+		{"built before the burst ended", func(s *sim) {
+			s.write("main.go", "a")
+			s.speculate()
+			s.build(true)
+			s.change([]string{"main.go"})
+		}, true, 0},
+		{"built on a file caught in the middle of its save", func(s *sim) {
+			// The editor truncated greet.go, the build read it so, and
+			// the editor wrote it back as it was: the burst changed
+			// util.go alone, but the watcher read greet.go too.
+			s.write("greet.go", "truncated")
+			s.speculate()
+			s.write("greet.go", "g0")
+			s.write("util.go", "u1")
+			s.build(true)
+			s.change([]string{"util.go"}, "greet.go")
+		}, false, 0},
+		{"a file removed after the staging", func(s *sim) {
+			s.speculate()
+			s.stage()
+			s.write("greet.go", "")
+			s.change([]string{"greet.go"})
+		}, false, 0},
+		{"a file removed before the staging", func(s *sim) {
+			s.write("greet.go", "")
+			s.speculate()
+			s.stage()
+			s.change([]string{"greet.go"})
+		}, true, 0},
+		{"two changes before it staged", func(s *sim) {
+			s.write("main.go", "a")
+			s.speculate()
+			s.change([]string{"main.go"})
+			s.write("greet.go", "g1")
+			s.change([]string{"greet.go"})
+			s.stage()
+		}, false, 2},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := newSim(t)
+			s.write("greet.go", "g0")
+			s.start()
+			spec := s.m.job.id + 1
+			mark := len(s.events)
+			tt.play(s)
+			if got := s.m.job.id == spec; got != tt.confirm {
+				t.Errorf("the speculative build is the change's: %v, want %v\n%s", got, tt.confirm, s.log())
+			}
+			if s.m.job.running != 0 {
+				s.build(true)
+			}
+			s.wantLive(2)
+			if !maps.Equal(s.m.lastLogic, s.disk) {
+				t.Errorf("v2 built %v, want the disk's %v", s.m.lastLogic, s.disk)
+			}
+			if n := len(find[event.BuildCanceled](s, mark)); n != 0 {
+				t.Errorf("%d build.canceled events: a speculative build goes without a word", n)
+			}
+			if n, want := len(find[event.Change](s, mark)), max(tt.changes, 1); n != want {
+				t.Errorf("%d change events, want %d", n, want)
+			}
+		})
+	}
+}
+
+// TestModelNothingChanged: a change after which the logic tree is, byte
+// for byte, what the last version was built from builds nothing; any
+// other does, even when the files it names are as they were built.
+func TestModelNothingChanged(t *testing.T) {
+	tests := []struct {
+		name  string
+		play  func(s *sim)
+		build bool
+	}{
+		{"reverted after a failed build", func(s *sim) {
+			s.write("main.go", "broken")
+			s.change([]string{"main.go"})
+			s.build(false)
+			s.write("main.go", "v0")
+			s.change([]string{"main.go"})
+		}, false},
+		{"one of two failed edits reverted", func(s *sim) {
+			s.write("main.go", "m1")
+			s.change([]string{"main.go"})
+			s.build(false)
+			s.write("greet.go", "g1")
+			s.change([]string{"greet.go"})
+			s.build(false)
+			s.write("greet.go", "g0")
+			s.change([]string{"greet.go"})
+		}, true},
+		{"a save the build under way read already", func(s *sim) {
+			s.write("main.go", "a")
+			s.change([]string{"main.go"})
+			s.write("main.go", "b")
+			s.restage()
+			s.build(true)
+			s.change([]string{"main.go"})
+		}, false},
+		{"the tree unknown: a build staged nothing", func(s *sim) {
+			s.write("main.go", "a")
+			s.change([]string{"main.go"})
+			s.staged[s.m.job.running] = nil
+			s.build(false)
+			s.write("main.go", "v0")
+			s.change([]string{"main.go"})
+		}, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := newSim(t)
+			s.write("greet.go", "g0")
+			s.start()
+			tt.play(s)
+			if got := s.m.job.running != 0; got != tt.build {
+				t.Errorf("a build after the last change: %v, want %v\n%s", got, tt.build, s.log())
+			}
+		})
+	}
+}
+
+// TestModelSourcesAfterHandover: a handover leaves the old build's
+// versions gone, and their sources stay while they are in the list: the
+// diff of the new engine's first version is against them.
+func TestModelSourcesAfterHandover(t *testing.T) {
+	s := newSim(t)
+	s.start()
+	s.save(true)
+	s.hostEdit()
+	s.build(true)
+	s.wantLive(3)
+	var kept map[int]bool
+	s.m.pruning = false
+	s.m.prune()
+	for _, a := range s.m.out {
+		if p, ok := a.(actPrune); ok {
+			kept = p.sources
+		}
+	}
+	if s.m.versions[2].state != event.VersionGone || !kept[2] {
+		t.Errorf("v2 is %s, its source kept: %v; want gone and kept", s.m.versions[2].state, kept[2])
+	}
+}
+
+// TestModelEngines plays a session and checks the engines snapshots each
+// step publishes, in order: what the screen and the probes read of the
+// engines, and nothing else tells them.
+func TestModelEngines(t *testing.T) {
+	const why = "a package the engine holds changed"
+	s := newSim(t)
+	steps := []struct {
+		name string
+		do   func()
+		want []string
+	}{
+		{"the first engine", func() { s.in(inBegin{}); s.build(true) }, []string{
+			"0 starting", "101 standby", "101 standby v1 [1]", "101 serving* v1 [1]"}},
+		{"a save swapped in", func() { s.save(true) }, []string{"101 serving* v2 [1 2]"}},
+		{"a roll back", func() { s.in(inKey{op: reqRollback}) }, []string{"101 serving* v1 [1 2]"}},
+		{"a failed build changes no engine", func() { s.save(false) }, nil},
+		// Blue/green: the old engine serves until the new one took over.
+		{"a host change", func() { s.hostEdit(); s.build(true) }, []string{
+			"101 serving* v1 [1 2]; 0 starting (" + why + ")",
+			"101 serving* v1 [1 2]; 102 standby (" + why + ")",
+			"101 serving* v1 [1 2]; 102 standby v4 [4] (" + why + ")",
+			"101 draining* v1 [1 2] (handed over to pid 102); 102 standby v4 [4] (" + why + ")",
+			"102 standby v4 [4] (" + why + ") | ended 101 code 0 expected was v1",
+			"102 serving* v4 [4] (" + why + ")"}},
+		{"a crash", func() { s.in(inExited{e: s.serving(), code: 2, words: "panic: boom"}) }, []string{
+			" | ended 102 code 2 was v4"}},
+		{"its replacement", func() { s.retry() }, []string{
+			"0 starting | ended 102 code 2 was v4",
+			"103 standby | ended 102 code 2 was v4",
+			"103 standby v4 [4] | ended 102 code 2 was v4",
+			"103 serving* v4 [4]"}},
+	}
+	for _, st := range steps {
+		mark := len(s.events)
+		st.do()
+		if got := s.snapshots(mark); !slices.Equal(got, st.want) {
+			t.Errorf("%s: snapshots\n\t%s\nwant\n\t%s", st.name, strings.Join(got, "\n\t"), strings.Join(st.want, "\n\t"))
+		}
+	}
+	last := find[event.Engines](s, 0)
+	if e, ok := last[len(last)-1].Serving(); !ok || e.Since.IsZero() || !e.Since.Equal(s.m.versions[4].liveAt) {
+		t.Errorf("the serving engine's live since %v, want when v4 went live in it (%v)", e.Since, s.m.versions[4].liveAt)
+	}
+
+	// Its memory names it: a figure of another engine is no figure of
+	// this one.
+	mark := len(s.events)
+	e := s.serving()
+	s.in(inPulse{obs: map[*engine]observation{e: {rss: 50 << 20}}})
+	if mem := find[event.Memory](s, mark); len(mem) != 1 || mem[0].PID != e.pid || mem[0].RSSBytes != 50<<20 {
+		t.Errorf("memory events %+v, want one of pid %d", mem, e.pid)
+	}
 }

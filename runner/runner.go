@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -14,6 +15,8 @@ import (
 
 	"github.com/hotrun-dev/hotrun/builder"
 	"github.com/hotrun-dev/hotrun/event"
+	"github.com/hotrun-dev/hotrun/generate"
+	"github.com/hotrun-dev/hotrun/internal/command"
 	"github.com/hotrun-dev/hotrun/watcher"
 )
 
@@ -63,6 +66,13 @@ type Config struct {
 	// Mode is ModeHotSwap or ModeRestart; "" chooses hot swap where Go
 	// plugins work and restart mode elsewhere, and says so.
 	Mode string
+
+	// BeforeBuild are the project's generators (templ generate, sqlc
+	// generate), run in order before a build when a file they read
+	// changed, and before the session's first build. A failure fails the
+	// build; what they write never causes another. Their inputs count as
+	// changes.
+	BeforeBuild []generate.Step
 }
 
 // Modes.
@@ -197,6 +207,9 @@ func (r *Runner) Run(ctx context.Context) error {
 		wcfg.Roots = []string{dir}
 	}
 	wcfg.Events = r.cfg.Events
+	for _, s := range r.cfg.BeforeBuild {
+		wcfg.Include = append(slices.Clone(wcfg.Include), s.Inputs...)
+	}
 	w, err := watcher.New(wcfg)
 	if err != nil {
 		return fmt.Errorf("runner: %w", err)
@@ -275,11 +288,11 @@ func chooseMode(ctx context.Context, asked string) (mode, why string) {
 
 // noPlugins says why the go command here can't build plugins, or "".
 func noPlugins(ctx context.Context) string {
-	out, err := exec.CommandContext(ctx, "go", "env", "GOOS", "CC").Output()
+	r, err := command.Run(ctx, "", nil, "go", "env", "GOOS", "CC")
 	if err != nil {
 		return "go env failed: " + err.Error()
 	}
-	f := strings.Fields(string(out))
+	f := strings.Fields(string(r.Stdout))
 	if len(f) < 2 {
 		return "no C compiler configured"
 	}

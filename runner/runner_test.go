@@ -133,6 +133,30 @@ func TestUnstageEvent(t *testing.T) {
 	}
 }
 
+// TestFromEngine: an engine's events are the control protocol's; one that
+// claims the supervisor's own is not believed.
+func TestFromEngine(t *testing.T) {
+	for _, tt := range []struct {
+		e    event.Event
+		want bool
+	}{
+		{event.LoadOK{Version: 2}, true},
+		{event.Request{Method: "GET"}, true},
+		{event.Unit{Unit: "tick"}, true},
+		{event.Log{Source: event.SourceEngine}, true},
+		{event.StateRestored{}, true},
+		{event.Engines{}, false},
+		{event.Versions{}, false},
+		{event.EngineExit{PID: 7}, false},
+		{event.Blame{Version: 2}, false},
+		{event.Memory{}, false},
+	} {
+		if got := fromEngine(tt.e); got != tt.want {
+			t.Errorf("fromEngine(%s) = %v, want %v", tt.e.Name(), got, tt.want)
+		}
+	}
+}
+
 func TestChooseMode(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()

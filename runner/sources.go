@@ -2,20 +2,18 @@ package runner
 
 import (
 	"fmt"
-	"io/fs"
-	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
 
 	"github.com/aymanbagabas/go-udiff"
 
+	"github.com/hotrun-dev/hotrun/builder"
 	"github.com/hotrun-dev/hotrun/event"
 )
 
-// sources keeps each version's logic tree as it was built, so that any two
-// versions can be diffed, and the addresses the engine listens on. The loop
+// sources keeps each version's logic tree as its build staged it, so that
+// any two versions can be diffed, and the addresses the engine listens on. The loop
 // writes it; the Runner's Diff and Addrs read it from other goroutines.
 type sources struct {
 	mu    sync.Mutex                // guards trees and addrs
@@ -29,42 +27,17 @@ func newSources() *sources { return &sources{trees: make(map[int]map[string]stri
 // code) are noted by size.
 const maxSourceFile = 256 << 10
 
-// readTree reads the logic tree under dir, by the go command's rules for
-// what is not part of a package tree.
-func readTree(dir string) map[string]string {
-	tree := make(map[string]string)
-	filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return nil
+// textTree is a build's staged logic tree as diffs show it: each file's
+// content, or a note of its size when it is too large to show.
+func textTree(src builder.Sources) map[string]string {
+	tree := make(map[string]string, len(src))
+	for f, s := range src {
+		if len(s.Data) > maxSourceFile {
+			tree[f] = fmt.Sprintf("(%d bytes, not shown)\n", len(s.Data))
+			continue
 		}
-		name := d.Name()
-		if d.IsDir() {
-			if path != dir && (strings.HasPrefix(name, ".") || strings.HasPrefix(name, "_") || name == "testdata" || name == "vendor") {
-				return filepath.SkipDir
-			}
-			return nil
-		}
-		if !d.Type().IsRegular() || strings.HasPrefix(name, ".") {
-			return nil
-		}
-		rel, err := filepath.Rel(dir, path)
-		if err != nil {
-			return nil
-		}
-		info, err := d.Info()
-		if err != nil {
-			return nil
-		}
-		if info.Size() > maxSourceFile {
-			tree[filepath.ToSlash(rel)] = fmt.Sprintf("(%d bytes, not shown)\n", info.Size())
-			return nil
-		}
-		b, err := os.ReadFile(path)
-		if err == nil {
-			tree[filepath.ToSlash(rel)] = string(b)
-		}
-		return nil
-	})
+		tree[f] = string(s.Data)
+	}
 	return tree
 }
 

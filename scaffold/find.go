@@ -11,6 +11,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/hotrun-dev/hotrun/internal/paths"
 )
 
 // finder sorts a module's type-checked packages into the parts of a
@@ -727,8 +729,8 @@ func inside(a, b *source) bool {
 	if a == nil || b == nil {
 		return false
 	}
-	r, err := filepath.Rel(b.Dir, a.Dir)
-	return err == nil && filepath.IsLocal(r)
+	_, ok := paths.Within(b.Dir, a.Dir)
+	return ok
 }
 
 // qualified is "room.Logic": the package name and the type's.

@@ -15,6 +15,8 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+
+	"github.com/hotrun-dev/hotrun/internal/paths"
 )
 
 // HostPackage is the engine library's import path: a main package that
@@ -138,8 +140,8 @@ func load(ctx context.Context, goCmd, dir string) ([]*source, error) {
 		if len(lp.GoFiles) == 0 {
 			continue
 		}
-		rel, err := filepath.Rel(dir, lp.Dir)
-		if err != nil || !filepath.IsLocal(rel) && rel != "." {
+		rel, ok := paths.Within(dir, lp.Dir)
+		if !ok {
 			continue
 		}
 		s := &source{listPackage: lp, rel: "./" + filepath.ToSlash(rel), root: dir}

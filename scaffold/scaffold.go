@@ -36,17 +36,27 @@
 //
 // It never overwrites a file and asks nothing.
 //
-// The skeleton imports github.com/hotrun-dev/hotrun/hot, which is
-// not published as a module: when go.mod has no requirement on it, Write
-// adds one, and a replace directive to a local hotrun checkout when it
-// knows one (see [LocalCheckout]). go.mod is edited with the go command
-// (`go mod edit`), never by hand.
+// # go.mod
+//
+// The engine imports the engine library, github.com/hotrun-dev/hotrun/hot,
+// a module of its own released with hotrun at the same version. When
+// go.mod does not require it, Write adds lines that work on any machine: a
+// plain requirement of the version hotrun was built with
+// ([Options.Library]), through `go get`, which also records its checksums.
+// A hotrun built from a checkout has no released version to name: Write
+// then adds a replace directive to that checkout only when asked
+// ([Options.Checkout], `hotrun init -local`), and otherwise leaves go.mod
+// alone and says so ([Result.NoLibrary]). go.mod is edited with the go
+// command, never by hand.
+//
+// A go.work that does not list the module (hotrun's own, when the module
+// lies inside a hotrun checkout, or one named by $GOWORK) belongs to
+// another project: the go commands Write runs ignore it.
 //
 // The package never prints; cmd/hotrun says what it did.
 package scaffold
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -54,12 +64,13 @@ import (
 	"go/token"
 	"go/version"
 	"os"
-	"os/exec"
 	"path"
 	"path/filepath"
 	"runtime"
 	"runtime/debug"
 	"strings"
+
+	"github.com/hotrun-dev/hotrun/internal/command"
 )
 
 // LibraryModule is the module path of hotrun's engine library (package
@@ -71,9 +82,14 @@ const LibraryModule = "github.com/hotrun-dev/hotrun/hot"
 // the library's module in its hot directory.
 const hotrunModule = "github.com/hotrun-dev/hotrun"
 
-// EnvSrc names a local hotrun checkout for the replace directive, for a
-// hotrun binary that can't tell where it was built from.
+// EnvSrc names a local hotrun checkout for the replace directive (`hotrun
+// init -local`), for a hotrun binary that can't tell where it was built
+// from, or to use another.
 const EnvSrc = "HOTRUN_SRC"
+
+// devel is the version the build information gives a module built from a
+// local copy.
+const devel = "(devel)"
 
 // ErrNoModule means the directory holds no go.mod.
 var ErrNoModule = errors.New("scaffold: no go.mod")
@@ -82,8 +98,12 @@ var ErrNoModule = errors.New("scaffold: no go.mod")
 type Options struct {
 	// Dir is the module root: the directory that holds go.mod.
 	Dir string
-	// Checkout is the hotrun checkout for the replace directive; "" means
-	// none is known, and go.mod gets the requirement alone.
+	// Library is the version of the engine library to require: the one
+	// hotrun was built with (protocol.LibraryVersion). "" or "(devel)"
+	// means a development build of hotrun, which no release matches.
+	Library string
+	// Checkout is a hotrun checkout to point go.mod's requirement at with
+	// a replace directive (`hotrun init -local`); "" for none.
 	Checkout string
 	// Go is the go command; "" means "go" from PATH.
 	Go string
@@ -107,16 +127,23 @@ type Result struct {
 	Shared  string // the skeleton's shared package (and directory); "" when adopting
 	Files   []File // every file of the skeleton, written or kept, in order
 	// Require and Replace are the go.mod directives Write added; "" when
-	// it added none.
+	// it added none. A Replace points at a checkout on this machine: it
+	// must not be committed.
 	Require string
 	Replace string
-	// GoVersion is "old => new" when Write raised go.mod's go line to
-	// hotrun's.
+	// GoVersion is "old => new" when Write raised go.mod's go line to the
+	// library's.
 	GoVersion string
-	// NeedReplace says that go.mod requires hotrun with no replace
-	// directive and no checkout was known: the build will fail until the
-	// user adds one.
-	NeedReplace bool
+	// Required is the version of the engine library go.mod already
+	// requires, with no replace directive, when it is not the one hotrun
+	// was built with (Options.Library, or any when that is a development
+	// build and the requirement is v0.0.0, which was never released); ""
+	// otherwise.
+	Required string
+	// NoLibrary says that go.mod does not require the engine library and
+	// Write added nothing: hotrun is a development build, with no release
+	// to name, and no checkout was given for a replace directive.
+	NoLibrary bool
 }
 
 // Wrote returns the paths of the files Write created.
@@ -261,61 +288,150 @@ func readGoMod(ctx context.Context, goCmd, dir string) (*goMod, error) {
 	return &m, nil
 }
 
-// addRequirement requires hotrun in go.mod when it is not required yet,
-// with a replace directive to opts.Checkout when one is known. A go.mod
-// that already requires hotrun is the user's: it is left as it is.
+// addRequirement requires the engine library in go.mod when it is not
+// required yet: at opts.Library through `go get`, or, with opts.Checkout,
+// with a replace directive to the checkout's copy. A requirement that is
+// there already is the user's and stays as it is; -local only adds the
+// replace it asked for. It never writes a replace without opts.Checkout.
 func addRequirement(ctx context.Context, opts Options, dir string, m *goMod, res *Result) error {
+	released := opts.Library != "" && opts.Library != devel
 	replaced := false
 	for _, r := range m.Replace {
 		if r.Old.Path == LibraryModule {
 			replaced = true
 		}
 	}
+	required := ""
 	for _, r := range m.Require {
 		if r.Path == LibraryModule {
-			res.NeedReplace = !replaced && r.Version == "v0.0.0"
-			return nil
+			required = r.Version
 		}
 	}
-	args := []string{"mod", "edit", "-require=" + LibraryModule + "@v0.0.0"}
-	res.Require = LibraryModule + " v0.0.0"
-	if !replaced {
-		if opts.Checkout != "" {
-			lib := filepath.Join(opts.Checkout, "hot")
-			args = append(args, "-replace="+LibraryModule+"="+lib)
-			res.Replace = LibraryModule + " => " + lib
-		} else {
-			res.NeedReplace = true
+	if required != "" && (replaced || opts.Checkout == "") {
+		if !replaced && (released && required != opts.Library || !released && required == "v0.0.0") {
+			res.Required = required
 		}
+		return nil
+	}
+
+	if opts.Checkout == "" {
+		if !released {
+			res.NoLibrary = true
+			return nil
+		}
+		// go get writes the checksums to go.sum and raises the go line
+		// when the library needs a newer one, so the first build needs
+		// nothing more. The requirement goes in first: alone, go get
+		// would mark it "// indirect" when it raises the go line.
+		if _, err := goCommand(ctx, opts.Go, dir, "mod", "edit", "-require="+LibraryModule+"@"+opts.Library); err != nil {
+			return fmt.Errorf("scaffold: add the engine library to go.mod: %w", err)
+		}
+		if _, err := goCommand(ctx, opts.Go, dir, "get", LibraryModule+"@"+opts.Library); err != nil {
+			return fmt.Errorf("scaffold: add the engine library to go.mod: %w", err)
+		}
+		res.Require = LibraryModule + " " + opts.Library
+		after, err := readGoMod(ctx, opts.Go, dir)
+		if err != nil {
+			return err
+		}
+		if after.Go != m.Go {
+			res.GoVersion = m.Go + " => " + after.Go
+		}
+		return nil
+	}
+
+	// -local: the checkout's copy of the library, for this machine only.
+	lib := filepath.Join(opts.Checkout, "hot")
+	args := []string{"mod", "edit", "-replace=" + LibraryModule + "=" + lib}
+	res.Replace = LibraryModule + " => " + lib
+	if required == "" {
+		// With a replace the version only has to be well formed: the
+		// released one when hotrun knows it, so that dropping the replace
+		// leaves a requirement that resolves.
+		v := "v0.0.0"
+		if released {
+			v = opts.Library
+		}
+		args = append(args, "-require="+LibraryModule+"@"+v)
+		res.Require = LibraryModule + " " + v
 	}
 	// The go command refuses a module whose go line is older than a
 	// dependency's (`go: updates to go.mod needed`); raise it as `go get`
 	// would.
-	if opts.Checkout != "" {
-		if hv := goLine(filepath.Join(opts.Checkout, "hot", "go.mod")); hv != "" && version.Compare("go"+m.Go, "go"+hv) < 0 {
-			args = append(args, "-go="+hv)
-			res.GoVersion = m.Go + " => " + hv
-		}
+	if hv := goLine(filepath.Join(lib, "go.mod")); hv != "" && version.Compare("go"+m.Go, "go"+hv) < 0 {
+		args = append(args, "-go="+hv)
+		res.GoVersion = m.Go + " => " + hv
 	}
 	if _, err := goCommand(ctx, opts.Go, dir, args...); err != nil {
-		return fmt.Errorf("scaffold: add hotrun to go.mod: %w", err)
+		return fmt.Errorf("scaffold: add the engine library to go.mod: %w", err)
 	}
 	return nil
 }
 
+// goCommand runs the go command in dir and returns its standard output;
+// its error names the command and says what it wrote to stderr.
 func goCommand(ctx context.Context, goCmd, dir string, args ...string) ([]byte, error) {
-	cmd := exec.CommandContext(ctx, goCmd, args...)
-	cmd.Dir = dir
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	out, err := cmd.Output()
-	if err != nil {
-		if msg := strings.TrimSpace(stderr.String()); msg != "" {
-			return out, fmt.Errorf("%s %s: %s", goCmd, strings.Join(args, " "), msg)
-		}
-		return out, fmt.Errorf("%s %s: %w", goCmd, strings.Join(args, " "), err)
+	var env []string
+	if foreignWorkspace(ctx, goCmd, dir) {
+		env = []string{"GOWORK=off"}
 	}
-	return out, nil
+	r, err := command.Run(ctx, dir, env, goCmd, args...)
+	if err != nil {
+		if msg := strings.TrimSpace(string(r.Stderr)); msg != "" {
+			return r.Stdout, fmt.Errorf("%s %s: %s", goCmd, strings.Join(args, " "), msg)
+		}
+		return r.Stdout, fmt.Errorf("%s %s: %w", goCmd, strings.Join(args, " "), err)
+	}
+	return r.Stdout, nil
+}
+
+// foreignWorkspace reports whether the go command would run in dir in
+// workspace mode with a go.work that does not list the module at dir: one
+// above it that belongs to another project (hotrun's own, when the module
+// lies in a hotrun checkout), or one $GOWORK names. In such a workspace the
+// go command sees no module at dir: `go list ./...` finds no package and
+// `go get` refuses, so Write's go commands ignore it. A go.work that lists
+// the module is the user's, and is used.
+func foreignWorkspace(ctx context.Context, goCmd, dir string) bool {
+	work := os.Getenv("GOWORK")
+	switch work {
+	case "off":
+		return false
+	case "":
+		for d := dir; ; d = filepath.Dir(d) {
+			if exists(filepath.Join(d, "go.work")) {
+				work = filepath.Join(d, "go.work")
+				break
+			}
+			if filepath.Dir(d) == d {
+				return false
+			}
+		}
+	}
+	r, err := command.Run(ctx, dir, nil, goCmd, "work", "edit", "-json", work)
+	if err != nil {
+		return false // the go command will say what is wrong with it
+	}
+	var w struct{ Use []struct{ DiskPath string } }
+	if json.Unmarshal(r.Stdout, &w) != nil {
+		return false
+	}
+	here, err := os.Stat(dir)
+	if err != nil {
+		return false
+	}
+	for _, u := range w.Use {
+		p := u.DiskPath
+		if !filepath.IsAbs(p) {
+			p = filepath.Join(filepath.Dir(work), p)
+		}
+		// SameFile, not the paths: a symbolic link (macOS's /tmp) makes
+		// two names for one directory.
+		if fi, err := os.Stat(p); err == nil && os.SameFile(fi, here) {
+			return false
+		}
+	}
+	return true
 }
 
 // SharedName returns the name of the shared package for module path mod:
@@ -350,12 +466,12 @@ func isMajorVersion(s string) bool {
 	return true
 }
 
-// LocalCheckout returns the hotrun checkout this program was built from,
-// for the replace directive: $HOTRUN_SRC when set (it must hold hotrun's
-// go.mod), else, when the running binary is hotrun built from a checkout
-// (main module github.com/hotrun-dev/hotrun) without -trimpath, the
-// directory its source came from. It returns "" and no
-// error when it knows none.
+// LocalCheckout returns the hotrun checkout for `hotrun init -local`'s
+// replace directive: $HOTRUN_SRC when set (it must hold hotrun's go.mod),
+// else, when the running binary is hotrun built from a checkout (main
+// module github.com/hotrun-dev/hotrun) without -trimpath, the directory its
+// source came from. It returns "" and no error when it knows none: a hotrun
+// installed from a version was built in the module cache.
 func LocalCheckout() (string, error) {
 	if src := os.Getenv(EnvSrc); src != "" {
 		abs, err := filepath.Abs(src)

@@ -11,10 +11,11 @@ import (
 )
 
 // BenchmarkRequestFlood feeds 10 000 requests per iteration, in the batches
-// Run would make of a 10 000/s stream (160 per 16 ms frame), through Update
-// and View, and reports how many request lines a second the model absorbs.
+// Run would make of a 10 000/s stream (one a frame: 500 at 20 frames a
+// second), through Update and View, and reports how many request lines a
+// second the model absorbs.
 func BenchmarkRequestFlood(b *testing.B) {
-	const perIter, perBatch = 10_000, 160
+	const perIter, perBatch = 10_000, 10_000 / fps
 	recs := make([]event.Record, perIter)
 	for i := range recs {
 		recs[i] = event.Record{
@@ -85,13 +86,18 @@ func saveRecords(n int) RecordsMsg {
 		list.Versions = append(list.Versions, event.VersionInfo{Version: v, State: state, Built: t0.Add(time.Duration(v) * time.Second), BuildDuration: ms(600), LoadDuration: ms(10), Files: []event.FileChange{file}})
 	}
 	list.Forgotten = max(0, n-len(list.Versions))
+	var loaded []int
+	for v := max(1, n-n%20); v <= n; v++ {
+		loaded = append(loaded, v)
+	}
 	recs := RecordsMsg{
 		at(sec, event.Change{Files: []string{"logic/main.go"}, Kind: event.KindLogic, Stats: []event.FileChange{file}}),
 		at(sec+0.01, event.BuildStart{Version: n, Target: event.TargetLogic}),
 		at(sec+0.6, event.BuildOK{Version: n, Target: event.TargetLogic, Duration: ms(600), Route: "fast", Linker: "mold"}),
 		at(sec+0.61, event.LoadOK{Version: n, Duration: ms(10)}),
 		at(sec+0.61, list),
-		at(sec+0.62, event.Memory{RSSBytes: int64(16+n%20) << 20, VersionsLoaded: n%20 + 1}),
+		at(sec+0.61, serving(7, n, sec+0.61, loaded...)),
+		at(sec+0.62, event.Memory{PID: 7, RSSBytes: int64(16+n%20) << 20, VersionsLoaded: len(loaded)}),
 		at(sec+0.62, event.StateSaved{Bytes: 80, Duration: ms(4)}),
 	}
 	for i := range 10 {

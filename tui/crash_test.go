@@ -59,10 +59,10 @@ func TestCrashEvent(t *testing.T) {
 	m := NewModel(Options{CrashDir: dir, Now: fixedNow})
 	m, _ = update(t, m, RecordsMsg(append(session(),
 		at(50, bomb{}),
-		at(51, event.LoadOK{Version: 3, Duration: ms(2)}),
+		at(51, serving(4242, 3, 51, 1, 2, 3)),
 	)))
-	if m.live.version != 3 {
-		t.Errorf("live v%d: the records after the panic were not applied", m.live.version)
+	if m.liveVersion() != 3 {
+		t.Errorf("live v%d: the records after the panic were not applied", m.liveVersion())
 	}
 	logs := crashLogs(t, dir, "panic: bomb: boom")
 	if len(logs) != 1 {

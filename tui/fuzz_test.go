@@ -93,13 +93,16 @@ func (g *gen) files() []event.FileChange {
 var states = []string{event.VersionBuilding, event.VersionBuilt, event.VersionLoaded, event.VersionLive,
 	event.VersionRejected, event.VersionFailed, event.VersionBlamed, event.VersionGone, "odd"}
 
+var engineStates = []string{event.EngineStarting, event.EngineStandby, event.EngineServing, event.EngineDraining,
+	event.EngineUnresponsive, "odd"}
+
 // event returns one event of any kind.
 func (g *gen) event() event.Event {
 	target := event.TargetLogic
 	if g.byte()%3 == 0 {
 		target = event.TargetEngine
 	}
-	switch g.n(24) {
+	switch g.n(26) {
 	case 0:
 		kind := event.KindLogic
 		if g.byte()%2 == 0 {
@@ -131,7 +134,7 @@ func (g *gen) event() event.Event {
 	case 8:
 		return event.EngineStart{PID: g.num()}
 	case 9:
-		return event.EngineExit{PID: g.num(), Code: g.num(), Signal: g.text(), Reason: g.text()}
+		return event.EngineExit{PID: g.num(), Code: g.num(), Signal: g.text(), Reason: g.text(), Expected: g.byte()%2 == 0}
 	case 10:
 		return event.EngineRestart{PID: g.num(), Reason: g.text()}
 	case 11:
@@ -143,7 +146,7 @@ func (g *gen) event() event.Event {
 	case 15:
 		return event.Panic{Version: g.num(), Value: g.text(), Where: g.text()}
 	case 16:
-		return event.Memory{RSSBytes: int64(g.num()) << 20, VersionsLoaded: g.num()}
+		return event.Memory{PID: g.num(), RSSBytes: int64(g.num()) << 20, VersionsLoaded: g.num()}
 	case 17:
 		src := event.SourceEngine
 		if g.byte()%2 == 0 {
@@ -169,6 +172,27 @@ func (g *gen) event() event.Event {
 			return event.RequestCut{Method: g.text(), Path: g.text(), Duration: g.dur(), Version: g.num(), Hijacked: g.byte()%2 == 0}
 		}
 	case 22:
+		es := make([]event.EngineInfo, g.n(4))
+		for i := range es {
+			loaded := make([]int, g.n(4))
+			for j := range loaded {
+				loaded[j] = g.num()
+			}
+			es[i] = event.EngineInfo{PID: g.num(), State: engineStates[g.n(len(engineStates))], Serving: g.byte()%2 == 0, Live: g.num(),
+				Since: t0.Add(time.Duration(g.num()) * time.Second), Loaded: loaded, Why: g.text()}
+		}
+		e := event.Engines{Engines: es, WasLive: g.num(), GaveUp: []string{"", g.text()}[g.n(2)]}
+		if g.byte()%2 == 0 {
+			e.Ended = &event.EngineExit{PID: g.num(), Code: g.num(), Signal: g.text(), Reason: g.text(), Expected: g.byte()%2 == 0}
+		}
+		return e
+	case 23:
+		var fs []string
+		for range g.n(3) {
+			fs = append(fs, g.text())
+		}
+		return event.Generate{Command: g.text(), Duration: g.dur(), Output: g.text(), Files: fs, Error: []string{"", g.text()}[g.n(2)]}
+	case 24:
 		// A lab's state: any number of steps, any text.
 		l := event.Lab{What: []string{event.LabOpened, event.LabStatus, event.LabDone, event.LabComplete}[g.n(4)], Lab: g.text(), Limit: g.text(),
 			Steps: g.n(6), Step: g.num(), Title: g.text(), Goal: g.text(), File: []string{"", g.text()}[g.n(2)], Line: g.num(),
@@ -367,6 +391,7 @@ func TestHostileText(t *testing.T) {
 		at(6, event.Log{Source: event.SourceEngine, Text: bad}),
 		at(7, event.EngineRestart{PID: 7, Reason: bad}),
 		at(8, event.EngineExit{PID: 7, Code: 2, Signal: bad, Reason: bad}),
+		at(8, event.Engines{Engines: []event.EngineInfo{{PID: 8, State: bad, Why: bad}}, Ended: &event.EngineExit{PID: 7, Code: 2, Signal: bad, Reason: bad}}),
 	}
 	for _, size := range [][2]int{{80, 24}, {100, 40}, {20, 6}} {
 		for _, keys := range [][]tea.Msg{nil, {press("v")}, {press("/"), tea.KeyPressMsg{Code: 0x9b, Text: "\u009b"}}} {

@@ -2,6 +2,7 @@ package tui
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -56,21 +57,38 @@ func newTestModel(ctl Controller) Model {
 	return NewModel(Options{Project: "example.com/app", Control: ctl, Now: fixedNow})
 }
 
+// serving is the supervisor's engines snapshot of one engine, pid, that
+// serves version live since sec seconds into the session and holds loaded.
+func serving(pid, live int, sec float64, loaded ...int) event.Engines {
+	return event.Engines{Engines: []event.EngineInfo{{PID: pid, State: event.EngineServing, Serving: true,
+		Live: live, Since: t0.Add(time.Duration(sec * float64(time.Second))), Loaded: loaded}}}
+}
+
+// starting is the engines snapshot of engine pid starting (standby: it
+// has a pid), beside es's engines.
+func starting(pid int, why string, es event.Engines) event.Engines {
+	es.Engines = append(slices.Clone(es.Engines), event.EngineInfo{PID: pid, State: event.EngineStandby, Why: why})
+	return es
+}
+
 // session is a short, typical run: engine up, two versions built and
 // loaded, some requests and engine output.
 func session() []event.Record {
 	rs := []event.Record{
 		at(0, event.EngineStart{PID: 4242}),
+		at(0, starting(4242, "", event.Engines{})),
 		at(0.1, event.Log{Source: event.SourceEngine, Stream: "stderr", Text: "listening on :8080"}),
 		at(1, event.BuildStart{Version: 1, Target: event.TargetLogic}),
 		at(2.4, event.BuildOK{Version: 1, Target: event.TargetLogic, Duration: ms(1412)}),
 		at(2.5, event.LoadOK{Version: 1, Duration: ms(3.2)}),
+		at(2.5, serving(4242, 1, 2.5, 1)),
 		at(40, event.Change{Files: []string{"logic/handler.go"}, Kind: event.KindLogic}),
 		at(40.1, event.BuildStart{Version: 2, Target: event.TargetLogic}),
 		at(41.3, event.BuildOK{Version: 2, Target: event.TargetLogic, Duration: ms(1236)}),
 		at(41.4, event.LoadOK{Version: 2, Duration: ms(2.9)}),
+		at(41.4, serving(4242, 2, 41.4, 1, 2)),
 		at(42, event.Log{Source: event.SourceHotrun, Level: "warn", Text: "3 versions loaded: the engine restarts at 20"}),
-		at(45, event.Memory{RSSBytes: 48 << 20, VersionsLoaded: 2}),
+		at(45, event.Memory{PID: 4242, RSSBytes: 48 << 20, VersionsLoaded: 2}),
 		at(46, event.Panic{Version: 2, Value: "runtime error: index out of range [3] with length 3", Where: "logic.Handler"}),
 	}
 	return append(rs, requests(44, 12)...)
@@ -93,7 +111,9 @@ func requests(sec float64, n int) []event.Record {
 	return rs
 }
 
-// failed is a build of v3 that failed with two diagnostics in a real file.
+// failed is a build of v3 that failed with two diagnostics, each with the
+// line the builder read from the user's file: the screen reads no file
+// (there is no logic/handler.go here).
 func failed() []event.Record {
 	return []event.Record{
 		at(55, event.Change{Files: []string{"logic/handler.go"}, Kind: event.KindLogic}),
@@ -101,8 +121,8 @@ func failed() []event.Record {
 		at(55.9, event.BuildFail{Version: 3, Target: event.TargetLogic, Duration: ms(812),
 			Error: "exit status 1",
 			Diagnostics: []event.Diagnostic{
-				{File: "testdata/logic/handler.go", Line: 13, Col: 3, Msg: "declared and not used: n"},
-				{File: "testdata/logic/handler.go", Line: 14, Col: 29, Msg: "undefined: cnt"},
+				{File: "logic/handler.go", Line: 13, Col: 3, Msg: "declared and not used: n", Source: "\t\tn := s.Hits.Add(1)"},
+				{File: "logic/handler.go", Line: 14, Col: 29, Msg: "undefined: cnt", Source: "\t\tfmt.Fprintf(w, \"hello %d\\n\", cnt)"},
 			}}),
 	}
 }

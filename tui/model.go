@@ -1,7 +1,6 @@
 package tui
 
 import (
-	"bufio"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -19,6 +18,7 @@ import (
 	"github.com/charmbracelet/x/ansi"
 
 	"github.com/hotrun-dev/hotrun/event"
+	"github.com/hotrun-dev/hotrun/internal/paths"
 )
 
 // RecordsMsg carries a batch of records from the stream to the model. [Run]
@@ -45,7 +45,6 @@ const (
 const (
 	defaultLogLines = 5000
 	timelineLines   = 1000
-	maxDiagnostics  = 50 // source lines read per failed build, at most
 )
 
 // buildSpinner returns the frames that animate a running build. The frame
@@ -60,14 +59,6 @@ const (
 	buildOK
 	buildFailed
 	buildCanceled
-)
-
-// Engine states.
-const (
-	engineStarting = iota
-	engineRunning
-	engineExited
-	engineRestarting
 )
 
 // Model is the bubbletea model of the screen. Create it with [NewModel].
@@ -89,24 +80,15 @@ type Model struct {
 
 	width, height int
 
-	engine struct {
-		state  int
-		pid    int
-		code   int
-		signal string
-		reason string
-	}
-	live struct {
-		version  int       // 0: none yet
-		since    time.Time // when it went live
-		loaded   int       // versions loaded into the current engine
-		rss      int64
-		haveRSS  bool
-		switched bool // live through a rollback or forward switch
-		// savedAt is when the engine last wrote its state snapshot; zero
-		// until it has. The snapshot outlives the engine that wrote it.
-		savedAt time.Time
-	}
+	// engines is the supervisor's engines snapshot, as last published:
+	// the header's engine, its pid, the live version and the versions
+	// loaded are its, never worked out here.
+	engines event.Engines
+	mem     event.Memory // the serving engine's memory, as last reported; its PID says whose
+	// savedAt is when the engine last wrote its state snapshot; zero
+	// until it has. The snapshot outlives the engine that wrote it.
+	savedAt time.Time
+
 	build struct {
 		phase   int
 		version int
@@ -114,8 +96,8 @@ type Model struct {
 		started time.Time
 		took    event.Duration
 		err     string
-		diags   []diagnostic // the last failure's; kept until a good build
-		failedV int          // the version the diagnostics belong to
+		diags   []event.Diagnostic // the last failure's, with the builder's source lines; kept until a good build
+		failedV int                // the version the diagnostics belong to
 	}
 
 	versions versionList // the supervisor's list, as last published
@@ -163,13 +145,6 @@ type reqLine struct {
 	t    time.Time
 	r    event.Request
 	unit bool
-}
-
-// diagnostic is a compiler message with the source line it points at, read
-// once when the build failed (the file may change again while it is shown).
-type diagnostic struct {
-	event.Diagnostic
-	source string // "" when the file could not be read
 }
 
 // Kinds of timeline notes, which decide their mark and colour.
@@ -291,7 +266,7 @@ func (m Model) Update(msg tea.Msg) (next tea.Model, cmd tea.Cmd) {
 func (m Model) update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	switch msg := msg.(type) {
 	case RecordsMsg:
-		was, live := m.build.phase, m.live.version
+		was, live := m.build.phase, m.liveVersion()
 		for _, r := range msg {
 			m.applySafe(r)
 		}
@@ -301,10 +276,10 @@ func (m Model) update(msg tea.Msg) (tea.Model, tea.Cmd) {
 			m.tickGen++
 			cmds = append(cmds, m.tick())
 		}
-		if m.big && m.live.version != live && m.live.version != 0 {
+		if now := m.liveVersion(); m.big && now != live && now != 0 {
 			// The presenter layout shows what the new live version
 			// changed.
-			cmds = append(cmds, m.fetchDiff(&m.lastDiff, m.before(m.live.version), m.live.version))
+			cmds = append(cmds, m.fetchDiff(&m.lastDiff, m.before(now), now))
 		}
 		return m, tea.Batch(cmds...)
 	case diffMsg:
@@ -397,11 +372,12 @@ func (m Model) key(msg tea.KeyPressMsg) (tea.Model, tea.Cmd) {
 	case key.Matches(msg, k.Versions):
 		m.openVersions()
 	case key.Matches(msg, k.Diff):
-		if m.live.version == 0 {
+		live := m.liveVersion()
+		if live == 0 {
 			m.addNote(m.now(), noteMuted, "no version live yet: nothing to diff")
 			break
 		}
-		return m, m.showDiff(m.before(m.live.version), m.live.version)
+		return m, m.showDiff(m.before(live), live)
 	case key.Matches(msg, k.Quit):
 		return m, tea.Quit
 	case key.Matches(msg, k.Help):
@@ -584,7 +560,9 @@ func (m *Model) apply(r event.Record) {
 		}
 		m.reqs.lines.push(l)
 	case event.Memory:
-		m.live.rss, m.live.loaded, m.live.haveRSS = e.RSSBytes, e.VersionsLoaded, true
+		m.mem = e
+	case event.Engines:
+		m.setEngines(e)
 	case event.Change:
 		kind := ""
 		if e.Kind == event.KindHost {
@@ -609,7 +587,7 @@ func (m *Model) apply(r event.Record) {
 	case event.BuildFail:
 		b := &m.build
 		b.phase, b.version, b.target, b.took = buildFailed, e.Version, e.Target, e.Duration
-		b.err, b.diags, b.failedV = e.Error, readSources(e.Diagnostics), e.Version
+		b.err, b.diags, b.failedV = e.Error, e.Diagnostics, e.Version
 		why := firstLine(e.Error)
 		if n := len(e.Diagnostics); n > 0 {
 			why = plural(n, "error") + ": " + e.Diagnostics[0].String()
@@ -621,10 +599,6 @@ func (m *Model) apply(r event.Record) {
 		}
 		m.addNote(t, noteMuted, fmt.Sprintf("build %s canceled: a newer change made it stale", event.TargetLabel(e.Target, e.Version)))
 	case event.LoadOK:
-		m.live.version, m.live.since, m.live.switched = e.Version, t, false
-		if !m.live.haveRSS {
-			m.live.loaded++
-		}
 		m.addNote(t, noteGood, fmt.Sprintf("v%d live (loaded in %s)", e.Version, e.Duration))
 	case event.LoadFail:
 		if e.Explain != "" {
@@ -634,53 +608,28 @@ func (m *Model) apply(r event.Record) {
 			m.addNote(t, noteBad, fmt.Sprintf("v%d rejected: %s", e.Version, firstLine(e.Error)))
 		}
 	case event.Rollback:
-		m.live.version, m.live.since, m.live.switched = e.To, t, true
 		verb := "rolled back"
 		if e.To > e.From {
 			verb = "switched forward"
 		}
 		m.addNote(t, noteWarn, fmt.Sprintf("%s v%d → v%d", verb, e.From, e.To))
 	case event.EngineStart:
-		en := &m.engine
-		en.state, en.pid, en.reason = engineRunning, e.PID, ""
-		// A new process holds no plugins yet and its memory is its own:
-		// nothing is live until it loads a version (load.ok follows).
-		m.live.version, m.live.switched = 0, false
-		m.live.loaded, m.live.rss, m.live.haveRSS = 0, 0, false
 		m.addNote(t, noteInfo, fmt.Sprintf("engine started, pid %d", e.PID))
 	case event.EngineExit:
-		en := &m.engine
-		e.Signal, e.Reason = clean(e.Signal), clean(e.Reason) // the header draws them
-		if en.state == engineRestarting && en.pid == e.PID {
-			// The exit a restart asked for: stay "restarting". The restart
-			// line above already gave the reason.
-			if strings.Contains(e.Reason, en.reason) {
-				e.Reason = ""
-			}
-			m.addNote(t, noteMuted, "engine "+e.String())
-			return
-		}
-		if en.state == engineRunning && en.pid != 0 && e.PID != en.pid {
-			// Not the engine the header shows: the old one of a handover,
-			// which exits after the new one started and took over.
-			m.addNote(t, noteMuted, "engine "+e.String())
-			return
-		}
-		en.state, en.pid, en.code, en.signal, en.reason = engineExited, e.PID, e.Code, e.Signal, e.Reason
 		kind := noteBad
-		if e.Code == 0 && e.Signal == "" {
+		switch {
+		case e.Expected:
+			kind = noteMuted // a handover, a restart: the lines around it say why
+		case e.Code == 0 && e.Signal == "":
 			kind = noteWarn
 		}
 		m.addNote(t, kind, "engine "+e.String())
 	case event.EngineRestart:
-		en := &m.engine
-		e.Reason = clean(e.Reason)
-		en.state, en.pid, en.reason = engineRestarting, e.PID, e.Reason
 		m.addNote(t, noteWarn, fmt.Sprintf("engine restarting (pid %d): %s", e.PID, e.Reason))
 	case event.StateSaved:
 		// Saved every few seconds under work and after each swap: the header says
 		// when, the timeline stays for what changed.
-		m.live.savedAt = t
+		m.savedAt = t
 	case event.StateRestored:
 		if e.Error == "" {
 			m.addNote(t, noteGood, fmt.Sprintf("state restored (%s)", plural(e.Bytes, "byte")))
@@ -691,13 +640,26 @@ func (m *Model) apply(r event.Record) {
 			m.addNote(t, noteMuted, "  snapshot kept at "+relPath(e.Kept))
 		}
 	case event.Versions:
-		m.setVersions(t, e)
+		m.setVersions(e)
 	case event.Probe:
 		m.setProbe(t, e)
 	case event.Diff:
 		// Asked for on the stream (headless "d"): keep it as the last diff.
 		lines := splitDiff(e.Text)
 		m.lastDiff = diffView{from: e.From, to: e.To, lines: lines, heads: fileHeads(lines)}
+	case event.Generate:
+		// One line when it went well (a generator's chatter is for -headless);
+		// its output when it failed, which the build's failure repeats.
+		if e.Error == "" {
+			what := ""
+			if len(e.Files) > 0 {
+				what = ": wrote " + event.Summarize(e.Files, 3)
+			}
+			m.addNote(t, noteInfo, fmt.Sprintf("%s ok in %s%s", e.Command, e.Duration, what))
+			break
+		}
+		m.addNote(t, noteBad, fmt.Sprintf("%s failed: %s", e.Command, e.Error))
+		m.addNote(t, noteMuted, e.Output)
 	case event.Lab:
 		if e.What == event.LabDone || e.What == event.LabComplete {
 			if ex := e.Then; ex != nil {
@@ -743,46 +705,22 @@ func (m *Model) addNote(t time.Time, kind int, text string) {
 	}
 }
 
-// readSources reads the line each diagnostic points at. Paths are relative
-// to the current directory or absolute, as the builder reports them. Each file
-// is read once, and only the first maxDiagnostics are looked up: a failed
-// build can report hundreds.
-func readSources(ds []event.Diagnostic) []diagnostic {
-	out := make([]diagnostic, len(ds))
-	need := map[string]int{} // file → last line wanted
-	for i, d := range ds {
-		out[i].Diagnostic = d
-		if i < maxDiagnostics && d.File != "" && d.Line > 0 {
-			need[d.File] = max(need[d.File], d.Line)
-		}
+// setEngines takes the supervisor's engines snapshot. The text the header
+// draws is made safe once, here, on a copy (the event is the stream's).
+func (m *Model) setEngines(e event.Engines) {
+	if x := e.Ended; x != nil {
+		ended := *x
+		ended.Signal, ended.Reason = clean(ended.Signal), clean(ended.Reason)
+		e.Ended = &ended
 	}
-	files := make(map[string][]string, len(need))
-	for f, n := range need {
-		files[f] = readLines(f, n)
-	}
-	for i, d := range ds {
-		if lines := files[d.File]; i < maxDiagnostics && d.Line > 0 && d.Line <= len(lines) {
-			out[i].source = lines[d.Line-1]
-		}
-	}
-	return out
+	m.engines = e
 }
 
-// readLines returns the first n lines of a file, or nil. Reading stops at
-// line n, so a diagnostic in a huge generated file costs little.
-func readLines(path string, n int) []string {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil
-	}
-	defer f.Close()
-	var lines []string
-	sc := bufio.NewScanner(f)
-	sc.Buffer(nil, 1<<20)
-	for len(lines) < n && sc.Scan() {
-		lines = append(lines, sc.Text())
-	}
-	return lines
+// liveVersion is the version the serving engine answers with, as the
+// supervisor last said; 0 for none.
+func (m *Model) liveVersion() int {
+	s, _ := m.engines.Serving()
+	return s.Live
 }
 
 // clean makes text safe to draw on one line: no escape sequences, no control
@@ -815,7 +753,7 @@ func relPath(path string) string {
 	if err != nil {
 		return path
 	}
-	if rel, err := filepath.Rel(wd, path); err == nil && filepath.IsLocal(rel) {
+	if rel, ok := paths.Within(wd, path); ok {
 		return rel
 	}
 	return path

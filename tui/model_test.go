@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/x/ansi"
@@ -35,20 +36,33 @@ func TestModel(t *testing.T) {
 			},
 		},
 		{
-			name: "versions loaded counted from loads until memory reports",
+			// The header is the supervisor's engines snapshot: loads and
+			// starts alone are timeline lines (a standby engine loads
+			// before it serves).
+			name: "loads alone change no header",
 			msgs: []tea.Msg{RecordsMsg{
 				at(0, event.EngineStart{PID: 7}),
 				at(1, event.LoadOK{Version: 1}), at(2, event.LoadOK{Version: 2}), at(3, event.LoadOK{Version: 3}),
 			}},
-			want: []string{"v3 live since 10:00:03", "3 versions loaded"},
+			want:    []string{"engine starting…", "no version live yet", "• engine started, pid 7", "✓ v3 live (loaded in"},
+			notWant: []string{"v3 live since", "versions loaded", "engine running"},
+		},
+		{
+			name: "the header is the engines snapshot",
+			msgs: []tea.Msg{RecordsMsg{at(3, serving(7, 3, 3, 1, 2, 3))}},
+			want: []string{"engine running · pid 7", "v3 live since 10:00:03 · 3 versions loaded"},
 		},
 		{
 			name: "engine exit",
 			msgs: []tea.Msg{RecordsMsg{
-				at(0, event.EngineStart{PID: 7}),
-				at(50, event.EngineExit{PID: 7, Code: 2, Reason: "fatal error: concurrent map writes"}),
+				at(0, event.EngineStart{PID: 7}), at(1, serving(7, 1, 1, 1)),
+				at(50, event.EngineExit{PID: 7, Code: 2, Reason: "unexpected exit; its last words: fatal error: concurrent map writes"}),
+				at(50, event.Engines{Engines: []event.EngineInfo{}, WasLive: 1,
+					Ended: &event.EngineExit{PID: 7, Code: 2, Reason: "unexpected exit; its last words: fatal error: concurrent map writes"}}),
 			}},
-			want: []string{"engine exited (code 2)", "pid 7 exited (code 2): fatal error: concurrent map writes"},
+			want: []string{"engine exited (code 2)", "v1 was live · unexpected exit; its last words: fatal error",
+				"✗ engine pid 7 exited (code 2): unexpected exit"},
+			notWant: []string{"versions loaded"},
 		},
 		{
 			name: "a request cut at a handover",
@@ -57,6 +71,15 @@ func TestModel(t *testing.T) {
 				at(1, event.RequestCut{Method: "GET", Path: "/events", Duration: event.Duration(61e9), Version: 3, Hijacked: true}),
 			}},
 			want: []string{"cut GET /events (a connection its handler took over) after 1m1s"},
+		},
+		{
+			name: "generators before a build: one line when well, the output when not",
+			msgs: []tea.Msg{RecordsMsg{
+				at(0, event.Generate{Command: "templ generate", Duration: event.Duration(12e6), Output: "(✓) Complete [ updates=1 ]", Files: []string{"logic/views/hello_templ.go"}}),
+				at(1, event.Generate{Command: "templ generate", Duration: event.Duration(9e6), Output: "(✗) parsing error: line 10, col 14", Error: "exit status 1"}),
+			}},
+			want:    []string{"templ generate ok in 12ms: wrote logic/views/hello_templ.go", "templ generate failed: exit status 1", "parsing error: line 10, col 14"},
+			notWant: []string{"Complete [ updates=1 ]"},
 		},
 		{
 			name: "a suspect version in the list",
@@ -68,87 +91,88 @@ func TestModel(t *testing.T) {
 		},
 		{
 			name: "engine killed by a signal",
-			msgs: []tea.Msg{RecordsMsg{at(0, event.EngineStart{PID: 7}), at(50, event.EngineExit{PID: 7, Code: -1, Signal: "killed"})}},
-			want: []string{"engine exited (signal killed)"},
+			msgs: []tea.Msg{RecordsMsg{at(0, event.EngineStart{PID: 7}), at(50, event.EngineExit{PID: 7, Code: -1, Signal: "killed"}),
+				at(50, event.Engines{Engines: []event.EngineInfo{}, Ended: &event.EngineExit{PID: 7, Code: -1, Signal: "killed"}})}},
+			want: []string{"engine exited (signal killed)", "✗ engine pid 7 exited (signal killed)"},
 		},
 		{
-			name: "engine restart and its own exit",
-			msgs: []tea.Msg{RecordsMsg{
-				at(0, event.EngineStart{PID: 7}),
-				at(50, event.EngineRestart{PID: 7, Reason: "shared/state.go changed"}),
-				at(51, event.EngineExit{PID: 7, Code: 0}),
+			// Blue/green: the engine that serves goes on while the next
+			// one starts beside it.
+			name: "a restart: the engine serves on while the next one starts",
+			msgs: []tea.Msg{RecordsMsg(session()), RecordsMsg{
+				at(50, event.EngineRestart{PID: 4242, Reason: "memory: 20 versions loaded, the limit"}),
+				at(50, starting(4343, "memory: 20 versions loaded, the limit", serving(4242, 2, 41.4, 1, 2))),
 			}},
-			want:    []string{"engine restarting…", "engine restarting (pid 7): shared/state.go changed", "shared/state.go changed"},
-			notWant: []string{"engine exited"},
+			want: []string{"engine running · pid 4242 · next pid 4343 starting…", "v2 live since 10:00:41 · 2 versions loaded · 48.0 MB RSS",
+				"! engine restarting (pid 4242): memory: 20 versions loaded, the limit"},
+			notWant: []string{"was live", "exited"},
 		},
 		{
-			name: "engine back after a restart",
-			msgs: []tea.Msg{RecordsMsg{
-				at(0, event.EngineStart{PID: 7}), at(1, event.Memory{RSSBytes: 1 << 30, VersionsLoaded: 9}),
-				at(50, event.EngineRestart{PID: 7, Reason: "memory"}), at(51, event.EngineStart{PID: 8}),
+			name: "the old engine drains",
+			msgs: []tea.Msg{RecordsMsg(session()), RecordsMsg{at(50, event.Engines{Engines: []event.EngineInfo{
+				{PID: 4242, State: event.EngineDraining, Serving: true, Live: 2, Since: t0.Add(41 * time.Second), Loaded: []int{1, 2}, Why: "handed over to pid 4343"},
+				{PID: 4343, State: event.EngineStandby, Live: 2, Loaded: []int{2}},
+			}})}},
+			want: []string{"engine handing over · pid 4242 · next pid 4343 starting…", "v2 live since 10:00:41"},
+		},
+		{
+			name: "while none serves nothing is live",
+			msgs: []tea.Msg{RecordsMsg(session()), RecordsMsg{
+				at(50.2, event.EngineExit{PID: 4242, Code: 0, Reason: "handed over to pid 4343", Expected: true}),
+				at(50.2, event.Engines{Engines: []event.EngineInfo{{PID: 4343, State: event.EngineStandby, Live: 2, Loaded: []int{2}}}, WasLive: 2,
+					Ended: &event.EngineExit{PID: 4242, Code: 0, Reason: "handed over to pid 4343", Expected: true}}),
 			}},
-			want:    []string{"engine running · pid 8", "0 versions loaded"},
-			notWant: []string{"1024.0 MB", "9 versions"},
+			want:    []string{"engine starting… · pid 4343", "v2 was live · handed over to pid 4343", "10:00:50   engine pid 4242 exited (code 0): handed over"},
+			notWant: []string{"\n v2 live", "48.0 MB RSS", "2 versions loaded", "engine exited", "! engine pid"},
 		},
 		{
-			// R, as the runner reports it: restart, the old engine's exit,
-			// the new engine, its restored state and its reload.
+			// R, as the supervisor's blue/green handover reports it: the
+			// new engine starts and takes over before the old one exits.
 			name: "restart asked for, seen through",
 			msgs: []tea.Msg{RecordsMsg(session()), press("R"), RecordsMsg{
 				at(50, event.EngineRestart{PID: 4242, Reason: "restart asked for"}),
-				at(50.1, event.StateSaved{Bytes: 49, Duration: ms(1)}),
-				at(50.2, event.EngineExit{PID: 4242, Code: 0, Reason: "stopped by hotrun: restart asked for"}),
+				at(50, starting(4343, "restart asked for", serving(4242, 2, 41.4, 1, 2))),
 				at(50.3, event.EngineStart{PID: 4343}),
-				at(50.4, event.StateRestored{Bytes: 49}),
-				at(50.5, event.LoadOK{Version: 2, Duration: ms(4.4)}),
+				at(50.4, event.StateSaved{Bytes: 49, Duration: ms(1)}),
+				at(50.5, event.EngineExit{PID: 4242, Code: 0, Reason: "handed over to pid 4343", Expected: true}),
+				at(50.6, event.StateRestored{Bytes: 49}),
+				at(50.6, serving(4343, 2, 50.6, 2)),
 			}},
 			calls: "restart",
 			want: []string{
 				"engine running · pid 4343", "v2 live since 10:00:50 · 1 version loaded", "state saved 10:00:50",
 				"engine restart requested", "! engine restarting (pid 4242): restart asked for",
-				"engine pid 4242 exited (code 0)\n", "• engine started, pid 4343", "✓ state restored (49 bytes)",
-				"✓ v2 live (loaded in 4.4ms)",
+				"engine pid 4242 exited (code 0): handed over to pid 4343", "• engine started, pid 4343", "✓ state restored (49 bytes)",
 			},
-			notWant: []string{"pid 4242 exited (code 0): stopped by hotrun", "(switched)", "state    saved", "48.0 MB"},
+			notWant: []string{"(switched)", "48.0 MB", "was live", "starting…"},
 		},
 		{
-			// R, as the supervisor's blue/green handover reports it: the
-			// new engine starts and takes over before the old one exits.
-			name: "handover: the old engine exits after the new one serves",
-			msgs: []tea.Msg{RecordsMsg(session()), RecordsMsg{
-				at(50, event.EngineRestart{PID: 4242, Reason: "restart asked for"}),
-				at(50.3, event.EngineStart{PID: 4343}),
-				at(50.4, event.StateRestored{Bytes: 49}),
-				at(50.5, event.LoadOK{Version: 2, Duration: ms(4.4)}),
-				at(50.6, event.EngineExit{PID: 4242, Code: 0, Reason: "handed over to pid 4343"}),
-			}},
-			want: []string{
-				"engine running · pid 4343", "v2 live since 10:00:50 · 1 version loaded",
-				"engine pid 4242 exited (code 0): handed over to pid 4343",
-			},
-			notWant: []string{"engine exited", "v2 was live"},
+			name:    "a new engine has nothing live until it takes over",
+			msgs:    []tea.Msg{RecordsMsg(session()), RecordsMsg{at(51, starting(4343, "", event.Engines{WasLive: 2, Ended: &event.EngineExit{PID: 4242, Code: 2, Reason: "unexpected exit"}}))}},
+			want:    []string{"engine starting… · pid 4343", "v2 was live · unexpected exit"},
+			notWant: []string{"\n v2 live", "2 versions loaded"},
 		},
 		{
-			name: "while the engine restarts nothing is live",
-			msgs: []tea.Msg{RecordsMsg(session()), RecordsMsg{
-				at(50, event.EngineRestart{PID: 4242, Reason: "memory: 20 versions loaded, the limit"}),
-				at(50.2, event.EngineExit{PID: 4242, Code: 0, Reason: "stopped by hotrun: memory: 20 versions loaded, the limit"}),
-			}},
-			want:    []string{"engine restarting…", "v2 was live · memory: 20 versions loaded, the limit"},
-			notWant: []string{"\n v2 live", "48.0 MB RSS", "engine exited"},
+			name: "an engine that stopped answering",
+			msgs: []tea.Msg{RecordsMsg(session()), RecordsMsg{at(50, event.EngineHung{PID: 4242, Since: event.Duration(3e9)}),
+				at(50, event.Engines{Engines: []event.EngineInfo{{PID: 4242, State: event.EngineUnresponsive, Serving: true, Live: 2, Loaded: []int{1, 2}}}})}},
+			want: []string{"engine not answering · pid 4242", "engine pid 4242 not answering for 3s"},
 		},
 		{
-			name: "a new engine has nothing live until it loads",
-			msgs: []tea.Msg{RecordsMsg(session()), RecordsMsg{
-				at(50, event.EngineExit{PID: 4242, Code: 2, Reason: "fatal error: concurrent map writes"}),
-				at(51, event.EngineStart{PID: 4343}),
-			}},
-			want:    []string{"engine running · pid 4343", "no version live yet · 0 versions loaded"},
-			notWant: []string{"\n v2 live", "concurrent map writes ·"},
+			name: "hotrun gave up starting it",
+			msgs: []tea.Msg{RecordsMsg{at(5, event.Engines{Ended: &event.EngineExit{Code: -1, Reason: "it did not start: bind: address already in use"},
+				GaveUp: "bind: address already in use"})}},
+			want: []string{"engine exited (code -1)", "no version live yet · not started again until a change or R · it did not start"},
+		},
+		{
+			name:    "the memory of another engine is not this one's",
+			msgs:    []tea.Msg{RecordsMsg(session()), RecordsMsg{at(51, serving(4343, 2, 51, 2))}},
+			want:    []string{"engine running · pid 4343", "v2 live since 10:00:51 · 1 version loaded"},
+			notWant: []string{"MB RSS"},
 		},
 		{
 			name:    "state saved: a note in the header, not in the timeline",
-			msgs:    []tea.Msg{RecordsMsg{at(0, event.EngineStart{PID: 7}), at(1, event.LoadOK{Version: 1}), at(48, event.StateSaved{Bytes: 41}), at(53, event.StateSaved{Bytes: 49})}},
+			msgs:    []tea.Msg{RecordsMsg{at(0, event.EngineStart{PID: 7}), at(1, serving(7, 1, 1, 1)), at(48, event.StateSaved{Bytes: 41}), at(53, event.StateSaved{Bytes: 49})}},
 			want:    []string{"v1 live since 10:00:01 · 1 version loaded · state saved 10:00:53"},
 			notWant: []string{"saved (", "49 bytes", "state saved 10:00:48"},
 		},
@@ -190,9 +214,9 @@ func TestModel(t *testing.T) {
 			msgs: []tea.Msg{RecordsMsg(session()), RecordsMsg(failed())},
 			want: []string{
 				"✗ v3 failed after 812ms · 2 errors",
-				"testdata/logic/handler.go:13:3: declared and not used: n",
+				"logic/handler.go:13:3: declared and not used: n",
 				"13 │ n := s.Hits.Add(1)",
-				"testdata/logic/handler.go:14:29: undefined: cnt",
+				"logic/handler.go:14:29: undefined: cnt",
 				`14 │ fmt.Fprintf(w, "hello %d\n", cnt)`,
 			},
 		},
@@ -208,10 +232,11 @@ func TestModel(t *testing.T) {
 			notWant: []string{"undefined: cnt\n", "13 │"},
 		},
 		{
-			name: "diagnostic in a file that cannot be read",
+			name: "a diagnostic without its source line",
 			msgs: []tea.Msg{RecordsMsg{at(59, event.BuildFail{Version: 4, Duration: ms(5), Diagnostics: []event.Diagnostic{
 				{File: "no/such/file.go", Line: 3, Col: 1, Msg: "syntax error"}}})}},
-			want: []string{"no/such/file.go:3:1: syntax error"},
+			want:    []string{"no/such/file.go:3:1: syntax error"},
+			notWant: []string{"3 │"},
 		},
 		{
 			name: "build failed without diagnostics",
@@ -231,10 +256,16 @@ func TestModel(t *testing.T) {
 			want: []string{"v5 rejected: shared changed: hotrun restarts the engine", "plugin.Open: plugin was built"},
 		},
 		{
-			name: "rollback and forward",
-			msgs: []tea.Msg{RecordsMsg{at(1, event.LoadOK{Version: 1}), at(2, event.LoadOK{Version: 2}),
-				at(30, event.Rollback{From: 2, To: 1}), at(40, event.Rollback{From: 1, To: 2})}},
-			want: []string{"rolled back v2 → v1", "switched forward v1 → v2", "v2 live since 10:00:40 (switched)"},
+			name: "rolled back",
+			msgs: []tea.Msg{RecordsMsg{at(2, serving(7, 2, 2, 1, 2)), at(30, event.Rollback{From: 2, To: 1}), at(30, serving(7, 1, 30, 1, 2))}},
+			want: []string{"! rolled back v2 → v1", "v1 live since 10:00:30 (switched) · 2 versions loaded"},
+		},
+		{
+			name: "and forward again to the newest",
+			msgs: []tea.Msg{RecordsMsg{at(2, serving(7, 2, 2, 1, 2)), at(30, event.Rollback{From: 2, To: 1}), at(30, serving(7, 1, 30, 1, 2)),
+				at(40, event.Rollback{From: 1, To: 2}), at(40, serving(7, 2, 40, 1, 2))}},
+			want:    []string{"rolled back v2 → v1", "switched forward v1 → v2", "v2 live since 10:00:40 · 2 versions loaded"},
+			notWant: []string{"(switched)"},
 		},
 		{
 			name: "engine output and hotrun warnings in the timeline",

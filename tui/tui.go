@@ -25,7 +25,8 @@ type Controller interface {
 	Forward()       // f: switch forward again
 	Activate(n int) // l in the version list: make version n, loaded or built, live
 	// Diff returns the unified diff of the logic tree from version from to
-	// version to. It may read files: the screen calls it off its loop.
+	// version to. Diffing a large tree takes a while: the screen calls it
+	// off its loop.
 	Diff(from, to int) (string, error)
 }
 
@@ -55,14 +56,23 @@ type Options struct {
 	CrashDir string
 }
 
-// Batching: the batcher hands the model what it has gathered at most every
-// batchInterval (about one frame), or as soon as maxBatch records are waiting
-// and the model is ready. While a full batch waits for the model it stops
-// reading, so memory stays bounded and the stream drops requests instead.
+// fps is the frame rate asked of bubbletea. Released bubbletea wakes its
+// renderer fps times a second for the program's whole life, screen changed
+// or not (see doc.go), so the rate is what the screen needs and no more:
+// the build spinner turns 12 times a second (spinner.MiniDot), and a key
+// answered within a 50 ms frame feels immediate; idle, each frame a second
+// less is a wake-up less (doc.go has the figures).
+const fps = 20
+
+// Batching: the batcher hands the model what it has gathered at most once a
+// frame, or as soon as maxBatch records are waiting and the model is ready:
+// bubbletea calls View after every message, and a View the next frame
+// replaces before it is drawn is wasted work. While a full batch waits for
+// the model the batcher stops reading, so memory stays bounded and the
+// stream drops requests instead.
 const (
-	batchInterval = 16 * time.Millisecond
+	batchInterval = time.Second / fps
 	maxBatch      = 4096
-	fps           = 60 // bubbletea's frames a second, at most, while the screen changes; idle, it draws nothing and does not wake (see doc.go)
 )
 
 // Run shows the screen until the user quits (q / ctrl+c), ctx is done, or

@@ -6,7 +6,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"time"
 
 	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
@@ -88,7 +87,7 @@ type diffMsg struct {
 	last     bool // the presenter layout's last diff, not the diff view's
 }
 
-func (m *Model) setVersions(t time.Time, e event.Versions) {
+func (m *Model) setVersions(e event.Versions) {
 	// The rows' text is drawn as it is: made safe once, here, on a copy
 	// (the event is the stream's).
 	rows := slices.Clone(e.Versions)
@@ -102,14 +101,6 @@ func (m *Model) setVersions(t time.Time, e event.Versions) {
 	}
 	m.versions.rows, m.versions.gone, m.versions.disk = rows, e.Forgotten, e.DiskBytes
 	m.countChange()
-	for _, r := range e.Versions {
-		if r.State == event.VersionLive {
-			if r.Version != m.live.version {
-				m.live.version, m.live.since = r.Version, t
-			}
-			break
-		}
-	}
 }
 
 // countChange adds the lines added and removed to the timeline's last

@@ -263,7 +263,7 @@ func TestPlainDiffFiles(t *testing.T) {
 	m := NewModel(Options{Control: ctl, Now: fixedNow})
 	m.height = 8 // a short screen, so the diff scrolls
 	m = drive(t, m, RecordsMsg{at(1, event.Versions{Versions: []event.VersionInfo{
-		{Version: 2, State: event.VersionLive}, {Version: 1, State: event.VersionLoaded}}})}, press("d"))
+		{Version: 2, State: event.VersionLive}, {Version: 1, State: event.VersionLoaded}}}), at(1, serving(7, 2, 1, 1, 2))}, press("d"))
 	if m.view != viewDiff || len(m.diff.lines) != 12 {
 		t.Fatalf("view %d with %d lines, want the diff view of 12", m.view, len(m.diff.lines))
 	}

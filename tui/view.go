@@ -2,6 +2,7 @@ package tui
 
 import (
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -155,61 +156,107 @@ func (m *Model) headerLine(w int) string {
 	return left + strings.Repeat(" ", max(gap, 1)) + right
 }
 
+// engineText is the header's right side: the engine that serves, as the
+// supervisor's engines snapshot says, and the next one while it starts.
 func (m *Model) engineText() string {
-	st, e := m.st, &m.engine
+	st, es := m.st, &m.engines
 	s := st.label.Render("engine ")
-	switch e.state {
-	case engineStarting:
-		return s + st.warn.Render("starting…")
-	case engineRunning:
-		return s + st.good.Render("running") + st.label.Render(" · pid ") + st.value.Render(strconv.Itoa(e.pid))
-	case engineRestarting:
-		return s + st.warn.Render("restarting…")
+	pid := func(n int) string {
+		if n == 0 {
+			return ""
+		}
+		return st.label.Render(" · pid ") + st.value.Render(strconv.Itoa(n))
 	}
-	how := fmt.Sprintf("code %d", e.code)
-	if e.signal != "" {
-		how = "signal " + e.signal
+	srv, serving := es.Serving()
+	var next *event.EngineInfo // an engine readied beside it, or instead of none
+	for i := range es.Engines {
+		if e := &es.Engines[i]; e.State == event.EngineStarting || e.State == event.EngineStandby {
+			next = e
+		}
 	}
-	return s + st.bad.Render("exited") + st.label.Render(" ("+how+")")
+	switch {
+	case serving:
+		switch srv.State {
+		case event.EngineUnresponsive:
+			s += st.warn.Render("not answering")
+		case event.EngineDraining:
+			s += st.warn.Render("handing over")
+		default:
+			s += st.good.Render("running")
+		}
+		s += pid(srv.PID)
+		if next != nil {
+			s += st.label.Render(" · next")
+			if next.PID != 0 {
+				s += st.label.Render(" pid ") + st.value.Render(strconv.Itoa(next.PID))
+			}
+			s += st.warn.Render(" starting…")
+		}
+		return s
+	case next != nil:
+		return s + st.warn.Render("starting…") + pid(next.PID)
+	case es.Ended != nil:
+		how := fmt.Sprintf("code %d", es.Ended.Code)
+		if es.Ended.Signal != "" {
+			how = "signal " + es.Ended.Signal
+		}
+		return s + st.bad.Render("exited") + st.label.Render(" ("+how+")")
+	}
+	return s + st.warn.Render("starting…")
 }
 
+// liveLine is the header's second line: what serves and since when, the
+// versions the serving engine holds, its memory; while none serves, what
+// served last and how it ended.
 func (m *Model) liveLine() string {
-	st, l, e := m.st, &m.live, &m.engine
-	// While the engine is down nothing serves, and what it held is gone.
-	down := e.state == engineExited || e.state == engineRestarting
+	st, es := m.st, &m.engines
 	var parts []string
-	switch {
-	case l.version == 0:
-		parts = append(parts, st.muted.Render("no version live yet"))
-	case down:
-		parts = append(parts, st.muted.Render(fmt.Sprintf("v%d was live", l.version)))
-	default:
-		s := st.value.Render(fmt.Sprintf("v%d", l.version)) + " live since " + l.since.Format("15:04:05")
-		if m.big {
-			// The presenter layout's headline: what serves now.
-			s = st.good.Render("● ") + st.good.Bold(true).Render(fmt.Sprintf("v%d live", l.version)) + " since " + l.since.Format("15:04:05")
+	if srv, ok := es.Serving(); ok {
+		switch {
+		case srv.Live == 0:
+			parts = append(parts, st.muted.Render("no version live yet"))
+		default:
+			s := st.value.Render(fmt.Sprintf("v%d", srv.Live)) + " live"
+			if m.big {
+				// The presenter layout's headline: what serves now.
+				s = st.good.Render("● ") + st.good.Bold(true).Render(fmt.Sprintf("v%d live", srv.Live))
+			}
+			if !srv.Since.IsZero() {
+				s += " since " + srv.Since.Format("15:04:05")
+			}
+			if len(srv.Loaded) > 0 && srv.Live < slices.Max(srv.Loaded) {
+				// A newer version it holds was switched away from (b, or
+				// l in the version list).
+				s += st.warn.Render(" (switched)")
+			}
+			parts = append(parts, s)
 		}
-		if l.switched {
-			s += st.warn.Render(" (switched)")
+		parts = append(parts, plural(len(srv.Loaded), "version")+" loaded")
+		if m.mem.PID == srv.PID && m.mem.RSSBytes > 0 {
+			parts = append(parts, fmt.Sprintf("%.1f MB RSS", float64(m.mem.RSSBytes)/(1<<20)))
 		}
-		parts = append(parts, s)
-	}
-	if !down {
-		parts = append(parts, plural(l.loaded, "version")+" loaded")
-		if l.haveRSS {
-			parts = append(parts, fmt.Sprintf("%.1f MB RSS", float64(l.rss)/(1<<20)))
+	} else {
+		// While none serves, nothing is live, and what the last engine
+		// held went with it.
+		if es.WasLive != 0 {
+			parts = append(parts, st.muted.Render(fmt.Sprintf("v%d was live", es.WasLive)))
+		} else {
+			parts = append(parts, st.muted.Render("no version live yet"))
 		}
-	}
-	if down && e.reason != "" {
-		parts = append(parts, st.warn.Render(e.reason))
+		if es.GaveUp != "" {
+			parts = append(parts, st.bad.Render("not started again until a change or R"))
+		}
+		if es.Ended != nil && es.Ended.Reason != "" {
+			parts = append(parts, st.warn.Render(es.Ended.Reason))
+		}
 	}
 	if d := m.versions.disk; d >= diskWarn {
 		// Shown once it is worth a thought: the supervisor removes what
 		// no engine and no rollback can reach.
 		parts = append(parts, st.warn.Render(".hotrun "+megabytes(d)))
 	}
-	if !l.savedAt.IsZero() {
-		parts = append(parts, st.label.Render("state saved "+l.savedAt.Format("15:04:05")))
+	if !m.savedAt.IsZero() {
+		parts = append(parts, st.label.Render("state saved "+m.savedAt.Format("15:04:05")))
 	}
 	return " " + strings.Join(parts, st.label.Render(" · "))
 }
@@ -250,7 +297,7 @@ func (m *Model) diagRows() int {
 	n := 0
 	for _, d := range b.diags {
 		n++
-		if d.source != "" {
+		if d.Source != "" {
 			n++
 		}
 	}
@@ -285,8 +332,8 @@ func (m *Model) diagLines(rows int) []string {
 				}
 			}
 			out = append(out, "   "+st.diagPos.Render(pos)+": "+st.diagMsg.Render(clean(strings.ReplaceAll(d.Msg, "\n", "; "))))
-			if d.source != "" {
-				out = append(out, st.diagCode.Render(fmt.Sprintf("%7d │ ", d.Line)+strings.TrimSpace(clean(d.source))))
+			if d.Source != "" {
+				out = append(out, st.diagCode.Render(fmt.Sprintf("%7d │ ", d.Line)+strings.TrimSpace(clean(d.Source))))
 			}
 		}
 	}

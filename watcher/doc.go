@@ -8,13 +8,12 @@
 //
 // # What counts
 //
-// A file counts when the build reads it:
+// A file counts when the build reads it. Which files those are is package
+// gosrc's rule, the one the builder stages the logic tree by:
 //
-//   - .go files, except _test.go files and files whose name starts with "."
-//     or "_" (go build ignores both);
-//   - go.mod, go.sum, go.work and go.work.sum;
-//   - the other sources go build compiles into a package: assembly (.s),
-//     cgo sources and headers (.c, .h, .cc, …) and .syso objects;
+//   - the files go build compiles (.go files but _test.go files and names
+//     starting with . or _; assembly, cgo sources and headers, .syso
+//     objects) and go.mod, go.sum, go.work and go.work.sum;
 //   - files named by a //go:embed line in a .go file of their directory or
 //     of a directory above, directly or through an embedded directory;
 //   - files that a [Config.Include] glob matches.
@@ -29,11 +28,15 @@
 //
 // # Bursts and content
 //
-// The watcher does not forward events; it compares content. Every event marks
-// a path dirty. When no event has arrived for [Config.Debounce] (50 ms by
-// default), the burst ends: the watcher hashes every dirty file that counts
-// and compares the hash with the one it held before. A Change lists the files
-// whose content differs, that appeared, or that disappeared. So:
+// The watcher does not forward events (but for a hint at the first of a
+// burst, [Watcher.Activity]); it compares content. Every event marks a path
+// dirty. When no event has arrived for [Config.Debounce] (50 ms by
+// default), the burst ends: the watcher reads every dirty file that counts,
+// once (a .go file's //go:embed lines and its digest come from the same
+// read), and compares its digest ([gosrc.Digest], the one the builder
+// computes of what it stages) with the one it held before. A Change lists
+// the files whose content differs, that appeared, or that disappeared, and
+// the digests it read ([Change.Digests]). So:
 //
 //   - touching a file, or saving it unchanged, is no change;
 //   - a file created and removed within one burst is no change;

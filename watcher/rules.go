@@ -12,95 +12,17 @@ import (
 
 	"github.com/bmatcuk/doublestar/v4"
 	ignore "github.com/sabhiram/go-gitignore"
+
+	"github.com/hotrun-dev/hotrun/gosrc"
 )
 
-// Reasons given in event.Ignored. They are plain words for people reading
-// -verbose output, not an API.
+// Reasons given in event.Ignored, beside gosrc's. They are plain words for
+// people reading -verbose output, not an API.
 const (
-	reasonTemp      = "editor temp file"
 	reasonGitignore = "gitignored"
-	reasonTest      = "test file"
-	reasonNotBuild  = "not a Go build file"
-	reasonGoIgnores = "go build ignores names starting with . or _"
 	reasonSymlink   = "symlink to a directory already watched"
 	reasonOutside   = "outside the watched roots"
 )
-
-// isOtherSource reports whether ext is the extension of a non-Go file that
-// go build compiles or links into a package (see go help filetype).
-func isOtherSource(ext string) bool {
-	switch ext {
-	case ".s", ".S", ".sx", ".syso",
-		".c", ".cc", ".cpp", ".cxx", ".m",
-		".h", ".hh", ".hpp", ".hxx",
-		".f", ".F", ".for", ".f90",
-		".swig", ".swigcxx":
-		return true
-	}
-	return false
-}
-
-// isEditorTemp reports whether name is a file that an editor writes while
-// saving or editing another file: never content the build reads.
-func isEditorTemp(name string) bool {
-	switch {
-	case name == "":
-		return false
-	case strings.HasSuffix(name, "~"): // vim, JetBrains and Emacs backups
-		return true
-	case strings.HasPrefix(name, ".#"): // Emacs lock symlink
-		return true
-	case len(name) > 1 && name[0] == '#' && name[len(name)-1] == '#': // Emacs auto-save
-		return true
-	case strings.Contains(name, "___jb_tmp___"), strings.Contains(name, "___jb_old___"): // JetBrains
-		return true
-	case strings.Contains(name, ".goutputstream-"): // gedit and other GIO users
-		return true
-	case strings.HasSuffix(name, ".kate-swp"):
-		return true
-	case hasTmpMark(name): // f.go.tmp123 of atomic savers (VS Code extensions, renameio-style libraries)
-		return true
-	}
-	if ext := path.Ext(name); len(ext) == 4 && strings.HasPrefix(ext, ".sw") { // vim swap: .swp, .swx, .swo, …
-		return true
-	}
-	// vim probes whether it may create files in the directory with a file
-	// named 4913 (then 5036, 5159, … while those exist).
-	return strings.Trim(name, "0123456789") == ""
-}
-
-// hasTmpMark reports whether name holds ".tmp" followed by nothing or by a
-// non-letter: f.go.tmp, f.go.tmp123, f.go.tmp-x; but not page.tmpl, which
-// templates embed.
-func hasTmpMark(name string) bool {
-	for i := 0; ; {
-		j := strings.Index(name[i:], ".tmp")
-		if j < 0 {
-			return false
-		}
-		end := i + j + len(".tmp")
-		if end == len(name) {
-			return true
-		}
-		if c := name[end]; !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z') {
-			return true
-		}
-		i = end
-	}
-}
-
-// ignoredDirName returns why a directory named name is never descended into,
-// or "" when it may be.
-func ignoredDirName(name string) string {
-	switch name {
-	case "vendor", "node_modules", "testdata":
-		return name + " directory"
-	}
-	if strings.HasPrefix(name, ".") || strings.HasPrefix(name, "_") {
-		return "directory name starts with . or _"
-	}
-	return ""
-}
 
 // hardIgnored reports whether rel (slash-separated, relative to a root) lies
 // in a directory that nothing, not even an Include glob, can make count:
@@ -225,7 +147,7 @@ func (w *Watcher) skipDir(p string) (bool, string) {
 	if w.includeMayContain(rel) {
 		return false, ""
 	}
-	if r := ignoredDirName(filepath.Base(p)); r != "" {
+	if r := gosrc.SkipDir(filepath.Base(p)); r != "" {
 		return true, r
 	}
 	if w.gitignored(root, p, true) && !w.embedMayContain(root, p) {
@@ -249,8 +171,9 @@ func (w *Watcher) counts(p string) (bool, string) {
 		return false, "excluded by glob " + g
 	}
 	name := filepath.Base(p)
-	if isEditorTemp(name) {
-		return false, reasonTemp
+	kind, why := gosrc.Classify(name)
+	if kind == gosrc.Temp {
+		return false, why
 	}
 	if w.included(rel) {
 		return true, ""
@@ -260,7 +183,7 @@ func (w *Watcher) counts(p string) (bool, string) {
 	// a rescan is about to drop.
 	dirs := strings.Split(rel, "/")
 	for _, d := range dirs[:len(dirs)-1] {
-		if r := ignoredDirName(d); r != "" {
+		if r := gosrc.SkipDir(d); r != "" {
 			return false, "in " + r
 		}
 	}
@@ -268,25 +191,12 @@ func (w *Watcher) counts(p string) (bool, string) {
 	if !embedded && w.gitignored(root, p, false) {
 		return false, reasonGitignore
 	}
-	switch {
-	case name == "go.mod" || name == "go.sum" || name == "go.work" || name == "go.work.sum":
-		return true, ""
-	case isOtherSource(filepath.Ext(name)):
-		// Assembly, cgo sources and .syso objects are compiled into the
-		// package just as its .go files are.
-		return true, ""
-	case strings.HasSuffix(name, ".go"):
-		if strings.HasPrefix(name, ".") || strings.HasPrefix(name, "_") {
-			return embedded, reasonGoIgnores
-		}
-		if strings.HasSuffix(name, "_test.go") {
-			return embedded, reasonTest
-		}
-		return true, ""
-	case embedded:
+	// A file that go build leaves out (a test, a name starting with . or
+	// _) or does not compile (data) counts when a //go:embed line names it.
+	if kind.Built() || embedded {
 		return true, ""
 	}
-	return false, reasonNotBuild
+	return false, why
 }
 
 // loadGitignore reads dir/.gitignore into w.ignores, or forgets it when the
@@ -307,25 +217,39 @@ type embedPattern struct {
 	all   bool // the all: prefix: files starting with . or _ inside embedded directories count too
 }
 
-// loadEmbeds parses the //go:embed lines of the non-test .go files in dir and
-// reports whether the patterns differ from the ones held before.
+// loadEmbeds parses the //go:embed lines of the .go files of dir that go
+// build compiles, all of them when names is nil or else only those named
+// (the ones a burst touched: the others' lines are what they were), and
+// reports whether the directory's patterns differ from the ones held before.
 //
 // It reads lines rather than parsing Go: a //go:embed directive must start
 // its line, and a pattern found in a string literal or a comment block only
 // makes one more file count, which is harmless.
-func (w *Watcher) loadEmbeds(dir string) bool {
-	entries, _ := os.ReadDir(dir)
-	var pats []embedPattern
-	for _, e := range entries {
-		name := e.Name()
-		if e.IsDir() || !strings.HasSuffix(name, ".go") || strings.HasSuffix(name, "_test.go") ||
-			strings.HasPrefix(name, ".") || strings.HasPrefix(name, "_") {
+func (w *Watcher) loadEmbeds(dir string, names []string) bool {
+	if names == nil {
+		entries, _ := os.ReadDir(dir)
+		for _, e := range entries {
+			if !e.IsDir() {
+				names = append(names, e.Name())
+			}
+		}
+		for f := range w.fileEmbeds {
+			if filepath.Dir(f) == dir {
+				delete(w.fileEmbeds, f)
+			}
+		}
+	}
+	for _, name := range names {
+		p := filepath.Join(dir, name)
+		delete(w.fileEmbeds, p)
+		if k, _ := gosrc.Classify(name); k != gosrc.Source || !strings.HasSuffix(name, ".go") {
 			continue
 		}
-		b, err := os.ReadFile(filepath.Join(dir, name))
+		b, err := w.readSource(p)
 		if err != nil || !bytes.Contains(b, []byte("//go:embed")) {
 			continue
 		}
+		var pats []embedPattern
 		sc := bufio.NewScanner(bytes.NewReader(b))
 		sc.Buffer(nil, 1<<20)
 		for sc.Scan() {
@@ -334,6 +258,21 @@ func (w *Watcher) loadEmbeds(dir string) bool {
 				pats = append(pats, parseEmbedLine(rest)...)
 			}
 		}
+		if len(pats) > 0 {
+			w.fileEmbeds[p] = pats
+		}
+	}
+	// The directory's patterns are its files', in the files' order.
+	var files []string
+	for f := range w.fileEmbeds {
+		if filepath.Dir(f) == dir {
+			files = append(files, f)
+		}
+	}
+	slices.Sort(files)
+	var pats []embedPattern
+	for _, f := range files {
+		pats = append(pats, w.fileEmbeds[f]...)
 	}
 	old := w.embeds[dir]
 	if len(pats) == 0 {

@@ -3,14 +3,14 @@ package watcher
 import (
 	"errors"
 	"fmt"
-	"hash/maphash"
-	"io"
 	"io/fs"
 	"maps"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
+
+	"github.com/hotrun-dev/hotrun/gosrc"
 )
 
 // errIsDir is returned by hashFile for a path that is now a directory.
@@ -20,6 +20,8 @@ var errIsDir = errors.New("watcher: is a directory")
 // .gitignore files and //go:embed lines, and hashes every counted file, so
 // that the first save is compared against what was there at start.
 func (w *Watcher) scan() error {
+	w.reads = map[string]gosrc.Digest{}
+	defer func() { w.reads = nil }()
 	for _, root := range w.roots {
 		w.walk(root, true, func(p string, fi fs.FileInfo) {
 			if w.polling {
@@ -78,7 +80,7 @@ func (w *Watcher) walk(dir string, report bool, visit func(p string, fi fs.FileI
 		w.dirs[dir] = real
 		w.realDirs[real] = dir
 		w.loadGitignore(dir)
-		w.loadEmbeds(dir)
+		w.loadEmbeds(dir, nil)
 	}
 	// Watch before visiting files: a file created between ReadDir and the
 	// watch is caught by the rescan in flush, one created after by its event.
@@ -248,6 +250,11 @@ func (w *Watcher) forgetDir(d string) {
 	delete(w.dirs, d)
 	delete(w.ignores, d)
 	delete(w.embeds, d)
+	for f := range w.fileEmbeds {
+		if filepath.Dir(f) == d {
+			delete(w.fileEmbeds, f)
+		}
+	}
 }
 
 // dropDir forgets the directory d and everything below it, after it was
@@ -279,8 +286,13 @@ func (w *Watcher) removeWatch(dir string) {
 	}
 }
 
-// hashFile hashes the content of p.
+// hashFile returns the digest of p's content. Within a scan or a flush, a
+// file that loadEmbeds read already is not read again: a save costs one
+// read of each file it touched.
 func (w *Watcher) hashFile(p string) (fileState, error) {
+	if d, ok := w.reads[p]; ok {
+		return fileState{digest: d}, nil
+	}
 	f, err := os.Open(p)
 	if err != nil {
 		return fileState{}, err
@@ -293,12 +305,21 @@ func (w *Watcher) hashFile(p string) (fileState, error) {
 	if fi.IsDir() {
 		return fileState{}, errIsDir
 	}
-	var h maphash.Hash
-	h.SetSeed(w.seed)
-	if _, err := io.Copy(&h, f); err != nil {
+	d, err := gosrc.SumReader(f)
+	if err != nil {
 		return fileState{}, err
 	}
-	return fileState{hash: h.Sum64()}, nil
+	return fileState{digest: d}, nil
+}
+
+// readSource reads the Go file p for its //go:embed lines and, within a
+// scan or a flush, keeps its digest for hashFile.
+func (w *Watcher) readSource(p string) ([]byte, error) {
+	b, err := os.ReadFile(p)
+	if err == nil && w.reads != nil {
+		w.reads[p] = gosrc.Sum(b)
+	}
+	return b, err
 }
 
 // flush ends a burst: it compares every dirty path with what the watcher
@@ -307,6 +328,8 @@ func (w *Watcher) flush() Change {
 	dirty := w.dirty
 	w.dirty = map[string]struct{}{}
 	clear(w.reported)
+	w.reads = map[string]gosrc.Digest{}
+	defer func() { w.reads = nil }()
 	changed := map[string]struct{}{}
 	done := map[string]struct{}{}
 
@@ -314,7 +337,7 @@ func (w *Watcher) flush() Change {
 	// //go:embed lines of a .go file. When they change, every file below
 	// their directory is judged again.
 	var rescan []string
-	embedDirs := map[string]struct{}{}
+	embedDirs := map[string][]string{} // directory → its .go files the burst touched
 	for p := range dirty {
 		dir := filepath.Dir(p)
 		if _, ok := w.dirs[dir]; !ok {
@@ -325,11 +348,11 @@ func (w *Watcher) flush() Change {
 			w.loadGitignore(dir)
 			rescan = append(rescan, dir)
 		case strings.HasSuffix(p, ".go"):
-			embedDirs[dir] = struct{}{}
+			embedDirs[dir] = append(embedDirs[dir], filepath.Base(p))
 		}
 	}
-	for dir := range embedDirs {
-		if w.loadEmbeds(dir) {
+	for dir, names := range embedDirs {
+		if w.loadEmbeds(dir, names) {
 			rescan = append(rescan, dir)
 		}
 	}
@@ -354,7 +377,14 @@ func (w *Watcher) flush() Change {
 			w.check(p, changed, done)
 		}
 	}
-	return newChange(slices.Sorted(maps.Keys(changed)))
+	c := newChange(slices.Sorted(maps.Keys(changed)))
+	c.Digests = map[string]gosrc.Digest{}
+	for p := range done {
+		if st, ok := w.files[p]; ok {
+			c.Digests[p] = st.digest
+		}
+	}
+	return c
 }
 
 // rescan judges again every file below dir: the counted ones held before

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/hotrun-dev/hotrun/event"
+	"github.com/hotrun-dev/hotrun/gosrc"
 )
 
 // TestMain raises the default -parallel: the script subtests spend nearly
@@ -303,7 +304,9 @@ func (h *harness) noChange(t testing.TB, at string) {
 }
 
 // checkChange checks what every Change promises: absolute, sorted,
-// deduplicated files, and the sorted, deduplicated directories of them.
+// deduplicated files, the sorted, deduplicated directories of them, and
+// the digest of each file that exists (the tests write nothing while a
+// Change is checked, so the disk holds what the watcher read).
 func checkChange(t testing.TB, at string, c Change) {
 	t.Helper()
 	if len(c.Files) == 0 {
@@ -322,6 +325,18 @@ func checkChange(t testing.TB, at string, c Change) {
 	slices.Sort(dirs)
 	if dirs = slices.Compact(dirs); !slices.Equal(dirs, c.Dirs) {
 		t.Fatalf("%s: dirs %q, want %q", at, c.Dirs, dirs)
+	}
+	for _, f := range c.Files {
+		b, err := os.ReadFile(f)
+		d, ok := c.Digests[f]
+		switch {
+		case err != nil && ok:
+			t.Fatalf("%s: %s is gone, but the change has its digest", at, f)
+		case err == nil && !ok:
+			t.Fatalf("%s: %s has no digest", at, f)
+		case err == nil && d != gosrc.Sum(b):
+			t.Fatalf("%s: %s: digest %s, want %s", at, f, d, gosrc.Sum(b))
+		}
 	}
 }
 

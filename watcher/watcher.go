@@ -4,7 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"hash/maphash"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -18,6 +18,7 @@ import (
 	ignore "github.com/sabhiram/go-gitignore"
 
 	"github.com/hotrun-dev/hotrun/event"
+	"github.com/hotrun-dev/hotrun/gosrc"
 )
 
 // Defaults for the zero values of Config.
@@ -78,11 +79,18 @@ type Config struct {
 type Change struct {
 	Files []string // absolute paths, sorted, deduplicated; real files only (never an editor temp file)
 	Dirs  []string // the directories of Files, sorted, deduplicated (the lead maps them to Go packages)
+	// Digests is the content of every counted file the watcher read to
+	// make this Change, by absolute path: the files of Files that exist,
+	// and the touched ones it found unchanged. A file of Files that is
+	// not here was removed. So a consumer can tell, reading nothing,
+	// whether what it did meanwhile (a build started early) read the
+	// content the burst ended with.
+	Digests map[string]gosrc.Digest
 }
 
 // fileState is what the watcher remembers of a counted file.
 type fileState struct {
-	hash uint64
+	digest gosrc.Digest
 }
 
 // statKey is what polling compares between two walks. The inode catches a
@@ -102,7 +110,6 @@ type Watcher struct {
 	pub      event.Publisher
 	debounce time.Duration
 	interval time.Duration
-	seed     maphash.Seed // one seed for the life of the watcher, so hashes compare
 
 	// changes carries Changes to the consumer. Run is its only sender and
 	// closes it on return. Unbuffered: Run keeps merging new bursts into the
@@ -134,10 +141,16 @@ type Watcher struct {
 	realDirs map[string]string            // real path → the walked directory that stands for it (stops symlink loops)
 	ignores  map[string]*ignore.GitIgnore // directory → its .gitignore
 	embeds   map[string][]embedPattern    // directory → the //go:embed patterns of its .go files
-	dirty    map[string]struct{}          // paths touched in the current burst
-	poll     map[string]statKey           // polling: every file of the last walk; nil until primed
-	visited  map[string]struct{}          // polling: directories the current walk reached; nil outside pollOnce
-	reported map[string]struct{}          // Verbose: paths already reported in this burst, so a log file written in a loop is reported once
+	// fileEmbeds holds the //go:embed patterns of each .go file that has
+	// some: a save reads again only the files it touched.
+	fileEmbeds map[string][]embedPattern
+	// reads holds, during a scan or a flush, the digest of each file read
+	// so far, so that no file is read twice in one; nil otherwise.
+	reads    map[string]gosrc.Digest
+	dirty    map[string]struct{} // paths touched in the current burst
+	poll     map[string]statKey  // polling: every file of the last walk; nil until primed
+	visited  map[string]struct{} // polling: directories the current walk reached; nil outside pollOnce
+	reported map[string]struct{} // Verbose: paths already reported in this burst, so a log file written in a loop is reported once
 }
 
 // New validates cfg, scans the roots (hashing every file that counts) and
@@ -190,22 +203,22 @@ func newWatcher(cfg Config, addWatch func(fsw *fsnotify.Watcher, dir string) err
 	})
 
 	w := &Watcher{
-		cfg:      cfg,
-		roots:    roots,
-		pub:      cfg.Events,
-		debounce: cfg.Debounce,
-		interval: cfg.PollInterval,
-		seed:     maphash.MakeSeed(),
-		changes:  make(chan Change),
-		activity: make(chan string, 1),
-		polling:  cfg.Poll,
-		files:    map[string]fileState{},
-		dirs:     map[string]string{},
-		realDirs: map[string]string{},
-		ignores:  map[string]*ignore.GitIgnore{},
-		embeds:   map[string][]embedPattern{},
-		dirty:    map[string]struct{}{},
-		reported: map[string]struct{}{},
+		cfg:        cfg,
+		roots:      roots,
+		pub:        cfg.Events,
+		debounce:   cfg.Debounce,
+		interval:   cfg.PollInterval,
+		changes:    make(chan Change),
+		activity:   make(chan string, 1),
+		polling:    cfg.Poll,
+		files:      map[string]fileState{},
+		dirs:       map[string]string{},
+		realDirs:   map[string]string{},
+		ignores:    map[string]*ignore.GitIgnore{},
+		embeds:     map[string][]embedPattern{},
+		fileEmbeds: map[string][]embedPattern{},
+		dirty:      map[string]struct{}{},
+		reported:   map[string]struct{}{},
 	}
 	if w.pub == nil {
 		w.pub = event.Discard
@@ -420,7 +433,8 @@ func (w *Watcher) drain(evs <-chan fsnotify.Event) bool {
 	return more
 }
 
-// merge adds the files of c to pending and recomputes the directories.
+// merge adds the files of c to pending and recomputes the directories;
+// c's digests, the later ones, win.
 func merge(pending *Change, c Change) *Change {
 	if pending == nil {
 		return &c
@@ -428,6 +442,14 @@ func merge(pending *Change, c Change) *Change {
 	files := append(pending.Files, c.Files...)
 	slices.Sort(files)
 	m := newChange(slices.Compact(files))
+	m.Digests = pending.Digests
+	if m.Digests == nil {
+		m.Digests = map[string]gosrc.Digest{}
+	}
+	for _, f := range c.Files {
+		delete(m.Digests, f) // removed since, unless c read it
+	}
+	maps.Copy(m.Digests, c.Digests)
 	return &m
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"strings"
@@ -15,6 +16,7 @@ import (
 	"github.com/fsnotify/fsnotify"
 
 	"github.com/hotrun-dev/hotrun/event"
+	"github.com/hotrun-dev/hotrun/gosrc"
 )
 
 func writeFile(t testing.TB, p, content string) {
@@ -122,10 +124,10 @@ func TestVerbose(t *testing.T) {
 	h.noChange(t, "ignored files")
 	want := map[string]string{
 		"node_modules": "node_modules directory",
-		"a_test.go":    reasonTest,
+		"a_test.go":    gosrc.ReasonTest,
 		"app.log":      reasonGitignore,
-		"README.md":    reasonNotBuild,
-		"a.go.tmp1":    reasonTemp,
+		"README.md":    gosrc.ReasonNotBuild,
+		"a.go.tmp1":    gosrc.ReasonTemp,
 		"gen":          "excluded by glob gen/**",
 	}
 	got := map[string]string{}
@@ -257,20 +259,6 @@ func TestSlowConsumer(t *testing.T) {
 	}
 }
 
-func TestIsEditorTemp(t *testing.T) {
-	for name, want := range map[string]bool{
-		"4913": true, "5036": true, ".a.go.swp": true, ".a.go.swx": true, "a.go~": true,
-		"a.go___jb_tmp___": true, "a.go___jb_old___": true, "#a.go#": true, ".#a.go": true,
-		"a.go.tmp": true, "a.go.tmp123": true, "a.go.tmp.4711": true, ".goutputstream-XYZ": true,
-		"a.go": false, "page.tmpl": false, "template.go": false, "go.mod": false, "swap.go": false,
-		"#": false, "v1.go": false,
-	} {
-		if got := isEditorTemp(name); got != want {
-			t.Errorf("isEditorTemp(%q) = %v, want %v", name, got, want)
-		}
-	}
-}
-
 func TestParseEmbedLine(t *testing.T) {
 	for line, want := range map[string]string{
 		" static/* hello.txt":              "static/*|hello.txt",
@@ -290,5 +278,20 @@ func TestParseEmbedLine(t *testing.T) {
 		if strings.Join(got, "|") != want {
 			t.Errorf("parseEmbedLine(%q) = %q, want %q", line, got, want)
 		}
+	}
+}
+
+// TestMergeDigests: a Change merged into one not taken yet keeps the later
+// content of each file, and no digest for a file removed since.
+func TestMergeDigests(t *testing.T) {
+	d := func(s string) gosrc.Digest { return gosrc.Sum([]byte(s)) }
+	first := newChange([]string{"/r/a.go", "/r/b.go"})
+	first.Digests = map[string]gosrc.Digest{"/r/a.go": d("a1"), "/r/b.go": d("b1"), "/r/c.go": d("c1")}
+	second := newChange([]string{"/r/a.go", "/r/b.go"})
+	second.Digests = map[string]gosrc.Digest{"/r/a.go": d("a2")} // b.go removed
+	m := merge(merge(nil, first), second)
+	want := map[string]gosrc.Digest{"/r/a.go": d("a2"), "/r/c.go": d("c1")}
+	if !maps.Equal(m.Digests, want) {
+		t.Fatalf("merged digests %v, want %v", m.Digests, want)
 	}
 }

@@ -12,34 +12,37 @@ import (
 
 	"github.com/BurntSushi/toml"
 
+	"github.com/hotrun-dev/hotrun/generate"
 	"github.com/hotrun-dev/hotrun/probe"
 )
 
 // config is everything hotrun.toml and the flags can set. A flag given on
 // the command line wins over the file.
 type config struct {
-	Dir           string   `toml:"dir"`            // the user's module root
-	Engine        string   `toml:"engine"`         // engine main package, relative to dir
-	Logic         string   `toml:"logic"`          // logic plugin main package, relative to dir
-	Headless      bool     `toml:"headless"`       // plain lines instead of the TUI
-	JSON          bool     `toml:"json"`           // JSON lines instead of the TUI
-	Verbose       bool     `toml:"verbose"`        // also say what the watcher ignored
-	Args          []string `toml:"args"`           // engine arguments (after -- on the command line)
-	BuildFlags    []string `toml:"build_flags"`    // go build flags for engine and plugins
-	Debounce      duration `toml:"debounce"`       // quiet time that ends a burst of saves
-	Poll          bool     `toml:"poll"`           // poll instead of fsnotify
-	Include       []string `toml:"include"`        // extra globs that count as changes
-	Exclude       []string `toml:"exclude"`        // globs that never count
-	MaxVersions   int      `toml:"max_versions"`   // recycle the engine after this many versions
-	MaxRSSMB      int64    `toml:"max_rss_mb"`     // recycle the engine past this much memory
-	SnapshotEvery duration `toml:"snapshot_every"` // how often the engine saves its state
-	Drain         duration `toml:"drain"`          // how long a handover waits for the requests under way
-	OrphanGrace   duration `toml:"orphan_grace"`   // how long an engine serves on after hotrun dies
-	Mode          string   `toml:"mode"`           // "hotswap" or "restart"; "" picks
-	Fresh         bool     `toml:"fresh"`          // start with empty state, not the last session's
-	Probe         []string `toml:"probe"`          // requests sent to the engine after each swap ("GET /hello")
-	Big           bool     `toml:"big"`            // the TUI's presenter layout
-	PProf         string   `toml:"pprof"`          // loopback address to serve hotrun's own profiles on; "" for none
+	Dir           string          `toml:"dir"`            // the user's module root
+	Engine        string          `toml:"engine"`         // engine main package, relative to dir
+	Logic         string          `toml:"logic"`          // logic plugin main package, relative to dir
+	Headless      bool            `toml:"headless"`       // plain lines instead of the TUI
+	JSON          bool            `toml:"json"`           // JSON lines instead of the TUI
+	Verbose       bool            `toml:"verbose"`        // also say what the watcher ignored
+	Args          []string        `toml:"args"`           // engine arguments (after -- on the command line)
+	BuildFlags    []string        `toml:"build_flags"`    // go build flags for engine and plugins
+	Debounce      duration        `toml:"debounce"`       // quiet time that ends a burst of saves
+	Poll          bool            `toml:"poll"`           // poll instead of fsnotify
+	Include       []string        `toml:"include"`        // extra globs that count as changes
+	Exclude       []string        `toml:"exclude"`        // globs that never count
+	MaxVersions   int             `toml:"max_versions"`   // recycle the engine after this many versions
+	MaxRSSMB      int64           `toml:"max_rss_mb"`     // recycle the engine past this much memory
+	SnapshotEvery duration        `toml:"snapshot_every"` // how often the engine saves its state
+	Drain         duration        `toml:"drain"`          // how long a handover waits for the requests under way
+	OrphanGrace   duration        `toml:"orphan_grace"`   // how long an engine serves on after hotrun dies
+	Mode          string          `toml:"mode"`           // "hotswap" or "restart"; "" picks
+	Fresh         bool            `toml:"fresh"`          // start with empty state, not the last session's
+	Probe         []string        `toml:"probe"`          // requests sent to the engine after each swap ("GET /hello")
+	Big           bool            `toml:"big"`            // the TUI's presenter layout
+	PProf         string          `toml:"pprof"`          // loopback address to serve hotrun's own profiles on; "" for none
+	Reload        string          `toml:"reload"`         // address of the proxy whose pages reload when a version goes live; "" for none
+	BeforeBuild   []generate.Step `toml:"before_build"`   // generators run before a build when a file they read changed
 	configPath    string
 }
 
@@ -81,6 +84,15 @@ func parseConfig(args []string, stderr io.Writer) (*config, error) {
 	fs.BoolVar(&f.Fresh, "fresh", false, "start with empty state instead of restoring the last session's")
 	fs.BoolVar(&f.Big, "big", false, "presenter layout: the live version, the probes' answers and the last diff fill the screen")
 	fs.StringVar(&f.PProf, "pprof", "", "serve Go's profiles of hotrun itself (net/http/pprof: memory, goroutines, CPU) on the loopback `addr`, e.g. 127.0.0.1:6060")
+	fs.StringVar(&f.Reload, "reload", "", "serve the engine's pages on `addr` (e.g. 127.0.0.1:8081), where they reload themselves when a new version goes live and show a failed build")
+	fs.Func("before-build", "a generator `command` run before a build when a file it reads changed, e.g. \"templ generate\" (repeatable, in order; replaces the file's list)", func(c string) error {
+		st, err := generate.Parse(c)
+		if err != nil {
+			return err
+		}
+		f.BeforeBuild = append(f.BeforeBuild, st)
+		return nil
+	})
 	fs.Func("probe", "a `request` sent to the engine after each swap and engine start, e.g. \"GET /hello?name=test\" (repeatable; replaces the file's list)", func(s string) error {
 		if _, err := probe.Parse(s); err != nil {
 			return err
@@ -141,6 +153,8 @@ func parseConfig(args []string, stderr io.Writer) (*config, error) {
 		"big":            func() { cfg.Big = f.Big },
 		"probe":          func() { cfg.Probe = f.Probe },
 		"pprof":          func() { cfg.PProf = f.PProf },
+		"reload":         func() { cfg.Reload = f.Reload },
+		"before-build":   func() { cfg.BeforeBuild = f.BeforeBuild },
 	}
 	for name, fn := range apply {
 		if set[name] {
@@ -184,6 +198,11 @@ func parseConfig(args []string, stderr io.Writer) (*config, error) {
 			return nil, fmt.Errorf("%w: %v", errUsage, err)
 		}
 	}
+	if cfg.Reload != "" {
+		if err := checkReloadAddr(cfg.Reload); err != nil {
+			return nil, fmt.Errorf("%w: %v", errUsage, err)
+		}
+	}
 	return &cfg, nil
 }
 
@@ -206,7 +225,8 @@ Usage:
   hotrun [flags] [-- engine arguments]
   hotrun init       write what is missing of a project into the Go module here
   hotrun lab        learn the limits of Go plugins hands-on, one guided lab each
-  hotrun version    print hotrun's version and the Go it was built with
+  hotrun -version   print hotrun's version, the engine library and control
+                    protocol it speaks, and the Go it was built with
 
 Settings come from hotrun.toml in the current directory (same names as the
 flags, see docs/config.md), then from the flags.
@@ -216,8 +236,8 @@ flags, see docs/config.md), then from the flags.
 		flags []string
 	}{
 		{"Project", []string{"config", "dir", "engine", "logic"}},
-		{"Output", []string{"headless", "json", "verbose", "big", "probe", "pprof"}},
-		{"Watching", []string{"debounce", "poll", "include", "exclude"}},
+		{"Output", []string{"headless", "json", "verbose", "big", "probe", "reload", "pprof"}},
+		{"Watching", []string{"debounce", "poll", "include", "exclude", "before-build"}},
 		{"Building and running", []string{"mode", "buildflags", "max-versions", "max-rss", "snapshot-every", "drain", "orphan-grace", "fresh"}},
 	}
 	for _, g := range groups {

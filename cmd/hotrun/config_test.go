@@ -25,6 +25,7 @@ func TestParseConfig(t *testing.T) {
 	probes := file("probes.toml", "probe = [\"GET /hello?name=test\", \"POST /items {}\"]\nfresh = true\nbig = true\n")
 	badProbe := file("badprobe.toml", "probe = [\"hello\"]\n")
 	pprofFile := file("pprof.toml", "pprof = \"localhost:6060\"\n")
+	web := file("web.toml", "reload = \"127.0.0.1:8081\"\nbefore_build = [\"templ generate\", { run = \"sqlc generate\", inputs = [\"db/*.sql\"] }]\n")
 	tests := []struct {
 		name  string
 		args  []string
@@ -49,6 +50,19 @@ func TestParseConfig(t *testing.T) {
 			}
 			return ""
 		}, ""},
+		{"the web loop's keys", []string{"-config", web}, func(c *config) string {
+			if c.Reload != "127.0.0.1:8081" || len(c.BeforeBuild) != 2 || c.BeforeBuild[0].Run != "templ generate" || !slices.Equal(c.BeforeBuild[1].Inputs, []string{"db/*.sql"}) {
+				return "reload or before_build not read"
+			}
+			return ""
+		}, ""},
+		{"-before-build replaces the file's list", []string{"-config", web, "-before-build", "go generate ./...", "-reload", ":0"}, func(c *config) string {
+			if len(c.BeforeBuild) != 1 || c.BeforeBuild[0].Run != "go generate ./..." || c.Reload != ":0" {
+				return "flags did not win"
+			}
+			return ""
+		}, ""},
+		{"a reload address without a port", []string{"-config", "", "-reload", "localhost"}, nil, "reload"},
 		{"json implies headless", []string{"-config", "", "-json"}, func(c *config) string {
 			if !c.Headless {
 				return "not headless"

@@ -167,3 +167,54 @@ func TestRollbackAfterRestart(t *testing.T) {
 	}
 }
 
+// TestSaveDuringBuild saves the logic while a version builds, after the
+// build read it (issue 20): the version is what was built, and so are its
+// diff and line counts; the save is the next version's. The quiet period is
+// long, so that the save's change comes after the build ends instead of
+// canceling it.
+func TestSaveDuringBuild(t *testing.T) {
+	s := startSession(t, "-debounce", "20s")
+	// The first build starts at once. Once it staged the logic's main
+	// package, it has read the logic: save then.
+	deadline := time.Now().Add(buildWait)
+	for {
+		if staged, _ := filepath.Glob(filepath.Join(s.dir, ".hotrun", "stage", "*", "logic", "main.go")); len(staged) > 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the first build staged nothing")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	s.edit("logic/main.go", replace("modelVersion = 1001", "modelVersion = 1002"))
+	waitFor(s, buildWait, func(e event.BuildOK) bool { return e.Version == 1 })
+	servingVersion(s, loadWait, 1)
+	if _, body := s.get("/hello?name=test"); !strings.Contains(body, "version=1001,") {
+		t.Fatalf("v1 answered %q, want version=1001: the build read the logic before the save", body)
+	}
+	s.command("d 1")
+	if d := waitFor[event.Diff](s, loadWait, nil); !strings.Contains(d.Text, "+\tmodelVersion = 1001") || strings.Contains(d.Text, "1002") {
+		t.Errorf("v1's diff shows what it was not built from:\n%s", d.Text)
+	}
+
+	// The next version, built at once rather than after the quiet
+	// period, holds the save, and says so.
+	s.command("rebuild")
+	var v2 event.VersionInfo
+	waitFor(s, buildWait, func(e event.Versions) bool {
+		for _, v := range e.Versions {
+			if v.Version == 2 && v.State == event.VersionLive {
+				v2 = v
+				return true
+			}
+		}
+		return false
+	})
+	if len(v2.Files) != 1 || !strings.HasSuffix(v2.Files[0].Path, filepath.Join("logic", "main.go")) || v2.Files[0].Added != 1 || v2.Files[0].Removed != 1 {
+		t.Errorf("v2 changed %+v, want logic/main.go +1 -1", v2.Files)
+	}
+	s.command("d 2")
+	if d := waitFor[event.Diff](s, loadWait, nil); !strings.Contains(d.Text, "-\tmodelVersion = 1001") || !strings.Contains(d.Text, "+\tmodelVersion = 1002") {
+		t.Errorf("v2's diff is not the save:\n%s", d.Text)
+	}
+}

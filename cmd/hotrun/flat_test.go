@@ -124,12 +124,13 @@ func TestFlatHubHotSwaps(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// As a user runs it: hotrun init in the module, with this checkout as
-	// the library's, then hotrun with the settings init wrote.
+	// As a user of a checkout runs it: hotrun init -local in the module,
+	// with this checkout as the library's, then hotrun with the settings
+	// init wrote.
 	t.Setenv(scaffold.EnvSrc, repo)
 	t.Chdir(dir)
 	var out bytes.Buffer
-	if err := run(context.Background(), []string{"init"}, nil, &out, io.Discard); err != nil {
+	if err := run(context.Background(), []string{"init", "-local"}, nil, &out, io.Discard); err != nil {
 		t.Fatalf("hotrun init: %v\n%s", err, &out)
 	}
 	for _, want := range []string{"found  engine  .", "found  logic   ./logic", "wrote  hotrun.toml"} {

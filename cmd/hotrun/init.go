@@ -12,6 +12,7 @@ import (
 	"strings"
 	"text/tabwriter"
 
+	"github.com/hotrun-dev/hotrun/hot/protocol"
 	"github.com/hotrun-dev/hotrun/scaffold"
 )
 
@@ -22,7 +23,7 @@ func runInit(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	fs.SetOutput(stderr)
 	fs.Usage = func() {
 		fmt.Fprint(stderr, `Usage:
-  hotrun init
+  hotrun init [-local]
 
 Run in the root of a Go module (the directory that holds go.mod), it writes
 what is missing of a hotrun project.
@@ -46,11 +47,20 @@ and an engine wired to that interface when the module has no program to be
 one. When it can't tell (two interfaces, two logics), it writes nothing,
 prints what it found and the lines to add, and exits 1.
 
-It never overwrites a file, and adds github.com/hotrun-dev/hotrun to go.mod
-when it is not required yet (with a replace directive to $HOTRUN_SRC, or to
-the checkout this hotrun was built from).
+It never overwrites a file. When go.mod does not require the engine
+library (github.com/hotrun-dev/hotrun/hot) yet, it adds the version this
+hotrun was built with, through go get: lines that work on any machine.
+
+A hotrun built from a checkout has no released version to name: init then
+leaves go.mod alone and says so, unless asked for -local.
+
+Flags:
+  -local  point go.mod at the engine library of the checkout this hotrun was
+          built from ($HOTRUN_SRC names another) with a replace directive:
+          for this machine only, never to be committed
 `)
 	}
+	local := fs.Bool("local", false, "use the engine library of this hotrun's checkout (a replace directive for this machine only)")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return err
@@ -64,11 +74,16 @@ the checkout this hotrun was built from).
 	if err != nil {
 		return err
 	}
-	checkout, err := scaffold.LocalCheckout()
-	if err != nil {
-		return fmt.Errorf("init: %w", err)
+	opts := scaffold.Options{Dir: dir, Library: protocol.LibraryVersion()}
+	if *local {
+		if opts.Checkout, err = scaffold.LocalCheckout(); err != nil {
+			return fmt.Errorf("init: -local: %w", err)
+		}
+		if opts.Checkout == "" {
+			return fmt.Errorf("init: -local: this hotrun was not built from a checkout (hotrun %s); set %s to the hotrun checkout to use", hotrunVersion(), scaffold.EnvSrc)
+		}
 	}
-	res, err := scaffold.Write(ctx, scaffold.Options{Dir: dir, Checkout: checkout})
+	res, err := scaffold.Write(ctx, opts)
 	if errors.Is(err, scaffold.ErrNoModule) {
 		return noModule(dir)
 	}
@@ -153,18 +168,24 @@ func report(w io.Writer, dir string, res *scaffold.Result) {
 	}
 	tw.Flush()
 	if res.Require != "" {
-		fmt.Fprintf(w, "  go.mod: require %s (the engine library is not published as a module yet: it comes from the hot directory of a hotrun checkout)\n", res.Require)
+		fmt.Fprintf(w, "  go.mod: require %s (the engine library)\n", res.Require)
 	}
 	if res.Replace != "" {
-		fmt.Fprintf(w, "  go.mod: replace %s (the checkout this hotrun was built from; set %s to use another)\n", res.Replace, scaffold.EnvSrc)
+		fmt.Fprintf(w, "  go.mod: replace %s (-local: this machine's checkout; don't commit this line, `go mod edit -dropreplace=%s` removes it)\n", res.Replace, scaffold.LibraryModule)
 	}
 	if res.GoVersion != "" {
 		fmt.Fprintf(w, "  go.mod: go %s (the library's go.mod needs at least that)\n", res.GoVersion)
 	}
-	if res.NeedReplace {
-		fmt.Fprintf(w, "\ngo.mod requires %s but says nowhere to find it. Point it at the hot directory of your hotrun checkout:\n  go mod edit -replace=%s=/path/to/hotrun/hot\n", scaffold.LibraryModule, scaffold.LibraryModule)
+	lib := protocol.LibraryVersion()
+	switch {
+	case res.NoLibrary:
+		fmt.Fprintf(w, "\ngo.mod does not require the engine library yet: this hotrun was built from a checkout (version %s), so there is no released library to name. Either\n  hotrun init -local    # a replace directive to its checkout, for this machine only: don't commit it\nor install a released hotrun and run hotrun init again:\n  go install %s/cmd/hotrun@latest\n", hotrunVersion(), hotrunModule)
+	case res.Required != "" && lib != "" && lib != "(devel)":
+		fmt.Fprintf(w, "\ngo.mod requires %s %s and this hotrun speaks %s: make them agree with\n  go get %s@%s\n", scaffold.LibraryModule, res.Required, lib, scaffold.LibraryModule, lib)
+	case res.Required != "":
+		fmt.Fprintf(w, "\ngo.mod requires %s %s, a version never released, with no replace directive. Point it at this hotrun's checkout with\n  hotrun init -local\n", scaffold.LibraryModule, res.Required)
 	}
-	if len(res.Wrote()) == 0 && res.Require == "" {
+	if len(res.Wrote()) == 0 && res.Require == "" && res.Replace == "" && !res.NoLibrary && res.Required == "" {
 		fmt.Fprintln(w, "Nothing to add: every part is there.")
 	}
 	if p == nil {

@@ -61,7 +61,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 			return runInit(ctx, args[1:], stdout, stderr)
 		case "lab":
 			return runLab(ctx, args[1:], stdin, stdout, stderr)
-		case "version":
+		case "-version", "--version", "version":
 			return runVersion(stdout)
 		}
 	}
@@ -104,11 +104,18 @@ func runHotrun(ctx context.Context, cfg *config, labCfg *lab.Config, stdin io.Re
 		probes = append(probes, p)
 	}
 	var r *runner.Runner
-	var pub event.Publisher = stream
+	// With -reload, open pages follow the code: the proxy reads the same
+	// events on their way to the stream.
+	pages, stopReload, err := startReload(cfg.Reload, func() []string { return r.Addrs() }, stream)
+	if err != nil {
+		return err
+	}
+	// A lab's guide reads them before, and publishes its own after them.
+	pub := pages
 	var guide *lab.Guide
 	if labCfg != nil {
 		c := *labCfg
-		c.Events = stream
+		c.Events = pages
 		c.Keys = func() lab.Keys { return r }
 		guide = lab.New(c)
 		pub = guide
@@ -143,6 +150,7 @@ func runHotrun(ctx context.Context, cfg *config, labCfg *lab.Config, stdin io.Re
 		Drain:         cfg.Drain.Duration,
 		OrphanGrace:   cfg.OrphanGrace.Duration,
 		Mode:          cfg.Mode,
+		BeforeBuild:   cfg.BeforeBuild,
 	})
 
 	ctx, cancel := context.WithCancel(ctx)
@@ -153,10 +161,11 @@ func runHotrun(ctx context.Context, cfg *config, labCfg *lab.Config, stdin io.Re
 		// word and the last command's event are published before the
 		// stream closes.
 		defer stream.Close()
+		defer cmds.close()
+		defer stopReload()
 		if guide != nil {
 			defer guide.Close()
 		}
-		defer cmds.close()
 		defer prober.Close()
 		return r.Run(ctx)
 	})

@@ -80,14 +80,17 @@ type Reply struct {
 	Path string `json:"path,omitempty"`
 	// For "status": the version serving (0 for none), every version
 	// loaded and the plugin each came from, the highest version number
-	// it was ever asked to load, whether the engine has taken over, and
-	// the protocol.
+	// it was ever asked to load, whether the engine has taken over, the
+	// protocol, and the engine library's module version
+	// ([LibraryVersion]), so that hotrun can name both sides' versions
+	// when they disagree.
 	Version  int      `json:"version,omitempty"`
 	Loaded   []int    `json:"loaded,omitempty"`
 	Paths    []string `json:"paths,omitempty"`
 	Newest   int      `json:"newest,omitempty"`
 	Serving  bool     `json:"serving,omitempty"`
 	Protocol int      `json:"protocol,omitempty"`
+	Library  string   `json:"library,omitempty"`
 }
 
 // Listener is the line that goes with a listening socket the engine hands
@@ -97,8 +100,8 @@ type Listener struct {
 	Listener string `json:"listener"` // "network:addr", as in EnvListeners
 }
 
-// Codes name the known load failures in a Reply, so that hotrun acts on
-// what happened without reading the words meant for people.
+// Codes name the known failures in a Reply, so that hotrun acts on what
+// happened without reading the words meant for people.
 const (
 	CodeNoSymbol         = "no-symbol"         // the plugin exports no such symbol
 	CodeWrongType        = "wrong-type"        // the symbol has another type
@@ -112,5 +115,6 @@ const (
 	CodeNoPlugins        = "no-plugins"        // this Go has no plugin support here
 	CodeMissingFile      = "missing-file"      // the .so is gone
 	CodeStateUnreadable  = "state-unreadable"  // the engine can't decode the state snapshot (its types changed)
+	CodeUnknownCommand   = "unknown-command"   // the engine's library has no such command (it is older than hotrun)
 	CodeOther            = ""                  // anything else
 )

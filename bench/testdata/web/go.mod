@@ -1,0 +1,7 @@
+module example.com/web
+
+go 1.26.7
+
+require github.com/hotrun-dev/hotrun/hot v0.1.0
+
+replace github.com/hotrun-dev/hotrun/hot => ../../../hot

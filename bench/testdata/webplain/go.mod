@@ -1,0 +1,3 @@
+module example.com/webplain
+
+go 1.26.7

@@ -1,7 +1,0 @@
-//go:build !unix
-
-package builder
-
-import "os/exec"
-
-func killGroup(*exec.Cmd) {}
