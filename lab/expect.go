@@ -350,7 +350,7 @@ type diesCheck struct {
 func (c *diesCheck) see(s *session, e event.Event) bool {
 	switch e := e.(type) {
 	case event.EngineExit:
-		if e.PID == s.pid && e.Code == 2 && e.Signal == "" {
+		if e.PID == s.pid && e.Code == 2 && e.Signal == "" && !e.Expected {
 			c.died, c.ver = e, s.live
 		}
 	case event.EngineStart:

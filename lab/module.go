@@ -7,9 +7,9 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime/debug"
 	"strings"
 
+	"github.com/hotrun-dev/hotrun/hot/protocol"
 	"github.com/hotrun-dev/hotrun/scaffold"
 )
 
@@ -38,12 +38,8 @@ var errNoLibrary = errors.New("lab: this hotrun names no released engine library
 // development build came from ($HOTRUN_SRC, or the source path recorded in
 // the binary), by a replace directive.
 func findLibrary() (library, error) {
-	if bi, ok := debug.ReadBuildInfo(); ok {
-		for _, d := range bi.Deps {
-			if d.Path == scaffold.LibraryModule && d.Replace == nil && released(d.Version) {
-				return library{Version: d.Version}, nil
-			}
-		}
+	if v := protocol.LibraryVersion(); released(v) {
+		return library{Version: v}, nil
 	}
 	checkout, err := scaffold.LocalCheckout()
 	if err != nil {
@@ -56,8 +52,8 @@ func findLibrary() (library, error) {
 }
 
 // released reports whether v names a published version: a development
-// build records "(devel)", and v0.0.0 (a requirement satisfied by a
-// replace directive) was never published.
+// build records "(devel)" (a go.work, a replace directive), and v0.0.0 was
+// never published.
 func released(v string) bool {
 	return strings.HasPrefix(v, "v") && v != "v0.0.0"
 }
