@@ -24,10 +24,6 @@ type buildJob struct {
 	withEngine bool // it builds the engine too
 }
 
-// hostChanged is why a host change replaces the engine; the lab it names
-// shows why it must.
-const hostChanged = "a package the engine holds changed (hotrun lab shared-struct)"
-
 // specDelay is how long after the first event of a burst a speculative
 // build starts: an editor that truncates and then writes sends its first
 // event before the content is there.
@@ -295,7 +291,7 @@ func (m *model) onBuilt(in inBuilt) {
 		case res.logic != nil && m.serving == nil:
 			m.replace(v.n, m.newest, "") // the session's first engine, or one after a crash: no change to tell
 		case res.logic != nil:
-			m.replace(v.n, m.newest, hostChanged)
+			m.replaceTaught(v.n, m.newest, "a package the engine holds changed", "shared-struct")
 		case m.serving == nil && m.standby() == nil:
 			// The first engine, whose logic doesn't build yet: start it
 			// with no version; requests wait for the first one.
@@ -316,6 +312,6 @@ func (m *model) onBuilt(in inBuilt) {
 	case m.standby() == nil && m.serving != nil && m.serving.build != v.build && v.build == m.newest:
 		// Built for a newer engine than the one serving, with none being
 		// readied: only a new engine can take it.
-		m.replace(v.n, m.newest, hostChanged)
+		m.replaceTaught(v.n, m.newest, "a package the engine holds changed", "shared-struct")
 	}
 }

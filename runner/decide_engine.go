@@ -15,6 +15,14 @@ import (
 // it is ready. Any failure before the handover leaves the serving engine as
 // it is. A replacement already under way is abandoned for this one.
 func (m *model) replace(target int, b *engineBuild, why string) *engine {
+	return m.replaceTaught(target, b, why, "")
+}
+
+// replaceTaught is replace for a limit of Go plugins that a lab shows: the
+// engine.restart event names the lab (`hotrun lab NAME`), for a user who
+// meets the limit in a project of their own; the engine's own why, which
+// the engines snapshot and the header show, stays short.
+func (m *model) replaceTaught(target int, b *engineBuild, why, lab string) *engine {
 	if b == nil {
 		m.warn("no engine build to start; fix the build and save")
 		return nil
@@ -27,7 +35,11 @@ func (m *model) replace(target int, b *engineBuild, why string) *engine {
 	if s := m.serving; s != nil {
 		e.prevBuild, e.prevLive = s.build, s.live
 		if why != "" {
-			m.publish(event.EngineRestart{PID: s.pid, Reason: why})
+			said := why
+			if lab != "" {
+				said += "; hotrun lab " + lab + " shows why"
+			}
+			m.publish(event.EngineRestart{PID: s.pid, Reason: said})
 		}
 	}
 	m.engines = append(m.engines, e)
@@ -454,7 +466,7 @@ func (m *model) onLoaded(in inLoaded) {
 	m.snapshot() // a crash from now on restores the state as of this swap
 	m.memory(0)
 	if m.cfg.maxVersions > 0 && len(e.loaded) >= m.cfg.maxVersions {
-		m.replace(n, e.build, fmt.Sprintf("memory: %d versions loaded, the limit (Go never unloads a plugin: hotrun lab memory)", len(e.loaded)))
+		m.replaceTaught(n, e.build, fmt.Sprintf("memory: %d versions loaded, the limit (Go never unloads a plugin)", len(e.loaded)), "memory")
 		return
 	}
 	// The newest build, if it finished while this one loaded, loads now

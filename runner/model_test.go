@@ -385,6 +385,11 @@ func TestModelHandoverOrder(t *testing.T) {
 	if len(exits) != 1 || exits[0].Reason != fmt.Sprintf("handed over to pid %d", s.serving().pid) {
 		t.Errorf("exit events %+v, want one: handed over, no last words", exits)
 	}
+	// The restart says why, and names the lab that shows why it must be.
+	restarts := find[event.EngineRestart](s, 0)
+	if len(restarts) != 1 || restarts[0].Reason != "a package the engine holds changed; hotrun lab shared-struct shows why" {
+		t.Errorf("restart events %+v, want one that names the shared-struct lab", restarts)
+	}
 }
 
 // TestModelStateTypeChange is issue 18's first reproduction: a change to
