@@ -465,7 +465,7 @@ func (c *unitsCheck) seen() string {
 }
 
 // grows waits for n loads into the serving engine, and then a memory
-// report of it holding them all.
+// report of it holding them all, in more memory than before.
 func grows(n int) check { return &growsCheck{n: n} }
 
 type growsCheck struct {
@@ -490,7 +490,9 @@ func (c *growsCheck) see(s *session, e event.Event) bool {
 			c.start = e // no report before the step: the first during it
 		}
 		c.last = e
-		return c.loads >= c.n && e.VersionsLoaded > c.n
+		// A report right after a load may carry the memory read before
+		// it: the step waits for one that saw the versions' memory.
+		return c.loads >= c.n && e.VersionsLoaded > c.n && (e.RSSBytes > c.start.RSSBytes || c.start.VersionsLoaded == e.VersionsLoaded)
 	}
 	return false
 }

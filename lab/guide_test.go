@@ -158,8 +158,13 @@ func TestChecks(t *testing.T) {
 		}, false},
 		{"a unit on two versions", units("tick"), []event.Event{event.Unit{Unit: "tick", Version: 4}, event.Unit{Unit: "tick", Version: 5}}, true},
 		{"two loads held", grows(2), []event.Event{
+			event.Memory{VersionsLoaded: 1, RSSBytes: 15 << 20},
 			event.LoadOK{Version: 2}, event.LoadOK{Version: 3}, event.Memory{VersionsLoaded: 3, RSSBytes: 20 << 20},
 		}, true},
+		{"two loads reported with the memory read before them", grows(2), []event.Event{
+			event.Memory{VersionsLoaded: 1, RSSBytes: 15 << 20},
+			event.LoadOK{Version: 2}, event.LoadOK{Version: 3}, event.Memory{VersionsLoaded: 3, RSSBytes: 15 << 20},
+		}, false},
 		{"a recycled engine", recycled(), []event.Event{
 			event.EngineRestart{PID: 1}, event.EngineStart{PID: 2}, event.EngineExit{PID: 1}, event.Memory{VersionsLoaded: 1},
 		}, true},
