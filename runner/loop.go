@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"net"
 	"os"
 	"path/filepath"
 	"slices"
@@ -569,19 +570,39 @@ func (l *loop) shutdown() {
 
 // takeListeners keeps the sockets an engine handed over.
 func (l *loop) takeListeners(e *Engine) {
-	for name, f := range e.Listeners() {
+	got := e.Listeners()
+	if len(got) == 0 {
+		return
+	}
+	for name, f := range got {
 		if old := l.listeners[name]; old != nil {
 			old.Close()
 		}
 		l.listeners[name] = f
 	}
 	var addrs []string
-	for name := range l.listeners {
-		_, addr, _ := strings.Cut(name, ":")
-		addrs = append(addrs, addr)
+	for name, f := range l.listeners {
+		addrs = append(addrs, boundAddr(name, f))
 	}
 	slices.Sort(addrs)
 	l.r.src.setAddrs(addrs)
+}
+
+// boundAddr is the address a held socket is bound to: the one its name
+// asked for ("127.0.0.1:8080"), unless that left the port to the kernel
+// (":0"), when the socket says which it got. The name stays the asked
+// one: it is what the next engine's Listen looks the socket up by.
+func boundAddr(name string, f *os.File) string {
+	_, addr, _ := strings.Cut(name, ":")
+	if _, port, err := net.SplitHostPort(addr); err == nil && port != "0" {
+		return addr
+	}
+	ln, err := net.FileListener(f) // a duplicate, closed at once
+	if err != nil {
+		return addr
+	}
+	defer ln.Close()
+	return ln.Addr().String()
 }
 
 // inherit lists the held sockets for the next engine: its descriptors 3,

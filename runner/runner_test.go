@@ -3,6 +3,7 @@ package runner
 import (
 	"context"
 	"fmt"
+	"net"
 	"os"
 	"path/filepath"
 	"slices"
@@ -282,5 +283,26 @@ func TestMissedAtTakeover(t *testing.T) {
 				t.Errorf("missed = v%d, want v%d", got, tt.want)
 			}
 		})
+	}
+}
+
+// TestBoundAddr: a socket asked for with port 0 is named by the port the
+// kernel gave it, for the probes; any other by the address asked for.
+func TestBoundAddr(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	f, err := ln.(*net.TCPListener).File()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if got := boundAddr("tcp:127.0.0.1:0", f); got != ln.Addr().String() {
+		t.Errorf("boundAddr of port 0 = %q, want %q", got, ln.Addr())
+	}
+	if got := boundAddr("tcp:127.0.0.1:8080", f); got != "127.0.0.1:8080" {
+		t.Errorf("boundAddr of a fixed port = %q, want the asked address", got)
 	}
 }
