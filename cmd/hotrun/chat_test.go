@@ -2,9 +2,6 @@ package main
 
 import (
 	"context"
-	"os"
-	"path/filepath"
-	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -16,28 +13,7 @@ import (
 
 // chatCopy copies ../../examples/chat to a scratch module using this
 // repository's hot.
-func chatCopy(t *testing.T) string {
-	t.Helper()
-	dir := filepath.Join(t.TempDir(), "chat")
-	if err := os.CopyFS(dir, os.DirFS("../../examples/chat")); err != nil {
-		t.Fatal(err)
-	}
-	os.RemoveAll(filepath.Join(dir, ".hotrun"))
-	repo, err := filepath.Abs("../..")
-	if err != nil {
-		t.Fatal(err)
-	}
-	mod := filepath.Join(dir, "go.mod")
-	b, err := os.ReadFile(mod)
-	if err != nil {
-		t.Fatal(err)
-	}
-	b = regexp.MustCompile(`(?m)^replace (\S+) => .*$`).ReplaceAll(b, []byte("replace $1 => "+filepath.Join(repo, "hot")))
-	if err := os.WriteFile(mod, b, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	return dir
-}
+func chatCopy(t *testing.T) string { return moduleCopy(t, "../../examples/chat") }
 
 // tab is one browser tab of the chat.
 type tab struct {

@@ -4,7 +4,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -51,27 +50,7 @@ func installTempl(t *testing.T) string {
 
 // templApp copies testdata/templapp, a templ project whose generated code
 // is not there yet, to a scratch module using this repository's hot.
-func templApp(t *testing.T) string {
-	t.Helper()
-	dir := filepath.Join(t.TempDir(), "templapp")
-	if err := os.CopyFS(dir, os.DirFS("testdata/templapp")); err != nil {
-		t.Fatal(err)
-	}
-	repo, err := filepath.Abs("../..")
-	if err != nil {
-		t.Fatal(err)
-	}
-	mod := filepath.Join(dir, "go.mod")
-	b, err := os.ReadFile(mod)
-	if err != nil {
-		t.Fatal(err)
-	}
-	b = regexp.MustCompile(`(?m)^replace (\S+) => .*$`).ReplaceAll(b, []byte("replace $1 => "+filepath.Join(repo, "hot")))
-	if err := os.WriteFile(mod, b, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	return dir
-}
+func templApp(t *testing.T) string { return moduleCopy(t, "testdata/templapp") }
 
 // quiet reads events for d and fails on any build or change: what the
 // generators wrote must not build again.

@@ -34,10 +34,14 @@ type session struct {
 
 // exampleCopy copies ../../example to a temporary directory and points its
 // replace directive at this repository.
-func exampleCopy(t *testing.T) string {
+func exampleCopy(t *testing.T) string { return moduleCopy(t, "../../example") }
+
+// moduleCopy copies the module at src to a temporary directory and points
+// its replace directive at this repository's engine library.
+func moduleCopy(t *testing.T, src string) string {
 	t.Helper()
-	dir := filepath.Join(t.TempDir(), "example")
-	if err := os.CopyFS(dir, os.DirFS("../../example")); err != nil {
+	dir := filepath.Join(t.TempDir(), filepath.Base(src))
+	if err := os.CopyFS(dir, os.DirFS(src)); err != nil {
 		t.Fatal(err)
 	}
 	os.RemoveAll(filepath.Join(dir, ".hotrun"))
