@@ -209,7 +209,7 @@ func (p *Prober) round(v int) {
 	var addr string
 	if p.cfg.Addrs != nil {
 		if as := p.cfg.Addrs(); len(as) > 0 {
-			addr = dialable(as[0])
+			addr = as[0]
 		}
 	}
 	for _, r := range p.cfg.Requests {
@@ -292,22 +292,6 @@ func plainError(err error) string {
 		return ue.Unwrap().Error()
 	}
 	return err.Error()
-}
-
-// dialable turns a listening address into one to connect to: a wildcard
-// host (":8080", "0.0.0.0:8080", "[::]:8080") becomes the loopback.
-func dialable(addr string) string {
-	host, port, err := net.SplitHostPort(addr)
-	if err != nil {
-		return addr
-	}
-	switch host {
-	case "", "0.0.0.0":
-		host = "127.0.0.1"
-	case "::":
-		host = "::1"
-	}
-	return net.JoinHostPort(host, port)
 }
 
 // Close stops the Prober: no new round starts, and probes under way are

@@ -231,10 +231,4 @@ func TestBodyStart(t *testing.T) {
 	if got := bodyStart([]byte("ok\n"), 10); got != "ok" {
 		t.Errorf("bodyStart = %q", got)
 	}
-	if got := dialable("[::]:80"); got != "[::1]:80" {
-		t.Errorf("dialable = %q", got)
-	}
-	if got := dialable(":80"); got != "127.0.0.1:80" {
-		t.Errorf("dialable = %q", got)
-	}
 }

@@ -322,7 +322,7 @@ func (p *Proxy) target() string {
 	if len(as) == 0 {
 		return ""
 	}
-	return dialable(as[0])
+	return as[0]
 }
 
 // errNoEngine is a request that came before any engine listened.
@@ -367,20 +367,4 @@ func (p *Proxy) unreachable(w http.ResponseWriter, r *http.Request, err error) {
 	w.Header().Set("Cache-Control", "no-store")
 	w.WriteHeader(http.StatusBadGateway)
 	fmt.Fprint(w, waitingPage(err.Error(), p.liveID()))
-}
-
-// dialable turns a listening address into one to connect to: a wildcard
-// host (":8080", "0.0.0.0:8080", "[::]:8080") becomes the loopback.
-func dialable(addr string) string {
-	host, port, err := net.SplitHostPort(addr)
-	if err != nil {
-		return addr
-	}
-	switch host {
-	case "", "0.0.0.0":
-		host = "127.0.0.1"
-	case "::":
-		host = "::1"
-	}
-	return net.JoinHostPort(host, port)
 }

@@ -582,10 +582,26 @@ func (l *loop) takeListeners(e *Engine) {
 	}
 	var addrs []string
 	for name, f := range l.listeners {
-		addrs = append(addrs, boundAddr(name, f))
+		addrs = append(addrs, dialable(boundAddr(name, f)))
 	}
 	slices.Sort(addrs)
 	l.r.src.setAddrs(addrs)
+}
+
+// dialable turns a listening address into one to connect to: a wildcard
+// host (":8080", "0.0.0.0:8080", "[::]:8080") becomes the loopback.
+func dialable(addr string) string {
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return addr
+	}
+	switch host {
+	case "", "0.0.0.0":
+		host = "127.0.0.1"
+	case "::":
+		host = "::1"
+	}
+	return net.JoinHostPort(host, port)
 }
 
 // boundAddr is the address a held socket is bound to: the one its name

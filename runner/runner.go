@@ -149,8 +149,9 @@ func (r *Runner) Activate(n int) { r.ask(request{op: reqActivate, n: n}) }
 // version to; from 0 means the version before to.
 func (r *Runner) Diff(from, to int) (string, error) { return r.src.diff(from, to) }
 
-// Addrs returns the addresses the engine listens on ("127.0.0.1:12345"),
-// as it handed them to hotrun.
+// Addrs returns the addresses to reach the engine at ("127.0.0.1:12345"):
+// the ones it listens on, with the port the kernel gave one asked for as
+// port 0, and the loopback for a wildcard host (":8080").
 func (r *Runner) Addrs() []string { return r.src.addrList() }
 
 func (r *Runner) ask(q request) {

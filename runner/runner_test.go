@@ -305,4 +305,9 @@ func TestBoundAddr(t *testing.T) {
 	if got := boundAddr("tcp:127.0.0.1:8080", f); got != "127.0.0.1:8080" {
 		t.Errorf("boundAddr of a fixed port = %q, want the asked address", got)
 	}
+	for addr, want := range map[string]string{"[::]:80": "[::1]:80", ":80": "127.0.0.1:80", "0.0.0.0:80": "127.0.0.1:80", "10.0.0.1:80": "10.0.0.1:80"} {
+		if got := dialable(addr); got != want {
+			t.Errorf("dialable(%q) = %q, want %q", addr, got, want)
+		}
+	}
 }
