@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -92,10 +91,9 @@ func cmdFreeAddr(ts *testscript.TestScript, neg bool, args []string) {
 	if neg || len(args) != 1 {
 		ts.Fatalf("usage: freeaddr NAME")
 	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	addr, err := unusedAddr()
 	ts.Check(err)
-	ts.Setenv(args[0], ln.Addr().String())
-	ts.Check(ln.Close())
+	ts.Setenv(args[0], addr)
 }
 
 // get URL writes the body of a GET of URL to stdout and its status code to
