@@ -439,29 +439,35 @@ func (c *ticksCheck) seen() string {
 func units(name string) check { return &unitsCheck{name: name} }
 
 type unitsCheck struct {
-	name  string
-	first int
-	then  int
+	name     string
+	first    int
+	then     int
+	pid      int  // the engine the first unit ran in
+	replaced bool // the second ran in another engine: a handover, not a swap
 }
 
-func (c *unitsCheck) see(_ *session, e event.Event) bool {
+func (c *unitsCheck) see(s *session, e event.Event) bool {
 	u, ok := e.(event.Unit)
 	if !ok || u.Unit != c.name || u.Error != "" {
 		return false
 	}
 	if c.first == 0 {
-		c.first = u.Version
+		c.first, c.pid = u.Version, s.pid
 		return false
 	}
 	if u.Version != c.first {
-		c.then = u.Version
+		c.then, c.replaced = u.Version, s.pid != c.pid
 		return true
 	}
 	return false
 }
 
 func (c *unitsCheck) seen() string {
-	return fmt.Sprintf("the unit %q ran on v%d, then on v%d after the swap", c.name, c.first, c.then)
+	how := "after the swap"
+	if c.replaced {
+		how = "in the engine that took over"
+	}
+	return fmt.Sprintf("the unit %q ran on v%d, then on v%d %s", c.name, c.first, c.then, how)
 }
 
 // grows waits for n loads into the serving engine, and then a memory

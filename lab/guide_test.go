@@ -192,3 +192,37 @@ func TestChecks(t *testing.T) {
 		}
 	}
 }
+
+// TestUnitsSay holds the units check to what happened between the two
+// versions: a swap in the same engine, or a new engine that took over.
+func TestUnitsSay(t *testing.T) {
+	tests := []struct {
+		name string
+		evs  []event.Event
+		want string
+	}{
+		{"a swap", []event.Event{
+			event.Unit{Unit: "tick", Version: 4}, event.LoadOK{Version: 5}, event.Unit{Unit: "tick", Version: 5},
+		}, `the unit "tick" ran on v4, then on v5 after the swap`},
+		{"a handover", []event.Event{
+			event.Unit{Unit: "tick", Version: 4}, event.EngineStart{PID: 2}, event.LoadOK{Version: 5}, event.Unit{Unit: "tick", Version: 5},
+		}, `the unit "tick" ran on v4, then on v5 in the engine that took over`},
+	}
+	for _, tt := range tests {
+		s := &session{dir: "/p", wd: "/", pid: 1, live: 1}
+		c := units("tick")
+		done := false
+		for _, e := range tt.evs {
+			if !done {
+				done = c.see(s, e)
+			}
+			s.observe(e)
+		}
+		if !done {
+			t.Fatalf("%s: not done", tt.name)
+		}
+		if got := c.seen(); got != tt.want {
+			t.Errorf("%s: seen %q, want %q", tt.name, got, tt.want)
+		}
+	}
+}
