@@ -26,6 +26,7 @@ func runLab(ctx context.Context, args []string, stdin io.Reader, stdout, stderr 
 	reset := fs.Bool("reset", false, "start the lab over: a fresh copy of the example, no step done")
 	headless := fs.Bool("headless", false, "print events as plain lines instead of the screen (n, p, a as lines on stdin)")
 	jsonOut := fs.Bool("json", false, "print events as JSON lines (implies -headless)")
+	big := fs.Bool("big", false, "presenter layout, for teaching a room: under the lab pane, the probes' answers and the last diff fill the screen")
 	fs.Usage = func() { labUsage(fs, stderr) }
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -88,6 +89,7 @@ func runLab(ctx context.Context, args []string, stdin io.Reader, stdout, stderr 
 	if err != nil {
 		return err
 	}
+	cfg.Big = *big
 	err = runHotrun(ctx, cfg, &lab.Config{Lab: l, Dir: dir, Progress: progress}, stdin, stdout)
 	if rec := progress.Get(l.Name); err == nil && rec.Step > 0 {
 		fmt.Fprintf(stderr, "hotrun lab %s: %d of %d steps done; hotrun lab %s goes on at step %d\n", l.Name, len(rec.Passed), l.Steps(), l.Name, rec.Step)

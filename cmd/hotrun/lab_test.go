@@ -64,9 +64,9 @@ func TestLab(t *testing.T) {
 	project := filepath.Join(home, "hotrun-lab-global-var")
 	s := &tmuxScreen{t: t, tmux: tmux, socket: filepath.Join(tmp, "tmux")}
 	pids := []int{}
-	start := func() {
+	start := func(flags string) {
 		t.Helper()
-		cmd := "XDG_CONFIG_HOME=" + shellQuote(filepath.Join(home, "config")) + " EDITOR=true " + shellQuote(bin) + " lab global-var"
+		cmd := "XDG_CONFIG_HOME=" + shellQuote(filepath.Join(home, "config")) + " EDITOR=true " + shellQuote(bin) + " lab " + flags + "global-var"
 		if _, err := s.do("-f", "/dev/null", "new-session", "-d", "-s", "hotrun", "-x", "100", "-y", "40", "-c", home, cmd,
 			";", "set-option", "-t", "hotrun", "remain-on-exit", "on"); err != nil {
 			t.Fatal(err)
@@ -108,7 +108,7 @@ func TestLab(t *testing.T) {
 		}
 	})
 
-	start()
+	start("")
 	s.waitFor(buildWait, "the lab pane on the first step, with its file and line", regexp.MustCompile(
 		`(?s)lab global-var · step 1 of 3 .*▸ A global in the logic: In logic/main\.go, count calls.*edit hotrun-lab-global-var/logic/main\.go:\d+ · e opens it`))
 	s.waitFor(buildWait, "v1 live, answering the probes", regexp.MustCompile(`(?s)\n v1 live .*GET /hello\?name=again +200`))
@@ -144,14 +144,16 @@ func TestLab(t *testing.T) {
 	s.waitFor(10*time.Second, "step 2 again", regexp.MustCompile(`(?s)lab global-var · step 2 of 3 .*▸ A swap`))
 	quit()
 
-	// Started again, the lab goes on where it stopped, in the same copy.
-	start()
+	// Started again (in the presenter layout, as a teacher would), the lab
+	// goes on where it stopped, in the same copy.
+	start("-big ")
 	s.waitFor(buildWait, "the lab at step 2, step 1 marked done", regexp.MustCompile(
 		`(?s)lab global-var · step 2 of 3 ─+ ●○○.*▸ A swap`))
 	if b, err := os.ReadFile(p); err != nil || !strings.Contains(string(b), "calls++") {
 		t.Errorf("the copy lost the learner's edit: %v", err)
 	}
-	s.waitFor(buildWait, "v1 live again", regexp.MustCompile(`\n v1 live `))
+	s.waitFor(buildWait, "v1 live again, under the lab pane the presenter layout's probes", regexp.MustCompile(
+		`(?s)\n ● v1 live .*▸ lab global-var · step 2 of 3 .*probes · what the live version answers`))
 	quit()
 
 	// hotrun lab lists it as begun.
