@@ -227,8 +227,7 @@ func (m *model) onBuilt(in inBuilt) {
 			m.pendingHost = false
 		}
 	case res.engine != nil && res.err == nil && m.cfg.mode == ModeHotSwap:
-		m.ids++
-		m.newest = &engineBuild{id: m.ids, path: res.engine.Path}
+		m.newest = &engineBuild{path: res.engine.Path}
 		m.adopted = nil
 	}
 	if !current {
@@ -253,8 +252,7 @@ func (m *model) onBuilt(in inBuilt) {
 		v.so = res.logic.Path
 		m.lastLogic = res.staged
 		if m.cfg.mode == ModeRestart {
-			m.ids++
-			v.build = &engineBuild{id: m.ids, path: res.logic.Path}
+			v.build = &engineBuild{path: res.logic.Path}
 		} else {
 			v.build = m.newest
 		}

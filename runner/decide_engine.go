@@ -30,8 +30,7 @@ func (m *model) replaceTaught(target int, b *engineBuild, why, lab string) *engi
 	if old := m.standby(); old != nil {
 		m.abandon(old, "a newer engine replaces it")
 	}
-	m.ids++
-	e := &engine{id: m.ids, build: b, state: engStarting, target: target, newAbove: m.builtUpTo(), replaces: m.serving, why: why}
+	e := &engine{build: b, state: engStarting, target: target, newAbove: m.builtUpTo(), replaces: m.serving, why: why}
 	if s := m.serving; s != nil {
 		e.prevBuild, e.prevLive = s.build, s.live
 		if why != "" {
@@ -347,10 +346,9 @@ func (m *model) onTookOver(in inTookOver) {
 // build is the one the adopted engine runs, the new version swaps into
 // it; if the source changed meanwhile, a new engine takes over, blue/green.
 func (m *model) adopt(in inAdopted) {
-	m.ids++
-	b := &engineBuild{id: m.ids, path: in.path}
+	b := &engineBuild{path: in.path}
 	e := in.e
-	e.id, e.pid, e.build, e.state = m.ids, in.pid, b, engServing
+	e.pid, e.build, e.state = in.pid, b, engServing
 	e.loaded, e.live = in.st.Loaded, in.st.Live
 	e.servingAt, e.lastAnswer, e.savedAt = m.now, m.now, m.now
 	m.engines = append(m.engines, e)

@@ -35,7 +35,6 @@ type model struct {
 	lastMem     event.Memory
 	memAt       time.Time    // when the serving engine's memory was last looked at
 	forgotten   int          // ended versions dropped from versions (see forgetEnded)
-	ids         int          // numbers engines and engine builds
 	dirty       bool         // the version list changed since it was last published
 	disk        int64        // what .hotrun holds, as the last prune measured it
 	pruning     bool         // a prune runs
@@ -172,9 +171,9 @@ type version struct {
 }
 
 // engineBuild is one build of the engine executable. A plugin loads only
-// into an engine of the build it was built against.
+// into an engine of the build it was built against. Builds, like engines,
+// are told apart by pointer: the model never needs to number them.
 type engineBuild struct {
-	id   int
 	path string
 }
 
@@ -190,7 +189,6 @@ const (
 // engine is one engine process, as the model knows it: what it reported,
 // never a guess.
 type engine struct {
-	id       int
 	pid      int // 0 while starting
 	build    *engineBuild
 	state    string

@@ -40,7 +40,7 @@ func TestInherit(t *testing.T) {
 
 func TestCrashBlame(t *testing.T) {
 	live := time.Now()
-	b := &engineBuild{id: 1}
+	b := &engineBuild{}
 	tests := []struct {
 		name    string
 		crashes []crash
@@ -174,7 +174,7 @@ func TestChooseMode(t *testing.T) {
 // size: ended versions beyond keepEnded are forgotten, oldest first, and
 // none that may still serve is.
 func TestForgetEnded(t *testing.T) {
-	b := &engineBuild{id: 1}
+	b := &engineBuild{}
 	l := newModel(modelConfig{})
 	l.served, l.newest = b, b
 	const saves = 1000
@@ -249,7 +249,7 @@ func TestPulseEvery(t *testing.T) {
 // was under way when the replacement began (it had claimed its number),
 // and never an older one a rollback chose not to serve.
 func TestMissedAtTakeover(t *testing.T) {
-	b := &engineBuild{id: 1}
+	b := &engineBuild{}
 	tests := []struct {
 		name   string
 		states map[int]string // at the replacement
