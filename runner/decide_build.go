@@ -18,10 +18,9 @@ type buildJob struct {
 	spec       bool                    // it started early, on the watcher's hint, and no Change has confirmed it yet
 	staged     map[string]gosrc.Digest // what the speculative job under way staged; nil until it says
 	waiting    *inChange               // a change that came before the speculative job said what it staged
-	held       *jobResult              // a speculative job's result, waiting for its Change
-	heldFiles  []event.FileChange
-	specArmed  bool // the timer of a speculative job is armed
-	withEngine bool // it builds the engine too
+	held       *inBuilt                // a speculative job's end, waiting for its Change
+	specArmed  bool                    // the timer of a speculative job is armed
+	withEngine bool                    // it builds the engine too
 }
 
 // specDelay is how long after the first event of a burst a speculative
@@ -155,13 +154,13 @@ func (m *model) confirm(read map[string]gosrc.Digest, c event.Change) bool {
 		m.publish(c)
 		m.publish(event.BuildStart{Version: j.ver, Target: event.TargetLogic})
 		return true
-	case j.held != nil && agrees(j.held.staged, read):
-		res := *j.held
+	case j.held != nil && agrees(j.held.res.staged, read):
+		held := *j.held
 		j.held, j.spec = nil, false
-		m.next = res.version
+		m.next = held.res.version
 		m.publish(c)
-		m.publish(event.BuildStart{Version: res.version, Target: event.TargetLogic})
-		m.onBuilt(inBuilt{res: res, files: j.heldFiles})
+		m.publish(event.BuildStart{Version: held.res.version, Target: event.TargetLogic})
+		m.onBuilt(held)
 		return true
 	}
 	return false
@@ -179,7 +178,7 @@ func (m *model) startJob(withEngine, spec bool) {
 			m.setState(j.ver, event.VersionGone, "canceled: a newer change made it stale")
 		}
 	}
-	j.held, j.heldFiles, j.specArmed, j.staged = nil, nil, false, nil
+	j.held, j.specArmed, j.staged = nil, false, nil
 	// A speculative job claims its number only when confirmed, so that a
 	// canceled one leaves no gap in the versions.
 	n := m.next + 1
@@ -204,7 +203,7 @@ func (m *model) onBuilt(in inBuilt) {
 	}
 	if res.spec && current {
 		if j.spec {
-			j.held, j.heldFiles = &res, in.files // no Change yet: wait for it
+			j.held = &in // no Change yet: wait for it
 			if w := j.waiting; w != nil {
 				// It ended without saying what it staged (its staging
 				// failed): decide on the change now.
