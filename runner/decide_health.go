@@ -312,10 +312,7 @@ func (m *model) crashed(c crash) {
 			return
 		}
 	}
-	b := m.served
-	if b == nil {
-		b = m.newest
-	}
+	b := m.replacementBuild()
 	target, why := c.version, ""
 	if v := m.versions[target]; v == nil || v.state == event.VersionBlamed || v.suspect != "" || target == c.avoid {
 		target, why = m.fallback(b, c.avoid)
@@ -424,10 +421,7 @@ func (m *model) onKey(k inKey) {
 		m.startJob(m.pendingHost, false)
 	case reqRestart:
 		m.crashes, m.gaveUp = nil, ""
-		b := m.served
-		if b == nil {
-			b = m.newest
-		}
+		b := m.replacementBuild()
 		n := m.live()
 		if n == 0 {
 			n = m.lastGood(b, 0)

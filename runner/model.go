@@ -118,11 +118,7 @@ func (m *model) update(now time.Time, in input) []action {
 	case inRetryDue:
 		m.retrying = false
 		if m.serving == nil && m.standby() == nil && m.gaveUp == "" {
-			b := m.served
-			if b == nil {
-				b = m.newest
-			}
-			m.replace(m.retryTarget, b, "")
+			m.replace(m.retryTarget, m.replacementBuild(), "")
 		}
 	case inPulse:
 		m.pulse(in)
@@ -295,6 +291,16 @@ func (m *model) fallback(b *engineBuild, except int) (int, string) {
 		return suspect, "every other version was live when an engine died; this one was never blamed"
 	}
 	return 0, ""
+}
+
+// replacementBuild is the engine build a crash replacement or a restart
+// runs: the build of the engine that served last, or the newest before any
+// served.
+func (m *model) replacementBuild() *engineBuild {
+	if m.served != nil {
+		return m.served
+	}
+	return m.newest
 }
 
 // lastGood returns the fallback of build b other than except.
