@@ -430,22 +430,9 @@ func (m *model) onLoaded(in inLoaded) {
 	if e.exited || errors.Is(err, ErrEngineExited) {
 		return // onExit says what happened, and blames the version it loaded
 	}
-	if e != m.serving {
-		// A standby engine loaded its version, or not.
-		if !m.alive(e) {
-			return
-		}
-		e.loading = 0
-		if err != nil {
-			m.loadFailed(e, n, err)
-			return
-		}
-		e.loaded, e.live = []int{n}, n
-		if v := m.versions[n]; v != nil {
-			v.loadDur = in.took
-		}
-		m.handover(e)
-		return
+	standby := e != m.serving
+	if standby && !m.alive(e) {
+		return // abandoned while it loaded
 	}
 	e.loading = 0
 	if err != nil {
@@ -454,6 +441,12 @@ func (m *model) onLoaded(in inLoaded) {
 	}
 	if v := m.versions[n]; v != nil {
 		v.loadDur = in.took
+	}
+	if standby {
+		// A standby engine loaded its version: the handover comes next.
+		e.loaded, e.live = []int{n}, n
+		m.handover(e)
+		return
 	}
 	if !slices.Contains(e.loaded, n) {
 		e.loaded = append(e.loaded, n)
