@@ -189,7 +189,11 @@ func (m *model) startJob(withEngine, spec bool) {
 	}
 	j.id++
 	j.running, j.ver, j.spec, j.withEngine = j.id, n, spec, withEngine
-	m.do(actBuild{id: j.id, n: n, withEngine: withEngine, spec: spec})
+	a := actBuild{id: j.id, n: n, withEngine: withEngine, spec: spec}
+	if m.adopted != nil {
+		a.sameAs = m.adopted.path
+	}
+	m.do(a)
 }
 
 // onBuilt takes a finished build into the model and decides what runs

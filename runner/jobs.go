@@ -34,10 +34,6 @@ func (l *loop) startBuild(ctx context.Context, a actBuild) {
 		// burst confirms the job against it.
 		staged = func(s builder.Sources) { l.post(inStaged{id: a.id, tree: s.Digests()}) }
 	}
-	adopted := ""
-	if l.adopt != nil {
-		adopted = l.adopt.path
-	}
 	// The generators due run first, in the job: a newer change cancels
 	// them with the build. Until they are done the watcher's changes wait
 	// (see generators).
@@ -61,8 +57,8 @@ func (l *loop) startBuild(ctx context.Context, a actBuild) {
 		if res.logic != nil {
 			in.files = l.fileStats(a.n, res.tree)
 		}
-		if res.engine != nil && adopted != "" {
-			in.sameEngine = sameFile(res.engine.Path, adopted)
+		if res.engine != nil && a.sameAs != "" {
+			in.sameEngine = sameFile(res.engine.Path, a.sameAs)
 		}
 		l.post(inBuiltDone{cancel: cancel, in: in})
 	}()

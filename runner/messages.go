@@ -219,6 +219,11 @@ type (
 		n          int
 		withEngine bool
 		spec       bool
+		// sameAs is the executable of an engine adopted from the session
+		// before, while no build has said whether the source still makes
+		// it: the job tells whether the engine it built is that file,
+		// byte for byte (inBuilt.sameEngine). "" once that is settled.
+		sameAs string
 	}
 
 	// actCancelBuild cancels build job id.

@@ -758,6 +758,9 @@ func TestModelAdopt(t *testing.T) {
 			if a.n != 10 {
 				t.Errorf("the first version of the session is v%d, want v10: above every number the engine was asked to load", a.n)
 			}
+			if a.sameAs != "/p/.hotrun/bin/engine.7" {
+				t.Errorf("the build compares its engine with %q, want the adopted one's executable", a.sameAs)
+			}
 			s.in(inBuilt{sameEngine: same, res: jobResult{id: a.id, version: a.n,
 				engine: &builder.Result{Path: "/p/.hotrun/bin/engine.10"}, logic: &builder.Result{Path: "/p/v10.so"}}})
 			s.wantLive(10)
@@ -766,6 +769,20 @@ func TestModelAdopt(t *testing.T) {
 			}
 			if same && len(s.m.engines) != 1 {
 				t.Errorf("%d engines, want the adopted one alone", len(s.m.engines))
+			}
+			// Settled: no later build reads the two executables again.
+			s.in(inKey{op: reqRebuild})
+			rebuilt := false
+			for _, a := range s.pending {
+				if b, ok := a.(actBuild); ok {
+					rebuilt = true
+					if b.sameAs != "" {
+						t.Errorf("a build after the adoption was settled compares its engine with %q", b.sameAs)
+					}
+				}
+			}
+			if !rebuilt {
+				t.Error("no build after R")
 			}
 		})
 	}
