@@ -45,7 +45,6 @@ type loop struct {
 	builds    map[int]func()      // cancels each build job under way, by id
 	retry     <-chan time.Time    // when to replace a crashed engine; nil for not now
 	spec      <-chan time.Time    // when to start a speculative build; nil for none
-	drain     time.Duration       // how long a handover waits for the requests under way
 	out       string              // .hotrun
 	adopt     *adoption           // an engine the hotrun before left serving, to take over; nil for none
 	recorded  *engine             // the serving engine .hotrun/engine.json names
@@ -83,7 +82,6 @@ func newLoop(r *Runner, dir, statePath string, b *builder.Builder, w *watcher.Wa
 		procs:     make(map[*engine]*Engine),
 		listeners: make(map[string]*os.File),
 		builds:    make(map[int]func()),
-		drain:     r.cfg.Drain,
 		out:       filepath.Join(dir, builder.OutDir),
 		gen:       newGenerators(r.cfg.BeforeBuild),
 	}
@@ -483,7 +481,7 @@ func (l *loop) drainOld(a actDrain) {
 		go l.post(inDrained{e: a.e, old: a.old, code: -1})
 		return
 	}
-	grace := l.drain
+	grace := l.cfg.Drain
 	go func() {
 		var err error
 		if a.kill {
@@ -548,7 +546,7 @@ func (l *loop) shutdown() {
 		}
 		e.expectExit = true
 		if e == l.m.serving && e.state == engServing {
-			p.Stop(l.drain, saveTimeout)
+			p.Stop(l.cfg.Drain, saveTimeout)
 		} else {
 			p.Kill()
 			<-p.Exited()
