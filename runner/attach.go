@@ -23,10 +23,13 @@ import (
 // loop writes whenever another engine takes over and removes when it
 // stops the engine itself.
 
-// pidFile, in an engine's control directory, names the engine's process:
-// a later hotrun removes the directories of engines that are gone, and
-// never one of an engine that lives.
-const pidFile = "engine.pid"
+// An engine's control directory holds its control socket and pidFile,
+// which names the engine's process: a later hotrun removes the directories
+// of engines that are gone, and never one of an engine that lives.
+const (
+	controlSock = "control.sock"
+	pidFile     = "engine.pid"
+)
 
 // record is what .hotrun/engine.json says of the serving engine.
 type record struct {
@@ -151,7 +154,7 @@ func sweepControlDirs() {
 // engine's control directory holds.
 func onlyEngineFiles(names []string) bool {
 	for _, n := range names {
-		if n != pidFile && n != "control.sock" {
+		if n != pidFile && n != controlSock {
 			return false
 		}
 	}

@@ -79,7 +79,7 @@ func StartEngine(ctx context.Context, cfg EngineConfig) (*Engine, error) {
 	if err != nil {
 		return nil, fmt.Errorf("runner: control directory: %w", err)
 	}
-	sock := filepath.Join(dir, "control.sock")
+	sock := filepath.Join(dir, controlSock)
 	cmd := exec.Command(cfg.Path, cfg.Args...)
 	cmd.Dir = cfg.Dir
 	cmd.Env = append(os.Environ(), cfg.Env...)
@@ -180,7 +180,7 @@ func (e *Engine) LastWords() string { return e.words.String() }
 func (e *Engine) PID() int { return e.pid }
 
 // Control returns the path of the engine's control socket.
-func (e *Engine) Control() string { return filepath.Join(e.dir, "control.sock") }
+func (e *Engine) Control() string { return filepath.Join(e.dir, controlSock) }
 
 // Exited is closed when the engine process has ended.
 func (e *Engine) Exited() <-chan struct{} { return e.exited }
