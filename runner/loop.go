@@ -536,7 +536,8 @@ func (l *loop) shutdown() {
 		cancel()
 	}
 	// The last word on the engines: none runs, and how the one that
-	// served ended (the model publishes the rest; it decides nothing here).
+	// served ended (the model publishes the rest; it decides nothing here,
+	// and hears nothing more: the loop is done).
 	final := event.Engines{Engines: []event.EngineInfo{}}
 	defer func() { l.ev.Publish(final) }()
 	for _, e := range l.m.engines {
@@ -544,14 +545,12 @@ func (l *loop) shutdown() {
 		if p == nil || e.exited {
 			continue
 		}
-		e.expectExit = true
 		if e == l.m.serving && e.state == engServing {
 			p.Stop(l.cfg.Drain, saveTimeout)
 		} else {
 			p.Kill()
 			<-p.Exited()
 		}
-		e.exited = true
 		ev := p.ExitEvent("")
 		ev.Reason, ev.Expected = "hotrun stopped it", true
 		l.ev.Publish(ev)
