@@ -28,7 +28,6 @@
 package generate
 
 import (
-	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -36,13 +35,14 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
-	"os/exec"
 	"path"
 	"path/filepath"
 	"strings"
 	"time"
 
 	"github.com/bmatcuk/doublestar/v4"
+
+	"github.com/hotrun-dev/hotrun/internal/command"
 )
 
 // Step is one generator.
@@ -143,13 +143,11 @@ type Result struct {
 // ends it and every process it started.
 func (s Step) Execute(ctx context.Context, dir string) Result {
 	start := time.Now()
-	cmd := exec.CommandContext(ctx, "sh", "-c", s.Run)
-	cmd.Dir = dir
-	var out bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &out
-	killGroup(cmd)
-	err := cmd.Run()
-	r := Result{Duration: time.Since(start), Output: out.String()}
+	// command ends the whole process group on cancel: sh, the generator
+	// and whatever it started (go run builds, then runs, a child), which
+	// would otherwise write files after a newer save made the build stale.
+	out, err := command.Output(ctx, dir, nil, "sh", "-c", s.Run)
+	r := Result{Duration: time.Since(start), Output: out}
 	if err != nil {
 		if ctx.Err() != nil {
 			err = context.Cause(ctx)
