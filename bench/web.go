@@ -38,15 +38,6 @@ type webResult struct {
 	hotMissed, airMissed int
 }
 
-// loadavg is the 1-minute load average, or "?".
-func loadavg() string {
-	b, err := os.ReadFile("/proc/loadavg")
-	if err != nil {
-		return "?"
-	}
-	return strings.Fields(string(b))[0]
-}
-
 // untilModel waits until url shows modelVersion v.
 func untilModel(ctx context.Context, url string, v int, limit time.Duration) (time.Time, error) {
 	deadline := time.Now().Add(limit)
@@ -75,7 +66,7 @@ func untilModel(ctx context.Context, url string, v int, limit time.Duration) (ti
 // and, with -air, by air's run of it through air's proxy, interleaved.
 func (e *env) web(ctx context.Context) (*webResult, error) {
 	p := webProject
-	res := &webResult{loadStart: loadavg(), routes: map[string]int{}}
+	res := &webResult{loadStart: loadAvg(), routes: map[string]int{}}
 	e.progress("web, hotrun: starting, with -reload")
 	dir, err := e.projectCopy(p, "web-hotswap")
 	if err != nil {
@@ -153,7 +144,7 @@ func (e *env) web(ctx context.Context) (*webResult, error) {
 			}
 		}
 	}
-	res.loadEnd = loadavg()
+	res.loadEnd = loadAvg()
 	return res, nil
 }
 
