@@ -11,7 +11,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/hotrun-dev/hotrun/event"
@@ -203,20 +202,9 @@ func (e *env) startWebAir(ctx context.Context, p *project) (*webAir, error) {
 	}
 	_, appPort, _ := strings.Cut(app, ":")
 	_, proxyPort, _ := strings.Cut(proxy, ":")
-	if err := os.WriteFile(filepath.Join(dir, ".air.toml"), fmt.Appendf(nil, airWebConfig, app, proxyPort, appPort), 0o644); err != nil {
-		return nil, err
-	}
-	logf, err := os.Create(dir + ".air.log")
-	if err != nil {
-		return nil, err
-	}
-	cmd := exec.Command(bin, "-c", ".air.toml")
-	cmd.Dir = dir
-	cmd.Stdout, cmd.Stderr = logf, logf
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	e.progress("web, air %s: starting, with its proxy", version)
-	if err := cmd.Start(); err != nil {
-		logf.Close()
+	cmd, logf, err := startAirIn(bin, dir, fmt.Appendf(nil, airWebConfig, app, proxyPort, appPort))
+	if err != nil {
 		return nil, err
 	}
 	a := &webAir{cmd: cmd, logf: logf, file: filepath.Join(dir, p.plainMain), url: "http://localhost:" + proxyPort + "/hello?name=test", version: version}
