@@ -29,7 +29,6 @@ package generate
 
 import (
 	"context"
-	"crypto/sha256"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -42,6 +41,7 @@ import (
 
 	"github.com/bmatcuk/doublestar/v4"
 
+	"github.com/hotrun-dev/hotrun/gosrc"
 	"github.com/hotrun-dev/hotrun/internal/command"
 )
 
@@ -166,8 +166,8 @@ type stamp struct {
 	mod  time.Time
 }
 
-// Snapshot stamps the files of the module in dir, skipping what the go
-// command skips (directories starting with . or _, testdata, vendor,
+// Snapshot stamps the files of the module in dir, skipping the directories
+// gosrc.SkipDir names (names starting with . or _, testdata, vendor,
 // node_modules): hotrun's own .hotrun and .git among them.
 func Snapshot(dir string) Stamps {
 	st := Stamps{}
@@ -175,9 +175,8 @@ func Snapshot(dir string) Stamps {
 		if err != nil {
 			return nil
 		}
-		name := d.Name()
 		if d.IsDir() {
-			if p != dir && (strings.HasPrefix(name, ".") || strings.HasPrefix(name, "_") || name == "testdata" || name == "vendor" || name == "node_modules") {
+			if p != dir && gosrc.SkipDir(d.Name()) != "" {
 				return fs.SkipDir
 			}
 			return nil
@@ -212,12 +211,13 @@ func Written(before, after Stamps) map[string]string {
 	return out
 }
 
-// HashFile is a hash of the file's content, or "" when it can't be read.
+// HashFile is the hex of the file's gosrc digest, or "" when it can't be
+// read.
 func HashFile(p string) string {
 	b, err := os.ReadFile(p)
 	if err != nil {
 		return ""
 	}
-	h := sha256.Sum256(b)
-	return hex.EncodeToString(h[:])
+	d := gosrc.Sum(b)
+	return hex.EncodeToString(d[:])
 }
