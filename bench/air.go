@@ -132,20 +132,9 @@ func (e *env) launchAir(ctx context.Context, p *project, name string) (*airRun, 
 	if err != nil {
 		return nil, err
 	}
-	if err := os.WriteFile(filepath.Join(dir, ".air.toml"), fmt.Appendf(nil, airConfig, addr), 0o644); err != nil {
-		return nil, err
-	}
-	logf, err := os.Create(dir + ".air.log")
-	if err != nil {
-		return nil, err
-	}
-	cmd := exec.Command(bin, "-c", ".air.toml")
-	cmd.Dir = dir
-	cmd.Stdout, cmd.Stderr = logf, logf
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	e.progress("%s, air %s: starting", p.name, version)
-	if err := cmd.Start(); err != nil {
-		logf.Close()
+	cmd, logf, err := startAirIn(bin, dir, fmt.Appendf(nil, airConfig, addr))
+	if err != nil {
 		return nil, err
 	}
 	r := &airRun{cmd: cmd, logf: logf, dir: dir, url: "http://" + addr + "/hello?name=test", version: version}
@@ -202,6 +191,28 @@ func (a *airSession) wrap(err error) error {
 func (a *airSession) close() {
 	stopAir(a.cmd)
 	a.logf.Close()
+}
+
+// startAirIn starts air in dir with config as its .air.toml, its output
+// and the app's in dir+".air.log" (beside the copy, so air never watches
+// it), in a process group of its own for stopAir to kill.
+func startAirIn(bin, dir string, config []byte) (*exec.Cmd, *os.File, error) {
+	if err := os.WriteFile(filepath.Join(dir, ".air.toml"), config, 0o644); err != nil {
+		return nil, nil, err
+	}
+	logf, err := os.Create(dir + ".air.log")
+	if err != nil {
+		return nil, nil, err
+	}
+	cmd := exec.Command(bin, "-c", ".air.toml")
+	cmd.Dir = dir
+	cmd.Stdout, cmd.Stderr = logf, logf
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	if err := cmd.Start(); err != nil {
+		logf.Close()
+		return nil, nil, err
+	}
+	return cmd, logf, nil
 }
 
 // stopAir interrupts air, which stops the app it runs; past 10 s it kills

@@ -11,7 +11,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/hotrun-dev/hotrun/event"
@@ -36,15 +35,6 @@ type webResult struct {
 	airVersion, airSkip  string
 	loadStart, loadEnd   string
 	hotMissed, airMissed int
-}
-
-// loadavg is the 1-minute load average, or "?".
-func loadavg() string {
-	b, err := os.ReadFile("/proc/loadavg")
-	if err != nil {
-		return "?"
-	}
-	return strings.Fields(string(b))[0]
 }
 
 // untilModel waits until url shows modelVersion v.
@@ -75,7 +65,7 @@ func untilModel(ctx context.Context, url string, v int, limit time.Duration) (ti
 // and, with -air, by air's run of it through air's proxy, interleaved.
 func (e *env) web(ctx context.Context) (*webResult, error) {
 	p := webProject
-	res := &webResult{loadStart: loadavg(), routes: map[string]int{}}
+	res := &webResult{loadStart: loadAvg(), routes: map[string]int{}}
 	e.progress("web, hotrun: starting, with -reload")
 	dir, err := e.projectCopy(p, "web-hotswap")
 	if err != nil {
@@ -153,7 +143,7 @@ func (e *env) web(ctx context.Context) (*webResult, error) {
 			}
 		}
 	}
-	res.loadEnd = loadavg()
+	res.loadEnd = loadAvg()
 	return res, nil
 }
 
@@ -212,20 +202,9 @@ func (e *env) startWebAir(ctx context.Context, p *project) (*webAir, error) {
 	}
 	_, appPort, _ := strings.Cut(app, ":")
 	_, proxyPort, _ := strings.Cut(proxy, ":")
-	if err := os.WriteFile(filepath.Join(dir, ".air.toml"), fmt.Appendf(nil, airWebConfig, app, proxyPort, appPort), 0o644); err != nil {
-		return nil, err
-	}
-	logf, err := os.Create(dir + ".air.log")
-	if err != nil {
-		return nil, err
-	}
-	cmd := exec.Command(bin, "-c", ".air.toml")
-	cmd.Dir = dir
-	cmd.Stdout, cmd.Stderr = logf, logf
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	e.progress("web, air %s: starting, with its proxy", version)
-	if err := cmd.Start(); err != nil {
-		logf.Close()
+	cmd, logf, err := startAirIn(bin, dir, fmt.Appendf(nil, airWebConfig, app, proxyPort, appPort))
+	if err != nil {
 		return nil, err
 	}
 	a := &webAir{cmd: cmd, logf: logf, file: filepath.Join(dir, p.plainMain), url: "http://localhost:" + proxyPort + "/hello?name=test", version: version}

@@ -28,21 +28,21 @@
 package generate
 
 import (
-	"bytes"
 	"context"
-	"crypto/sha256"
 	"encoding/hex"
 	"errors"
 	"fmt"
 	"io/fs"
 	"os"
-	"os/exec"
 	"path"
 	"path/filepath"
 	"strings"
 	"time"
 
 	"github.com/bmatcuk/doublestar/v4"
+
+	"github.com/hotrun-dev/hotrun/gosrc"
+	"github.com/hotrun-dev/hotrun/internal/command"
 )
 
 // Step is one generator.
@@ -143,13 +143,11 @@ type Result struct {
 // ends it and every process it started.
 func (s Step) Execute(ctx context.Context, dir string) Result {
 	start := time.Now()
-	cmd := exec.CommandContext(ctx, "sh", "-c", s.Run)
-	cmd.Dir = dir
-	var out bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &out
-	killGroup(cmd)
-	err := cmd.Run()
-	r := Result{Duration: time.Since(start), Output: out.String()}
+	// command ends the whole process group on cancel: sh, the generator
+	// and whatever it started (go run builds, then runs, a child), which
+	// would otherwise write files after a newer save made the build stale.
+	out, err := command.Output(ctx, dir, nil, "sh", "-c", s.Run)
+	r := Result{Duration: time.Since(start), Output: out}
 	if err != nil {
 		if ctx.Err() != nil {
 			err = context.Cause(ctx)
@@ -168,8 +166,8 @@ type stamp struct {
 	mod  time.Time
 }
 
-// Snapshot stamps the files of the module in dir, skipping what the go
-// command skips (directories starting with . or _, testdata, vendor,
+// Snapshot stamps the files of the module in dir, skipping the directories
+// gosrc.SkipDir names (names starting with . or _, testdata, vendor,
 // node_modules): hotrun's own .hotrun and .git among them.
 func Snapshot(dir string) Stamps {
 	st := Stamps{}
@@ -177,9 +175,8 @@ func Snapshot(dir string) Stamps {
 		if err != nil {
 			return nil
 		}
-		name := d.Name()
 		if d.IsDir() {
-			if p != dir && (strings.HasPrefix(name, ".") || strings.HasPrefix(name, "_") || name == "testdata" || name == "vendor" || name == "node_modules") {
+			if p != dir && gosrc.SkipDir(d.Name()) != "" {
 				return fs.SkipDir
 			}
 			return nil
@@ -214,12 +211,13 @@ func Written(before, after Stamps) map[string]string {
 	return out
 }
 
-// HashFile is a hash of the file's content, or "" when it can't be read.
+// HashFile is the hex of the file's gosrc digest, or "" when it can't be
+// read.
 func HashFile(p string) string {
 	b, err := os.ReadFile(p)
 	if err != nil {
 		return ""
 	}
-	h := sha256.Sum256(b)
-	return hex.EncodeToString(h[:])
+	d := gosrc.Sum(b)
+	return hex.EncodeToString(d[:])
 }

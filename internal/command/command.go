@@ -1,6 +1,6 @@
 // Package command runs the programs hotrun drives (the go command, the
-// compiler and linker, git): one way, for the builder, hotrun init and the
-// supervisor alike.
+// compiler and linker, git, a project's generators): one way, for the
+// builder, hotrun init, the generate steps and the supervisor alike.
 //
 // A program runs in a directory, with the process's environment and the
 // variables given added after it (so they win), and its standard output and
