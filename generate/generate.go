@@ -29,7 +29,6 @@ package generate
 
 import (
 	"context"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -193,31 +192,24 @@ func Snapshot(dir string) Stamps {
 }
 
 // Written returns the files that differ between two snapshots (new,
-// changed or gone), each with a hash of its content now ("" when gone):
-// what the generators wrote, for the watcher's report of them to be known
-// as theirs.
-func Written(before, after Stamps) map[string]string {
-	out := map[string]string{}
+// changed or gone), each with the digest of its content now (the zero
+// Digest when gone or unreadable): what the generators wrote, for the
+// watcher's report of them to be known as theirs.
+func Written(before, after Stamps) map[string]gosrc.Digest {
+	out := map[string]gosrc.Digest{}
 	for p, s := range after {
 		if b, ok := before[p]; !ok || b != s {
-			out[p] = HashFile(p)
+			if c, err := os.ReadFile(p); err == nil {
+				out[p] = gosrc.Sum(c)
+			} else {
+				out[p] = gosrc.Digest{}
+			}
 		}
 	}
 	for p := range before {
 		if _, ok := after[p]; !ok {
-			out[p] = ""
+			out[p] = gosrc.Digest{}
 		}
 	}
 	return out
-}
-
-// HashFile is the hex of the file's gosrc digest, or "" when it can't be
-// read.
-func HashFile(p string) string {
-	b, err := os.ReadFile(p)
-	if err != nil {
-		return ""
-	}
-	d := gosrc.Sum(b)
-	return hex.EncodeToString(d[:])
 }

@@ -1,12 +1,12 @@
 package runner
 
 import (
-	"os"
 	"path/filepath"
 	"slices"
 	"testing"
 
 	"github.com/hotrun-dev/hotrun/generate"
+	"github.com/hotrun-dev/hotrun/gosrc"
 	"github.com/hotrun-dev/hotrun/watcher"
 )
 
@@ -38,19 +38,22 @@ func TestGenerators(t *testing.T) {
 
 	gen := filepath.Join(dir, "page_templ.go")
 	mine := filepath.Join(dir, "main.go")
-	os.WriteFile(gen, []byte("generated"), 0o644)
-	g.written[gen] = generate.HashFile(gen)
-	c := g.filter(watcher.Change{Files: []string{gen, mine}})
+	// The watcher's Change carries the digest of every file it read.
+	generated, edited := gosrc.Sum([]byte("generated")), gosrc.Sum([]byte("edited by hand"))
+	g.written[gen] = generated
+	c := g.filter(watcher.Change{Files: []string{gen, mine}, Digests: map[string]gosrc.Digest{gen: generated, mine: edited}})
 	if !slices.Equal(c.Files, []string{mine}) {
 		t.Errorf("filter kept %v, want the person's file alone", c.Files)
 	}
-	if c := g.filter(watcher.Change{Files: []string{gen}}); !slices.Equal(c.Files, []string{gen}) {
+	if c := g.filter(watcher.Change{Files: []string{gen}, Digests: map[string]gosrc.Digest{gen: generated}}); !slices.Equal(c.Files, []string{gen}) {
 		t.Errorf("a second report of the generated file, an edit of it, is dropped: %v", c.Files)
 	}
-	os.WriteFile(gen, []byte("generated"), 0o644)
-	g.written[gen] = generate.HashFile(gen)
-	os.WriteFile(gen, []byte("edited by hand"), 0o644)
-	if c := g.filter(watcher.Change{Files: []string{gen}}); len(c.Files) != 1 {
+	g.written[gen] = generated
+	if c := g.filter(watcher.Change{Files: []string{gen}, Digests: map[string]gosrc.Digest{gen: edited}}); len(c.Files) != 1 {
 		t.Errorf("an edit over what a generator wrote is dropped: %v", c.Files)
+	}
+	g.written[gen] = gosrc.Digest{} // a generator removed it
+	if c := g.filter(watcher.Change{Files: []string{gen, mine}, Digests: map[string]gosrc.Digest{mine: edited}}); !slices.Equal(c.Files, []string{mine}) {
+		t.Errorf("the report of a file a generator removed is kept: %v", c.Files)
 	}
 }

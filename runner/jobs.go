@@ -16,6 +16,7 @@ import (
 	"github.com/hotrun-dev/hotrun/builder"
 	"github.com/hotrun-dev/hotrun/event"
 	"github.com/hotrun-dev/hotrun/generate"
+	"github.com/hotrun-dev/hotrun/gosrc"
 	"github.com/hotrun-dev/hotrun/watcher"
 )
 
@@ -250,15 +251,15 @@ type generators struct {
 	// write are known as theirs before any change names them.
 	running int
 	held    []watcher.Change
-	// written holds what the generators wrote (a file, the hash of its
-	// content then; "" for one they removed) until the watcher reports it:
-	// a report of exactly that content is the generators' own doing, which
-	// the build that ran them built already.
-	written map[string]string
+	// written holds what the generators wrote (a file, the digest of its
+	// content then; the zero Digest for one they removed) until the
+	// watcher reports it: a report of exactly that content is the
+	// generators' own doing, which the build that ran them built already.
+	written map[string]gosrc.Digest
 }
 
 func newGenerators(steps []generate.Step) *generators {
-	g := &generators{steps: steps, due: make([]bool, len(steps)), written: map[string]string{}}
+	g := &generators{steps: steps, due: make([]bool, len(steps)), written: map[string]gosrc.Digest{}}
 	for i := range g.due {
 		g.due[i] = true // the session's first build runs them all
 	}
@@ -308,7 +309,9 @@ func (g *generators) take() []int {
 	return idx
 }
 
-// filter drops from c the files whose content is what a generator wrote.
+// filter drops from c the files whose content is what a generator wrote,
+// as the digests the watcher read say (a file it has no digest of is
+// gone, or could not be read).
 func (g *generators) filter(c watcher.Change) watcher.Change {
 	if len(g.written) == 0 {
 		return c
@@ -318,7 +321,7 @@ func (g *generators) filter(c watcher.Change) watcher.Change {
 		h, ok := g.written[f]
 		if ok {
 			delete(g.written, f) // reported once: a later edit is a person's
-			if generate.HashFile(f) == h {
+			if c.Digests[f] == h {
 				continue
 			}
 		}
@@ -331,7 +334,7 @@ func (g *generators) filter(c watcher.Change) watcher.Change {
 // inGenerated ends a build job's generators, on the loop: what they
 // wrote, and the steps that did not run well (due again).
 type inGenerated struct {
-	written map[string]string
+	written map[string]gosrc.Digest
 	undone  []int
 }
 
@@ -343,7 +346,7 @@ func (inGenerated) isInput() {}
 func (l *loop) generate(ctx context.Context, steps []generate.Step, idx []int) error {
 	var err error
 	var undone []int
-	written := map[string]string{}
+	written := map[string]gosrc.Digest{}
 	before := generate.Snapshot(l.dir)
 	for k, i := range idx {
 		if err != nil || ctx.Err() != nil {
