@@ -19,8 +19,9 @@ func (m *Model) bigLines(out []string, w, h int) []string {
 	if len(m.probes) > 0 && rest >= 3 {
 		n := min(m.probeRows(), max(1, rest/3))
 		out = m.section(out, partProbes, 1+n, func(out []string) []string {
+			// n is no more rows than the probes take: probeLines fills them all.
 			out = append(out, m.paneTitle(w, "probes", true, st.label.Render(" · what the live version answers")))
-			return fill(m.probeLines(out, w, n), n-min(n, m.probeRows()))
+			return m.probeLines(out, w, n)
 		})
 		rest -= 1 + n
 	}

@@ -109,8 +109,10 @@ func (m *Model) render() string {
 	default:
 		if lay.probes > 0 {
 			lines = m.section(lines, partProbes, 1+lay.probes, func(out []string) []string {
+				// layout gives the pane no more rows than the probes
+				// take: probeLines fills them all.
 				out = append(out, m.paneTitle(w, "probes", false, ""))
-				return fill(m.probeLines(out, w, lay.probes), lay.probes-min(lay.probes, m.probeRows()))
+				return m.probeLines(out, w, lay.probes)
 			})
 		}
 		lines = m.section(lines, partRequests, 1+lay.reqBody, func(out []string) []string {
