@@ -49,15 +49,7 @@ func (m *Model) setProbe(t time.Time, e event.Probe) {
 // answerLines splits an answer into lines made safe to draw; "" has none.
 // A CRLF answer loses its CRs with the other control characters.
 func answerLines(s string) []string {
-	s = strings.TrimRight(s, "\r\n")
-	if s == "" {
-		return nil
-	}
-	lines := strings.Split(s, "\n")
-	for i, l := range lines {
-		lines[i] = clean(l)
-	}
-	return lines
+	return cleanLines(strings.TrimRight(s, "\r\n"))
 }
 
 // news is what the timeline says of an answer that changed: its first line
