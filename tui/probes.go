@@ -78,31 +78,16 @@ func lineAt(lines []string, i int) string {
 	return ""
 }
 
-// probeLines draws the probes' last answers in at most h rows:
+// probeLines draws the probes' last answers at width w, all of them:
 //
 //	GET /hello?name=test  200  1.2ms  v2  version=1002, name=test
 //	    was  version=1001, name=test
-func (m *Model) probeLines(out []string, w, h int) []string {
-	n := 0
+func (m *Model) probeLines(w int) []string {
+	var out []string
 	for i := range m.probes {
-		for _, row := range m.probeBlock(&m.probes[i], w) {
-			if n >= h {
-				return out
-			}
-			out = append(out, row)
-			n++
-		}
+		out = append(out, m.probeBlock(&m.probes[i], w)...)
 	}
 	return out
-}
-
-// probeRows is how many rows the probe pane's lines would take.
-func (m *Model) probeRows() int {
-	n := 0
-	for i := range m.probes {
-		n += len(m.probeBlock(&m.probes[i], m.width))
-	}
-	return n
 }
 
 // probeBlock returns the rows of one probe at width w. An answer of one

@@ -16,8 +16,8 @@ import (
 
 // layout is where each part of the screen goes, in rows. View draws with it
 // and the mouse wheel uses it to find the pane under the pointer. The key
-// help and the lab pane are as tall as their text: layout draws them to
-// measure them, and View draws what it drew.
+// help, the lab pane and the probe pane are as tall as their text: layout
+// draws them to measure them, and View draws what it drew.
 type layout struct {
 	diag    int // rows for the diagnostics under the build line
 	lab     int // rows for the lab pane (hotrun lab), its title included
@@ -29,6 +29,9 @@ type layout struct {
 	footer  int      // rows of the key help
 	keys    string   // the key help, as drawn
 	labText []string // the lab pane, all shown; nil without a lab
+	// probeText is every row of the probes' answers, nil without any;
+	// the probe pane shows the first of them.
+	probeText []string
 }
 
 // diskWarn is the size of .hotrun from which the header shows it.
@@ -55,7 +58,8 @@ func (m *Model) layout() layout {
 		l.lab = min(len(l.labText), max(2, rest-8))
 		rest -= l.lab
 	}
-	if n := m.probeRows(); n > 0 && rest >= 8 {
+	l.probeText = m.probeLines(m.width)
+	if n := len(l.probeText); n > 0 && rest >= 8 {
 		// The probes' answers: what the live version says, worth a
 		// quarter of the room at most.
 		l.probes = min(n, max(1, rest/4))
@@ -111,14 +115,12 @@ func (m *Model) render() string {
 	case m.view == viewDiff:
 		lines = m.section(lines, partDiff, body, func(out []string) []string { return m.diffLines(out, &m.diff, w, body, true) })
 	case m.big:
-		lines = m.bigLines(lines, w, body)
+		lines = m.bigLines(lines, w, body, lay.probeText)
 	default:
 		if lay.probes > 0 {
 			lines = m.section(lines, partProbes, 1+lay.probes, func(out []string) []string {
-				// layout gives the pane no more rows than the probes
-				// take: probeLines fills them all.
 				out = append(out, m.paneTitle(w, "probes", false, ""))
-				return m.probeLines(out, w, lay.probes)
+				return append(out, lay.probeText[:lay.probes]...)
 			})
 		}
 		lines = m.section(lines, partRequests, 1+lay.reqBody, func(out []string) []string {
