@@ -6,21 +6,22 @@ import (
 )
 
 // bigLines draws the presenter layout's body in h rows: the probes'
-// answers, the last change's diff, and the newest lines of the timeline.
+// answers (probes, their rows as layout drew them), the last change's
+// diff, and the newest lines of the timeline.
 // The request log is one title line with its count: on a projector, what the
 // new version answers says more than the requests scrolling by.
-func (m *Model) bigLines(out []string, w, h int) []string {
+func (m *Model) bigLines(out []string, w, h int, probes []string) []string {
 	st := m.st
 	if h <= 0 {
 		return out
 	}
 	tl := min(4, max(0, (h-4)/4)) // timeline lines
 	rest := h - 1 - tl            // less the timeline's title
-	if len(m.probes) > 0 && rest >= 3 {
-		n := min(m.probeRows(), max(1, rest/3))
+	if len(probes) > 0 && rest >= 3 {
+		n := min(len(probes), max(1, rest/3))
 		out = m.section(out, partProbes, 1+n, func(out []string) []string {
 			out = append(out, m.paneTitle(w, "probes", true, st.label.Render(" · what the live version answers")))
-			return fill(m.probeLines(out, w, n), n-min(n, m.probeRows()))
+			return append(out, probes[:n]...)
 		})
 		rest -= 1 + n
 	}

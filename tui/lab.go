@@ -90,15 +90,6 @@ func (m *Model) edit() tea.Cmd {
 	return tea.ExecProcess(exec.Command(args[0], args[1:]...), func(err error) tea.Msg { return editorDoneMsg{err} })
 }
 
-// labRows is how many rows the lab pane would take at width w, all shown;
-// 0 without a lab.
-func (m *Model) labRows(w int) int {
-	if m.lab.Lab == "" {
-		return 0
-	}
-	return len(m.labLines(w))
-}
-
 // labLines draws the lab pane: its title, what the step done last taught,
 // the shown step's goal and file, and what the lab waits for.
 func (m *Model) labLines(w int) []string {

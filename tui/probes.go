@@ -49,15 +49,7 @@ func (m *Model) setProbe(t time.Time, e event.Probe) {
 // answerLines splits an answer into lines made safe to draw; "" has none.
 // A CRLF answer loses its CRs with the other control characters.
 func answerLines(s string) []string {
-	s = strings.TrimRight(s, "\r\n")
-	if s == "" {
-		return nil
-	}
-	lines := strings.Split(s, "\n")
-	for i, l := range lines {
-		lines[i] = clean(l)
-	}
-	return lines
+	return cleanLines(strings.TrimRight(s, "\r\n"))
 }
 
 // news is what the timeline says of an answer that changed: its first line
@@ -86,31 +78,16 @@ func lineAt(lines []string, i int) string {
 	return ""
 }
 
-// probeLines draws the probes' last answers in at most h rows:
+// probeLines draws the probes' last answers at width w, all of them:
 //
 //	GET /hello?name=test  200  1.2ms  v2  version=1002, name=test
 //	    was  version=1001, name=test
-func (m *Model) probeLines(out []string, w, h int) []string {
-	n := 0
+func (m *Model) probeLines(w int) []string {
+	var out []string
 	for i := range m.probes {
-		for _, row := range m.probeBlock(&m.probes[i], w) {
-			if n >= h {
-				return out
-			}
-			out = append(out, row)
-			n++
-		}
+		out = append(out, m.probeBlock(&m.probes[i], w)...)
 	}
 	return out
-}
-
-// probeRows is how many rows the probe pane's lines would take.
-func (m *Model) probeRows() int {
-	n := 0
-	for i := range m.probes {
-		n += len(m.probeBlock(&m.probes[i], m.width))
-	}
-	return n
 }
 
 // probeBlock returns the rows of one probe at width w. An answer of one

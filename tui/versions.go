@@ -196,7 +196,11 @@ func (m *Model) gotDiff(msg diffMsg) {
 }
 
 func splitDiff(text string) []string {
-	text = strings.TrimRight(text, "\n")
+	return cleanLines(strings.TrimRight(text, "\n"))
+}
+
+// cleanLines splits text into lines made safe to draw; "" has none.
+func cleanLines(text string) []string {
 	if text == "" {
 		return nil
 	}

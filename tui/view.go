@@ -15,7 +15,9 @@ import (
 )
 
 // layout is where each part of the screen goes, in rows. View draws with it
-// and the mouse wheel uses it to find the pane under the pointer.
+// and the mouse wheel uses it to find the pane under the pointer. The key
+// help, the lab pane and the probe pane are as tall as their text: layout
+// draws them to measure them, and View draws what it drew.
 type layout struct {
 	diag    int // rows for the diagnostics under the build line
 	lab     int // rows for the lab pane (hotrun lab), its title included
@@ -24,7 +26,12 @@ type layout struct {
 	reqBody int
 	tlTop   int // row of the timeline's title
 	tlBody  int
-	footer  int
+	footer  int      // rows of the key help
+	keys    string   // the key help, as drawn
+	labText []string // the lab pane, all shown; nil without a lab
+	// probeText is every row of the probes' answers, nil without any;
+	// the probe pane shows the first of them.
+	probeText []string
 }
 
 // diskWarn is the size of .hotrun from which the header shows it.
@@ -35,7 +42,8 @@ const headerRows = 3
 
 func (m *Model) layout() layout {
 	var l layout
-	l.footer = strings.Count(m.footer(), "\n") + 1
+	l.keys = m.footer()
+	l.footer = strings.Count(l.keys, "\n") + 1
 	rest := max(0, m.height-headerRows-l.footer)
 	if n := m.diagRows(); n > 0 {
 		// Diagnostics get up to half of what is left, but the panes keep
@@ -43,13 +51,15 @@ func (m *Model) layout() layout {
 		l.diag = min(n, max(1, (rest-4)/2))
 	}
 	rest = max(0, rest-l.diag)
-	if n := m.labRows(m.width); n > 0 {
+	if m.lab.Lab != "" {
 		// The lab pane: what to do and what it taught, worth all but
 		// a few lines of the panes below.
-		l.lab = min(n, max(2, rest-8))
+		l.labText = m.labLines(m.width)
+		l.lab = min(len(l.labText), max(2, rest-8))
 		rest -= l.lab
 	}
-	if n := m.probeRows(); n > 0 && rest >= 8 {
+	l.probeText = m.probeLines(m.width)
+	if n := len(l.probeText); n > 0 && rest >= 8 {
 		// The probes' answers: what the live version says, worth a
 		// quarter of the room at most.
 		l.probes = min(n, max(1, rest/4))
@@ -96,7 +106,7 @@ func (m *Model) render() string {
 		return append(append(out, m.buildLine()), m.diagLines(lay.diag)...)
 	})
 	lines = m.section(lines, partLab, lay.lab, func(out []string) []string {
-		return append(out, cut(m.labLines(w), lay.lab)...)
+		return append(out, cut(lay.labText, lay.lab)...)
 	})
 	body := max(0, h-len(lines)-lay.footer)
 	switch {
@@ -105,12 +115,12 @@ func (m *Model) render() string {
 	case m.view == viewDiff:
 		lines = m.section(lines, partDiff, body, func(out []string) []string { return m.diffLines(out, &m.diff, w, body, true) })
 	case m.big:
-		lines = m.bigLines(lines, w, body)
+		lines = m.bigLines(lines, w, body, lay.probeText)
 	default:
 		if lay.probes > 0 {
 			lines = m.section(lines, partProbes, 1+lay.probes, func(out []string) []string {
 				out = append(out, m.paneTitle(w, "probes", false, ""))
-				return fill(m.probeLines(out, w, lay.probes), lay.probes-min(lay.probes, m.probeRows()))
+				return append(out, lay.probeText[:lay.probes]...)
 			})
 		}
 		lines = m.section(lines, partRequests, 1+lay.reqBody, func(out []string) []string {
@@ -122,7 +132,7 @@ func (m *Model) render() string {
 		})
 	}
 	lines = m.section(lines, partKeys, lay.footer, func(out []string) []string {
-		return append(out, strings.Split(m.footer(), "\n")...)
+		return append(out, strings.Split(lay.keys, "\n")...)
 	})
 
 	if len(lines) > h {
