@@ -2,6 +2,7 @@ package builder
 
 import (
 	"errors"
+	"maps"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -116,5 +117,40 @@ func TestCCShim(t *testing.T) {
 	}
 	if n := strings.Count(string(calls), "go.o"); n != 2 {
 		t.Errorf("the real compiler saw %d links, want 2:\n%s", n, calls)
+	}
+}
+
+// TestScanNonGo: a package whose own directory holds a source the go
+// command compiles beside Go (assembly here) is marked for the go command;
+// one with only Go and data files, or whose assembly lies in a directory
+// starting with _, is not.
+func TestScanNonGo(t *testing.T) {
+	dir := t.TempDir()
+	for f, src := range map[string]string{
+		"main.go":         "package main\n",
+		"page.html":       "<p>x</p>\n",
+		"asm/asm.go":      "package asm\n",
+		"asm/add_amd64.s": "TEXT ·add(SB),0,$0\n",
+		"plain/plain.go":  "package plain\n",
+		"plain/_old/x.s":  "TEXT ·x(SB),0,$0\n",
+		"plain/notes.txt": "notes\n",
+	} {
+		p := filepath.Join(dir, filepath.FromSlash(f))
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		write(t, p, src)
+	}
+	b := &Builder{logicDir: dir, logicPath: "example.com/app/logic"}
+	pkgs, err := b.scanLogic()
+	if err != nil {
+		t.Fatal(err)
+	}
+	nonGo := map[string]bool{}
+	for _, p := range pkgs {
+		nonGo[p.rel] = p.nonGo
+	}
+	if want := map[string]bool{".": false, "asm": true, "plain": false}; !maps.Equal(nonGo, want) {
+		t.Errorf("nonGo by package = %v, want %v", nonGo, want)
 	}
 }

@@ -219,7 +219,10 @@ func (b *Builder) scanLogic() ([]*logicPkg, error) {
 			sum := gosrc.Sum(src)
 			p.src[f] = Source{Digest: sum, Data: src}
 			fmt.Fprintf(h, "%s\x00%x\x00", f, sum)
-			if path.Dir(f) == p.rel && nonGoSource[path.Ext(f)] {
+			// gosrc's Source, less .go: the C, assembly, SWIG and syso files
+			// the go command compiles beside Go; the fast path leaves a
+			// package holding any to the go command.
+			if k, _ := gosrc.Classify(path.Base(f)); path.Dir(f) == p.rel && k == gosrc.Source && path.Ext(f) != ".go" {
 				p.nonGo = true
 			}
 			if strings.HasSuffix(f, ".go") {
@@ -274,15 +277,6 @@ func (b *Builder) scanLogic() ([]*logicPkg, error) {
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].rel < out[j].rel })
 	return out, nil
-}
-
-// nonGoSource are the file kinds the go command compiles or assembles
-// beside Go files (cgo, assembly, SWIG, syso): the fast path leaves a
-// package holding any of them to the go command.
-var nonGoSource = map[string]bool{
-	".c": true, ".cc": true, ".cpp": true, ".cxx": true, ".h": true, ".hh": true, ".hpp": true, ".hxx": true,
-	".s": true, ".S": true, ".sx": true, ".m": true, ".f": true, ".F": true, ".for": true, ".f90": true,
-	".swig": true, ".swigcxx": true, ".syso": true,
 }
 
 // imports returns the import paths of a Go file, or none if it doesn't
