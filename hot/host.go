@@ -423,17 +423,6 @@ func (h *Host[T]) Current() (T, int, bool) {
 	return v.value, v.n, true
 }
 
-// Versions returns the numbers of the versions loaded so far, in no order.
-func (h *Host[T]) versions() []int {
-	h.verMu.Lock()
-	defer h.verMu.Unlock()
-	ns := make([]int, 0, len(h.loaded))
-	for n := range h.loaded {
-		ns = append(ns, n)
-	}
-	return ns
-}
-
 // load opens the plugin at path as version n and, if it passes the check,
 // makes it current. On any error the current version keeps serving.
 //

@@ -3,7 +3,6 @@ package hot
 import (
 	"fmt"
 	"net"
-	"slices"
 	"sync"
 	"time"
 )
@@ -119,18 +118,6 @@ func (w *work) oldest() *unit {
 		}
 	}
 	return old
-}
-
-// under returns the units under way, oldest first.
-func (w *work) under() []*unit {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	us := make([]*unit, 0, len(w.running.set))
-	for u := range w.running.set {
-		us = append(us, u)
-	}
-	slices.SortFunc(us, func(a, b *unit) int { return a.start.Compare(b.start) })
-	return us
 }
 
 // pending is a set of things under way, with a channel closed when it
