@@ -29,7 +29,6 @@ type commander interface {
 	status() protocol.Reply
 	markStopped()
 	emit(protocol.Event)
-	isServing() bool
 	handAgain()
 	orphaned() time.Duration
 }

@@ -137,7 +137,6 @@ func (idleHost) status() protocol.Reply {
 }
 func (idleHost) markStopped()            {}
 func (idleHost) emit(protocol.Event)     {}
-func (idleHost) isServing() bool         { return true }
 func (idleHost) handAgain()              {}
 func (idleHost) orphaned() time.Duration { return 0 }
 

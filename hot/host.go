@@ -166,9 +166,8 @@ type Host[T any] struct {
 	servingOnce sync.Once
 	pendingOK   *protocol.LoadOK // the load of a standby engine, reported at the takeover; guarded by mu
 
-	handMu  sync.Mutex // guards handoff, held and ctl
-	handoff []handoff  // sockets opened by Listen before hotrun was attached, to hand over then
-	held    []handoff  // every listener the engine serves on, for a hotrun that attaches later
+	handMu sync.Mutex // guards held and ctl
+	held   []listener // every listener the engine serves on, to hand to hotrun
 
 	out *outbox // events and replies to hotrun; nil when run alone
 	// orphanGrace is how long the engine serves on when hotrun goes away
@@ -275,18 +274,23 @@ func (h *Host[T]) attach(sock string) error {
 	}
 	h.statePath = os.Getenv(protocol.EnvState)
 	h.serving, h.servingOnce = make(chan struct{}), sync.Once{}
+	// One critical section with the hand-over of the listeners Listen
+	// opened before, so that one opened meanwhile is handed once.
+	h.handMu.Lock()
 	h.out = newOutbox()
+	for _, l := range h.held {
+		if !l.inherited {
+			h.hand(l) // queued until hotrun connects
+		}
+	}
+	h.handMu.Unlock()
 	ctl, err := listenControl(sock, h)
 	if err != nil {
 		return err
 	}
 	h.handMu.Lock()
 	h.ctl = ctl
-	for _, f := range h.handoff {
-		h.out.file(f.name, f.file)
-	}
 	h.orphanGrace = orphanGrace()
-	h.handoff = nil
 	h.handMu.Unlock()
 	// The engine's output goes to pipes hotrun reads: once hotrun is gone
 	// (killed), a write to them would end the engine with SIGPIPE, and it
@@ -417,17 +421,6 @@ func (h *Host[T]) Current() (T, int, bool) {
 		return zero, 0, false
 	}
 	return v.value, v.n, true
-}
-
-// Versions returns the numbers of the versions loaded so far, in no order.
-func (h *Host[T]) versions() []int {
-	h.verMu.Lock()
-	defer h.verMu.Unlock()
-	ns := make([]int, 0, len(h.loaded))
-	for n := range h.loaded {
-		ns = append(ns, n)
-	}
-	return ns
 }
 
 // load opens the plugin at path as version n and, if it passes the check,

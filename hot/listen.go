@@ -35,38 +35,30 @@ func (h *Host[T]) Listen(network, addr string) (net.Listener, error) {
 		if err != nil {
 			return nil, fmt.Errorf("hot: inherited listener %s: %w", name, err)
 		}
-		h.hold(name, ln)
+		h.hold(name, ln, true)
 		return ln, nil
 	}
 	ln, err := net.Listen(network, addr)
 	if err != nil {
 		return nil, err
 	}
-	h.hold(network+":"+addr, ln)
-	if os.Getenv(protocol.EnvControl) != "" {
-		// Hand hotrun a duplicate of the socket: it keeps the socket open
-		// while the engine restarts and passes it to the next engine.
-		if fl, ok := ln.(interface{ File() (*os.File, error) }); ok {
-			if f, err := fl.File(); err == nil {
-				h.handMu.Lock()
-				if h.out != nil {
-					h.out.file(network+":"+addr, f)
-				} else {
-					h.handoff = append(h.handoff, handoff{name: network + ":" + addr, file: f})
-				}
-				h.handMu.Unlock()
-			}
-		}
-	}
+	h.hold(network+":"+addr, ln, false)
 	return ln, nil
 }
 
-// hold remembers a listener the engine serves on: a hotrun that attaches
-// later (the one before died) gets it again.
-func (h *Host[T]) hold(name string, ln net.Listener) {
+// hold remembers a listener the engine serves on. hotrun keeps every
+// socket open while the engine restarts and passes it to the next engine:
+// one the engine opened itself is handed to hotrun now, or at attach if
+// hotrun is not attached yet; an inherited one, which hotrun holds
+// already, only to a hotrun that attaches later (the one before died).
+func (h *Host[T]) hold(name string, ln net.Listener, inherited bool) {
 	h.handMu.Lock()
 	defer h.handMu.Unlock()
-	h.held = append(h.held, handoff{name: name, ln: ln})
+	l := listener{name: name, ln: ln, inherited: inherited}
+	h.held = append(h.held, l)
+	if !inherited && h.out != nil {
+		h.hand(l)
+	}
 }
 
 // handAgain hands every listener the engine serves on to the hotrun that
@@ -75,18 +67,23 @@ func (h *Host[T]) hold(name string, ln net.Listener) {
 func (h *Host[T]) handAgain() {
 	h.handMu.Lock()
 	defer h.handMu.Unlock()
-	for _, held := range h.held {
-		if fl, ok := held.ln.(interface{ File() (*os.File, error) }); ok {
-			if f, err := fl.File(); err == nil {
-				h.out.file(held.name, f)
-			}
+	for _, l := range h.held {
+		h.hand(l)
+	}
+}
+
+// hand sends hotrun a duplicate of l's socket; h.handMu is held.
+func (h *Host[T]) hand(l listener) {
+	if fl, ok := l.ln.(interface{ File() (*os.File, error) }); ok {
+		if f, err := fl.File(); err == nil {
+			h.out.file(l.name, f)
 		}
 	}
 }
 
-// handoff is a listening socket to hand to hotrun.
-type handoff struct {
-	name string
-	file *os.File     // a duplicate to hand over at attach
-	ln   net.Listener // the listener itself, for hold
+// listener is a listening socket the engine serves on.
+type listener struct {
+	name      string // "network:addr", as in protocol.EnvListeners
+	ln        net.Listener
+	inherited bool // hotrun passed it down: it holds the socket already
 }

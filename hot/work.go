@@ -3,7 +3,6 @@ package hot
 import (
 	"fmt"
 	"net"
-	"slices"
 	"sync"
 	"time"
 )
@@ -35,10 +34,9 @@ func (u *unit) String() string {
 // (a stream, a long poll, a slow export) gives up at once, and says which
 // request held it, instead of stalling every other one behind it.
 type work struct {
-	mu      sync.Mutex         // guards the fields below
-	running map[*unit]struct{} // under way
-	paused  chan struct{}      // non-nil while a snapshot holds new work back; closed when it lets go
-	idle    chan struct{}      // closed when running empties while a snapshot waits for it
+	mu      sync.Mutex     // guards the fields below
+	running pending[*unit] // under way
+	paused  chan struct{}  // non-nil while a snapshot holds new work back; closed when it lets go
 }
 
 // enter registers u, once no snapshot holds new work back.
@@ -50,10 +48,7 @@ func (w *work) enter(u *unit) {
 		<-p
 		w.mu.Lock()
 	}
-	if w.running == nil {
-		w.running = make(map[*unit]struct{})
-	}
-	w.running[u] = struct{}{}
+	w.running.add(u)
 	w.mu.Unlock()
 }
 
@@ -61,11 +56,7 @@ func (w *work) enter(u *unit) {
 func (w *work) leave(u *unit) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	delete(w.running, u)
-	if len(w.running) == 0 && w.idle != nil {
-		close(w.idle)
-		w.idle = nil
-	}
+	w.running.remove(u)
 }
 
 // busyError says which unit kept a snapshot from reading the state.
@@ -91,16 +82,15 @@ func (w *work) quiesce(wait time.Duration) (release func(), err error) {
 		w.mu.Lock()
 		defer w.mu.Unlock()
 		if w.paused == paused {
-			w.paused, w.idle = nil, nil
+			w.paused = nil
 			close(paused)
 		}
 	}
-	if len(w.running) == 0 {
+	if len(w.running.set) == 0 {
 		w.mu.Unlock()
 		return release, nil
 	}
-	idle := make(chan struct{})
-	w.idle = idle
+	idle := w.running.empty()
 	w.mu.Unlock()
 	t := time.NewTimer(wait)
 	defer t.Stop()
@@ -122,7 +112,7 @@ func (w *work) quiesce(wait time.Duration) (release func(), err error) {
 // oldest returns the unit under way that started first; w.mu is held.
 func (w *work) oldest() *unit {
 	var old *unit
-	for u := range w.running {
+	for u := range w.running.set {
 		if old == nil || u.start.Before(old.start) {
 			old = u
 		}
@@ -130,66 +120,75 @@ func (w *work) oldest() *unit {
 	return old
 }
 
-// under returns the units under way, oldest first.
-func (w *work) under() []*unit {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	us := make([]*unit, 0, len(w.running))
-	for u := range w.running {
-		us = append(us, u)
+// pending is a set of things under way, with a channel closed when it
+// empties: a snapshot waits on it for the work under way, a drain for the
+// connections open. Its owner's mutex guards it.
+type pending[K comparable] struct {
+	set  map[K]struct{}
+	zero chan struct{} // closed when set empties; nil while nobody waits
+}
+
+func (p *pending[K]) add(k K) {
+	if p.set == nil {
+		p.set = make(map[K]struct{})
 	}
-	slices.SortFunc(us, func(a, b *unit) int { return a.start.Compare(b.start) })
-	return us
+	p.set[k] = struct{}{}
+}
+
+func (p *pending[K]) remove(k K) {
+	delete(p.set, k)
+	if len(p.set) == 0 && p.zero != nil {
+		close(p.zero)
+		p.zero = nil
+	}
+}
+
+// empty returns a channel closed once the set is empty: at once when it
+// is now.
+func (p *pending[K]) empty() <-chan struct{} {
+	if len(p.set) == 0 {
+		ch := make(chan struct{})
+		close(ch)
+		return ch
+	}
+	if p.zero == nil {
+		p.zero = make(chan struct{})
+	}
+	return p.zero
 }
 
 // conns tracks the connections Serve accepted, from Accept to Close: a
 // drain waits for them to close, and cuts the ones still open at its end.
 type conns struct {
-	mu   sync.Mutex              // guards open and zero
-	open map[*trackConn]struct{} // accepted and not yet closed
-	zero chan struct{}           // closed when open empties; nil while nobody waits
+	mu   sync.Mutex          // guards open
+	open pending[*trackConn] // accepted and not yet closed
 }
 
 func (c *conns) add(tc *trackConn) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.open == nil {
-		c.open = make(map[*trackConn]struct{})
-	}
-	c.open[tc] = struct{}{}
+	c.open.add(tc)
 }
 
 func (c *conns) done(tc *trackConn) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	delete(c.open, tc)
-	if len(c.open) == 0 && c.zero != nil {
-		close(c.zero)
-		c.zero = nil
-	}
+	c.open.remove(tc)
 }
 
 // idle returns a channel closed once no connection is open.
 func (c *conns) idle() <-chan struct{} {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if len(c.open) == 0 {
-		ch := make(chan struct{})
-		close(ch)
-		return ch
-	}
-	if c.zero == nil {
-		c.zero = make(chan struct{})
-	}
-	return c.zero
+	return c.open.empty()
 }
 
 // list returns the connections open now.
 func (c *conns) list() []*trackConn {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	out := make([]*trackConn, 0, len(c.open))
-	for tc := range c.open {
+	out := make([]*trackConn, 0, len(c.open.set))
+	for tc := range c.open.set {
 		out = append(out, tc)
 	}
 	return out
