@@ -5,11 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 
 	"github.com/hotrun-dev/hotrun/hot/protocol"
+	"github.com/hotrun-dev/hotrun/internal/command"
 	"github.com/hotrun-dev/hotrun/scaffold"
 )
 
@@ -110,16 +110,12 @@ func goCmd(ctx context.Context, dir string, env []string, args ...string) error 
 }
 
 func goOutput(ctx context.Context, dir string, env []string, args ...string) (string, error) {
-	cmd := exec.CommandContext(ctx, "go", args...)
-	cmd.Dir = dir
-	cmd.Env = append(os.Environ(), env...)
-	out, err := cmd.Output()
+	r, err := command.Run(ctx, dir, env, "go", args...)
 	if err != nil {
-		var ee *exec.ExitError
-		if errors.As(err, &ee) && len(ee.Stderr) > 0 {
-			return string(out), fmt.Errorf("go %s: %s", strings.Join(args, " "), strings.TrimSpace(string(ee.Stderr)))
+		if msg := strings.TrimSpace(string(r.Stderr)); msg != "" {
+			return string(r.Stdout), fmt.Errorf("go %s: %s", strings.Join(args, " "), msg)
 		}
-		return string(out), fmt.Errorf("go %s: %w", strings.Join(args, " "), err)
+		return string(r.Stdout), fmt.Errorf("go %s: %w", strings.Join(args, " "), err)
 	}
-	return string(out), nil
+	return string(r.Stdout), nil
 }
