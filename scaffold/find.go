@@ -570,19 +570,7 @@ func (p *Project) engineLines(prog *program, dir string) []string {
 		if h.lit != nil {
 			body = "…"
 		}
-		fun := prog.text(h.call.Fun)
-		wrapped := fmt.Sprintf("h.Handler(func(%s http.ResponseWriter, %s *http.Request, l %s) { %s })", h.w, h.r, iface, body)
-		if f := prog.callee(h.call); isFunc(f, "net/http", "", "HandleFunc") || isFunc(f, "net/http", "ServeMux", "HandleFunc") {
-			fun = strings.TrimSuffix(fun, "Func")
-		} else if sig, ok := prog.s.info.Types[h.call.Fun].Type.(*types.Signature); ok && !isNamed(sig.Params().At(h.arg).Type(), "net/http", "Handler") {
-			wrapped += ".ServeHTTP"
-		}
-		args := make([]string, len(h.call.Args))
-		for i, a := range h.call.Args {
-			args[i] = prog.text(a)
-		}
-		args[h.arg] = wrapped
-		lines = append(lines, fmt.Sprintf("%s(%s)   # at %s, for %s: call l's methods in it", fun, strings.Join(args, ", "), prog.at(h.call.Pos()), prog.line(h.call)))
+		lines = append(lines, fmt.Sprintf("%s   # at %s, for %s: call l's methods in it", prog.wrapped(h, iface, body), prog.at(h.call.Pos()), prog.line(h.call)))
 	}
 	for _, l := range prog.loops {
 		lines = append(lines, fmt.Sprintf(`h.Run(%q, func(l %s) error { … })   # at %s, around what each %s does: call l's methods in it`, l.kind, iface, prog.at(l.stmts[0].Pos()), l.kind))
