@@ -6,6 +6,7 @@ import (
 	"go/constant"
 	"go/token"
 	"go/types"
+	"iter"
 	"path"
 	"path/filepath"
 	"slices"
@@ -444,23 +445,52 @@ func (f *finder) userEngine(l *source) {
 	}
 }
 
-// implemented reports whether a type of a main package implements one of
-// ifaces: the logic is there, only its export is missing.
-func (f *finder) implemented(ifaces []*types.TypeName) bool {
-	for _, s := range f.mains {
-		scope := s.pkg.Scope()
-		for _, name := range scope.Names() {
-			tn, ok := scope.Lookup(name).(*types.TypeName)
-			if !ok || types.IsInterface(tn.Type()) {
-				continue
-			}
-			for _, it := range ifaces {
-				iface := it.Type().Underlying().(*types.Interface)
-				if !inside(f.source(it.Pkg()), s) && (types.Implements(tn.Type(), iface) || types.Implements(types.NewPointer(tn.Type()), iface)) {
-					return true
+// impl is a type a main package declares that implements an interface
+// declared outside that package: its value, or only its pointer.
+type impl struct {
+	s     *source
+	tn    *types.TypeName
+	iface *types.TypeName
+	ptr   bool // only a pointer to tn implements iface
+}
+
+// impls yields each type of a main package that implements one of ifaces.
+func (f *finder) impls(ifaces []*types.TypeName) iter.Seq[impl] {
+	return func(yield func(impl) bool) {
+		for _, s := range f.mains {
+			scope := s.pkg.Scope()
+			for _, name := range scope.Names() {
+				tn, ok := scope.Lookup(name).(*types.TypeName)
+				if !ok || types.IsInterface(tn.Type()) {
+					continue
+				}
+				for _, it := range ifaces {
+					if inside(f.source(it.Pkg()), s) {
+						continue
+					}
+					iface := it.Type().Underlying().(*types.Interface)
+					im := impl{s: s, tn: tn, iface: it}
+					switch {
+					case types.Implements(tn.Type(), iface):
+					case types.Implements(types.NewPointer(tn.Type()), iface):
+						im.ptr = true
+					default:
+						continue
+					}
+					if !yield(im) {
+						return
+					}
 				}
 			}
 		}
+	}
+}
+
+// implemented reports whether a type of a main package implements one of
+// ifaces: the logic is there, only its export is missing.
+func (f *finder) implemented(ifaces []*types.TypeName) bool {
+	for range f.impls(ifaces) {
+		return true
 	}
 	return false
 }
@@ -492,37 +522,20 @@ func (f *finder) flat() bool {
 // it declares implements one of ifaces, but no exported variable holds one.
 func (f *finder) suggest(ifaces []*types.TypeName) {
 	p := f.p
-	for _, s := range f.mains {
-		if slices.Contains(f.engines, s) {
+	for im := range f.impls(ifaces) {
+		if slices.Contains(f.engines, im.s) {
 			continue
 		}
-		scope := s.pkg.Scope()
-		for _, name := range scope.Names() {
-			tn, ok := scope.Lookup(name).(*types.TypeName)
-			if !ok || types.IsInterface(tn.Type()) {
-				continue
-			}
-			for _, it := range ifaces {
-				if inside(f.source(it.Pkg()), s) {
-					continue
-				}
-				iface := it.Type().Underlying().(*types.Interface)
-				val := ""
-				switch {
-				case types.Implements(tn.Type(), iface):
-					val = name + "{}"
-				case types.Implements(types.NewPointer(tn.Type()), iface):
-					val = "&" + name + "{}"
-				default:
-					continue
-				}
-				if _, isStruct := tn.Type().Underlying().(*types.Struct); !isStruct {
-					val = "…"
-				}
-				p.Seen = append(p.Seen, Part{Kind: "logic", Dir: s.rel, Name: s.pkg.Name() + "." + name, Pos: f.pos(tn), Note: name + " implements " + qualified(it) + "; nothing exports it"})
-				p.Todo = append(p.Todo, fmt.Sprintf("var %s %s = %s   # in %s", DefaultSymbol, qualified(it), val, s.rel))
-			}
+		name := im.tn.Name()
+		val := name + "{}"
+		if im.ptr {
+			val = "&" + val
 		}
+		if _, isStruct := im.tn.Type().Underlying().(*types.Struct); !isStruct {
+			val = "…"
+		}
+		p.Seen = append(p.Seen, Part{Kind: "logic", Dir: im.s.rel, Name: im.s.pkg.Name() + "." + name, Pos: f.pos(im.tn), Note: name + " implements " + qualified(im.iface) + "; nothing exports it"})
+		p.Todo = append(p.Todo, fmt.Sprintf("var %s %s = %s   # in %s", DefaultSymbol, qualified(im.iface), val, im.s.rel))
 	}
 	if len(p.Todo) == 0 && len(ifaces) == 1 {
 		p.Todo = append(p.Todo, fmt.Sprintf("var %s %s = …   # in the logic's main package (./logic), with func main() {}", DefaultSymbol, qualified(ifaces[0])))
