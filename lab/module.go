@@ -38,7 +38,7 @@ var errNoLibrary = errors.New("lab: this hotrun names no released engine library
 // development build came from ($HOTRUN_SRC, or the source path recorded in
 // the binary), by a replace directive.
 func findLibrary() (library, error) {
-	if v := protocol.LibraryVersion(); released(v) {
+	if v := protocol.LibraryVersion(); scaffold.Released(v) {
 		return library{Version: v}, nil
 	}
 	checkout, err := scaffold.LocalCheckout()
@@ -49,13 +49,6 @@ func findLibrary() (library, error) {
 		return library{}, errNoLibrary
 	}
 	return library{Version: "v0.0.0", Dir: filepath.Join(checkout, "hot")}, nil
-}
-
-// released reports whether v names a published version: a development
-// build records "(devel)" (a go.work, a replace directive), and v0.0.0 was
-// never published.
-func released(v string) bool {
-	return strings.HasPrefix(v, "v") && v != "v0.0.0"
 }
 
 // goMod returns the lab project's go.mod: the example's module and go
