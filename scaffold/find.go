@@ -8,7 +8,6 @@ import (
 	"go/types"
 	"iter"
 	"path"
-	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -135,9 +134,7 @@ func (f *finder) staleImports(s *source) bool {
 			if im.Name != nil {
 				name = im.Name.Name
 			}
-			at := s.fset.Position(im.Pos())
-			r, _ := filepath.Rel(s.root, at.Filename)
-			pos := fmt.Sprintf("%s:%d", filepath.ToSlash(r), at.Line)
+			pos := s.at(im.Pos())
 			f.p.Seen = append(f.p.Seen, Part{Kind: "stale", Dir: s.rel, Name: pos, Note: "imports " + old + ", which no longer exists: the engine library is " + movedLibrary(old) + " (package hot) since it became a module of its own"})
 			f.p.Todo = append(f.p.Todo, fmt.Sprintf("%s %q   # in %s, in place of %q: the same names, at the library's path now", name, movedLibrary(old), pos, old))
 		}
@@ -161,12 +158,7 @@ func (f *finder) pos(obj types.Object) string {
 	if s == nil || !obj.Pos().IsValid() {
 		return ""
 	}
-	at := s.fset.Position(obj.Pos())
-	r, err := filepath.Rel(s.root, at.Filename)
-	if err != nil {
-		return ""
-	}
-	return fmt.Sprintf("%s:%d", filepath.ToSlash(r), at.Line)
+	return s.at(obj.Pos())
 }
 
 // engine finds the engine that imports the library, and the interface and

@@ -6,7 +6,6 @@ import (
 	"go/token"
 	"go/types"
 	"path"
-	"path/filepath"
 	"slices"
 	"strings"
 )
@@ -674,14 +673,7 @@ func (p *program) line(n ast.Node) string {
 }
 
 // at is where pos is, relative to the module root: "client.go:73".
-func (p *program) at(pos token.Pos) string {
-	at := p.s.fset.Position(pos)
-	r, err := filepath.Rel(p.s.root, at.Filename)
-	if err != nil {
-		r = at.Filename
-	}
-	return fmt.Sprintf("%s:%d", filepath.ToSlash(r), at.Line)
-}
+func (p *program) at(pos token.Pos) string { return p.s.at(pos) }
 
 // fileName is the module-relative name of the file that holds pos.
 func (p *program) fileName(pos token.Pos) string {
