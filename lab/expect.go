@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/hotrun-dev/hotrun/event"
+	"github.com/hotrun-dev/hotrun/internal/paths"
 )
 
 // A step is checked from hotrun's own events, never from the file's text:
@@ -40,7 +41,7 @@ func (s *session) rel(path string) string {
 	if !filepath.IsAbs(path) {
 		path = filepath.Join(s.wd, path)
 	}
-	if r, err := filepath.Rel(s.dir, path); err == nil && filepath.IsLocal(r) {
+	if r, ok := paths.Within(s.dir, path); ok {
 		return filepath.ToSlash(r)
 	}
 	return path

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/hotrun-dev/hotrun/event"
+	"github.com/hotrun-dev/hotrun/internal/paths"
 )
 
 // Keys are the keys of the session that a step may ask for (b, R): the
@@ -570,7 +571,7 @@ func (l *loop) publish(what string) {
 // display names a file of the project as the learner can open it:
 // relative to where hotrun runs when it lies inside it.
 func (l *loop) display(p string) string {
-	if rel, err := filepath.Rel(l.g.rel, p); err == nil && filepath.IsLocal(rel) {
+	if rel, ok := paths.Within(l.g.rel, p); ok {
 		return rel
 	}
 	return p

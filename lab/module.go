@@ -5,11 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 
 	"github.com/hotrun-dev/hotrun/hot/protocol"
+	"github.com/hotrun-dev/hotrun/internal/command"
 	"github.com/hotrun-dev/hotrun/scaffold"
 )
 
@@ -38,7 +38,7 @@ var errNoLibrary = errors.New("lab: this hotrun names no released engine library
 // development build came from ($HOTRUN_SRC, or the source path recorded in
 // the binary), by a replace directive.
 func findLibrary() (library, error) {
-	if v := protocol.LibraryVersion(); released(v) {
+	if v := protocol.LibraryVersion(); scaffold.Released(v) {
 		return library{Version: v}, nil
 	}
 	checkout, err := scaffold.LocalCheckout()
@@ -49,13 +49,6 @@ func findLibrary() (library, error) {
 		return library{}, errNoLibrary
 	}
 	return library{Version: "v0.0.0", Dir: filepath.Join(checkout, "hot")}, nil
-}
-
-// released reports whether v names a published version: a development
-// build records "(devel)" (a go.work, a replace directive), and v0.0.0 was
-// never published.
-func released(v string) bool {
-	return strings.HasPrefix(v, "v") && v != "v0.0.0"
 }
 
 // goMod returns the lab project's go.mod: the example's module and go
@@ -110,16 +103,12 @@ func goCmd(ctx context.Context, dir string, env []string, args ...string) error 
 }
 
 func goOutput(ctx context.Context, dir string, env []string, args ...string) (string, error) {
-	cmd := exec.CommandContext(ctx, "go", args...)
-	cmd.Dir = dir
-	cmd.Env = append(os.Environ(), env...)
-	out, err := cmd.Output()
+	r, err := command.Run(ctx, dir, env, "go", args...)
 	if err != nil {
-		var ee *exec.ExitError
-		if errors.As(err, &ee) && len(ee.Stderr) > 0 {
-			return string(out), fmt.Errorf("go %s: %s", strings.Join(args, " "), strings.TrimSpace(string(ee.Stderr)))
+		if msg := strings.TrimSpace(string(r.Stderr)); msg != "" {
+			return string(r.Stdout), fmt.Errorf("go %s: %s", strings.Join(args, " "), msg)
 		}
-		return string(out), fmt.Errorf("go %s: %w", strings.Join(args, " "), err)
+		return string(r.Stdout), fmt.Errorf("go %s: %w", strings.Join(args, " "), err)
 	}
-	return string(out), nil
+	return string(r.Stdout), nil
 }

@@ -3,6 +3,8 @@ package lab
 import (
 	"strings"
 	"testing"
+
+	"github.com/hotrun-dev/hotrun/scaffold"
 )
 
 // TestGoMod checks the lab's go.mod both ways: a released hotrun requires
@@ -22,7 +24,7 @@ func TestGoMod(t *testing.T) {
 		}
 	}
 	for v, want := range map[string]bool{"v0.3.1": true, "v0.0.0": false, "(devel)": false, "": false, "v0.1.1-0.20261130-abcdef": true} {
-		if released(v) != want {
+		if scaffold.Released(v) != want {
 			t.Errorf("released(%q) = %v", v, !want)
 		}
 	}

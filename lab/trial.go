@@ -11,7 +11,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 
 	"github.com/hotrun-dev/hotrun/event"
 	"github.com/hotrun-dev/hotrun/hot/protocol"
@@ -79,7 +78,7 @@ type host struct {
 	cmd    *exec.Cmd
 	in     io.WriteCloser
 	out    *bufio.Scanner
-	stderr *lockedBuffer
+	stderr *bytes.Buffer // read once the program ended: Wait is done with it
 }
 
 // startHost builds labhost with flags and starts it.
@@ -89,6 +88,11 @@ func (b *bench) startHost(ctx context.Context, flags []string) (*host, error) {
 	}
 	cmd := exec.CommandContext(ctx, filepath.Join(b.out, "labhost"))
 	cmd.Dir = b.dir
+	return runHost(cmd)
+}
+
+// runHost starts cmd, a program that talks as labhost does.
+func runHost(cmd *exec.Cmd) (*host, error) {
 	in, err := cmd.StdinPipe()
 	if err != nil {
 		return nil, err
@@ -97,7 +101,7 @@ func (b *bench) startHost(ctx context.Context, flags []string) (*host, error) {
 	if err != nil {
 		return nil, err
 	}
-	h := &host{cmd: cmd, in: in, out: bufio.NewScanner(out), stderr: new(lockedBuffer)}
+	h := &host{cmd: cmd, in: in, out: bufio.NewScanner(out), stderr: new(bytes.Buffer)}
 	cmd.Stderr = h.stderr
 	if err := cmd.Start(); err != nil {
 		return nil, fmt.Errorf("lab: start labhost: %w", err)
@@ -115,7 +119,9 @@ func (h *host) open(b *bench, file, built string) event.TrialOpen {
 	}
 	if _, err := fmt.Fprintln(h.in, filepath.Join(b.out, file)); err != nil || !h.out.Scan() {
 		// A plugin from another Go ends the program with a fatal error
-		// that no recover catches.
+		// that no recover catches. close waits for the program's end, and
+		// Wait for the copy of all it wrote to stderr, its last line too.
+		h.close()
 		o.Error = "labhost died: " + lastLine(h.stderr.String())
 		return o
 	}
@@ -127,6 +133,8 @@ func (h *host) open(b *bench, file, built string) event.TrialOpen {
 	return o
 }
 
+// close ends the host's input, and waits for its end. It may be called
+// again: the second time it does nothing.
 func (h *host) close() {
 	h.in.Close()
 	h.cmd.Wait()
@@ -155,24 +163,6 @@ func lastLine(s string) string {
 		}
 	}
 	return "(no words)"
-}
-
-// lockedBuffer is a buffer the process writes to while the trial reads it.
-type lockedBuffer struct {
-	mu sync.Mutex // guards b
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
 }
 
 // labhostSource is the program trials open plugins in. It is written into

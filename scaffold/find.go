@@ -6,8 +6,8 @@ import (
 	"go/constant"
 	"go/token"
 	"go/types"
+	"iter"
 	"path"
-	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -134,9 +134,7 @@ func (f *finder) staleImports(s *source) bool {
 			if im.Name != nil {
 				name = im.Name.Name
 			}
-			at := s.fset.Position(im.Pos())
-			r, _ := filepath.Rel(s.root, at.Filename)
-			pos := fmt.Sprintf("%s:%d", filepath.ToSlash(r), at.Line)
+			pos := s.at(im.Pos())
 			f.p.Seen = append(f.p.Seen, Part{Kind: "stale", Dir: s.rel, Name: pos, Note: "imports " + old + ", which no longer exists: the engine library is " + movedLibrary(old) + " (package hot) since it became a module of its own"})
 			f.p.Todo = append(f.p.Todo, fmt.Sprintf("%s %q   # in %s, in place of %q: the same names, at the library's path now", name, movedLibrary(old), pos, old))
 		}
@@ -160,12 +158,7 @@ func (f *finder) pos(obj types.Object) string {
 	if s == nil || !obj.Pos().IsValid() {
 		return ""
 	}
-	at := s.fset.Position(obj.Pos())
-	r, err := filepath.Rel(s.root, at.Filename)
-	if err != nil {
-		return ""
-	}
-	return fmt.Sprintf("%s:%d", filepath.ToSlash(r), at.Line)
+	return s.at(obj.Pos())
 }
 
 // engine finds the engine that imports the library, and the interface and
@@ -444,23 +437,52 @@ func (f *finder) userEngine(l *source) {
 	}
 }
 
-// implemented reports whether a type of a main package implements one of
-// ifaces: the logic is there, only its export is missing.
-func (f *finder) implemented(ifaces []*types.TypeName) bool {
-	for _, s := range f.mains {
-		scope := s.pkg.Scope()
-		for _, name := range scope.Names() {
-			tn, ok := scope.Lookup(name).(*types.TypeName)
-			if !ok || types.IsInterface(tn.Type()) {
-				continue
-			}
-			for _, it := range ifaces {
-				iface := it.Type().Underlying().(*types.Interface)
-				if !inside(f.source(it.Pkg()), s) && (types.Implements(tn.Type(), iface) || types.Implements(types.NewPointer(tn.Type()), iface)) {
-					return true
+// impl is a type a main package declares that implements an interface
+// declared outside that package: its value, or only its pointer.
+type impl struct {
+	s     *source
+	tn    *types.TypeName
+	iface *types.TypeName
+	ptr   bool // only a pointer to tn implements iface
+}
+
+// impls yields each type of a main package that implements one of ifaces.
+func (f *finder) impls(ifaces []*types.TypeName) iter.Seq[impl] {
+	return func(yield func(impl) bool) {
+		for _, s := range f.mains {
+			scope := s.pkg.Scope()
+			for _, name := range scope.Names() {
+				tn, ok := scope.Lookup(name).(*types.TypeName)
+				if !ok || types.IsInterface(tn.Type()) {
+					continue
+				}
+				for _, it := range ifaces {
+					if inside(f.source(it.Pkg()), s) {
+						continue
+					}
+					iface := it.Type().Underlying().(*types.Interface)
+					im := impl{s: s, tn: tn, iface: it}
+					switch {
+					case types.Implements(tn.Type(), iface):
+					case types.Implements(types.NewPointer(tn.Type()), iface):
+						im.ptr = true
+					default:
+						continue
+					}
+					if !yield(im) {
+						return
+					}
 				}
 			}
 		}
+	}
+}
+
+// implemented reports whether a type of a main package implements one of
+// ifaces: the logic is there, only its export is missing.
+func (f *finder) implemented(ifaces []*types.TypeName) bool {
+	for range f.impls(ifaces) {
+		return true
 	}
 	return false
 }
@@ -492,37 +514,20 @@ func (f *finder) flat() bool {
 // it declares implements one of ifaces, but no exported variable holds one.
 func (f *finder) suggest(ifaces []*types.TypeName) {
 	p := f.p
-	for _, s := range f.mains {
-		if slices.Contains(f.engines, s) {
+	for im := range f.impls(ifaces) {
+		if slices.Contains(f.engines, im.s) {
 			continue
 		}
-		scope := s.pkg.Scope()
-		for _, name := range scope.Names() {
-			tn, ok := scope.Lookup(name).(*types.TypeName)
-			if !ok || types.IsInterface(tn.Type()) {
-				continue
-			}
-			for _, it := range ifaces {
-				if inside(f.source(it.Pkg()), s) {
-					continue
-				}
-				iface := it.Type().Underlying().(*types.Interface)
-				val := ""
-				switch {
-				case types.Implements(tn.Type(), iface):
-					val = name + "{}"
-				case types.Implements(types.NewPointer(tn.Type()), iface):
-					val = "&" + name + "{}"
-				default:
-					continue
-				}
-				if _, isStruct := tn.Type().Underlying().(*types.Struct); !isStruct {
-					val = "…"
-				}
-				p.Seen = append(p.Seen, Part{Kind: "logic", Dir: s.rel, Name: s.pkg.Name() + "." + name, Pos: f.pos(tn), Note: name + " implements " + qualified(it) + "; nothing exports it"})
-				p.Todo = append(p.Todo, fmt.Sprintf("var %s %s = %s   # in %s", DefaultSymbol, qualified(it), val, s.rel))
-			}
+		name := im.tn.Name()
+		val := name + "{}"
+		if im.ptr {
+			val = "&" + val
 		}
+		if _, isStruct := im.tn.Type().Underlying().(*types.Struct); !isStruct {
+			val = "…"
+		}
+		p.Seen = append(p.Seen, Part{Kind: "logic", Dir: im.s.rel, Name: im.s.pkg.Name() + "." + name, Pos: f.pos(im.tn), Note: name + " implements " + qualified(im.iface) + "; nothing exports it"})
+		p.Todo = append(p.Todo, fmt.Sprintf("var %s %s = %s   # in %s", DefaultSymbol, qualified(im.iface), val, im.s.rel))
 	}
 	if len(p.Todo) == 0 && len(ifaces) == 1 {
 		p.Todo = append(p.Todo, fmt.Sprintf("var %s %s = …   # in the logic's main package (./logic), with func main() {}", DefaultSymbol, qualified(ifaces[0])))
@@ -570,19 +575,7 @@ func (p *Project) engineLines(prog *program, dir string) []string {
 		if h.lit != nil {
 			body = "…"
 		}
-		fun := prog.text(h.call.Fun)
-		wrapped := fmt.Sprintf("h.Handler(func(%s http.ResponseWriter, %s *http.Request, l %s) { %s })", h.w, h.r, iface, body)
-		if f := prog.callee(h.call); isFunc(f, "net/http", "", "HandleFunc") || isFunc(f, "net/http", "ServeMux", "HandleFunc") {
-			fun = strings.TrimSuffix(fun, "Func")
-		} else if sig, ok := prog.s.info.Types[h.call.Fun].Type.(*types.Signature); ok && !isNamed(sig.Params().At(h.arg).Type(), "net/http", "Handler") {
-			wrapped += ".ServeHTTP"
-		}
-		args := make([]string, len(h.call.Args))
-		for i, a := range h.call.Args {
-			args[i] = prog.text(a)
-		}
-		args[h.arg] = wrapped
-		lines = append(lines, fmt.Sprintf("%s(%s)   # at %s, for %s: call l's methods in it", fun, strings.Join(args, ", "), prog.at(h.call.Pos()), prog.line(h.call)))
+		lines = append(lines, fmt.Sprintf("%s   # at %s, for %s: call l's methods in it", prog.wrapped(h, iface, body), prog.at(h.call.Pos()), prog.line(h.call)))
 	}
 	for _, l := range prog.loops {
 		lines = append(lines, fmt.Sprintf(`h.Run(%q, func(l %s) error { … })   # at %s, around what each %s does: call l's methods in it`, l.kind, iface, prog.at(l.stmts[0].Pos()), l.kind))

@@ -94,6 +94,17 @@ type source struct {
 	info  *types.Info
 }
 
+// at is where pos, in one of s's files, is, relative to the module root:
+// "room/room.go:12".
+func (s *source) at(pos token.Pos) string {
+	at := s.fset.Position(pos)
+	r, err := filepath.Rel(s.root, at.Filename)
+	if err != nil {
+		r = at.Filename
+	}
+	return fmt.Sprintf("%s:%d", filepath.ToSlash(r), at.Line)
+}
+
 // Inspect reads the Go packages of the module at opts.Dir (`go list`, then
 // go/types, with the dependencies' export data) and finds the engine, the
 // shared interface the logic implements, and the logic. It writes nothing.

@@ -121,6 +121,13 @@ func main() {
 			todo:   "var Logic room.Logic = chat{}   # in ./logic",
 		},
 		{
+			name: "no export, pointer receiver",
+			files: map[string]string{"go.mod": plainMod, "room/room.go": roomGo,
+				"logic/main.go": strings.NewReplacer("var Logic room.Logic = chat{}", "", "func (chat)", "func (*chat)").Replace(logicGo)},
+			unsure: "no logic",
+			todo:   "var Logic room.Logic = &chat{}   # in ./logic",
+		},
+		{
 			name: "a server that is no engine yet",
 			files: map[string]string{"go.mod": plainMod, "room/room.go": roomGo, "logic/main.go": logicGo,
 				"server/main.go": "package main\n\nimport \"example.com/chat/room\"\n\nfunc main() { _ = room.NewHall() }\n"},

@@ -6,7 +6,6 @@ import (
 	"go/token"
 	"go/types"
 	"path"
-	"path/filepath"
 	"slices"
 	"strings"
 )
@@ -582,6 +581,25 @@ func (p *program) callee(call *ast.CallExpr) *types.Func {
 	return nil
 }
 
+// wrapped is h's registration with its handler wrapped in h.Handler, the
+// wrapper's function of l (an iface) running body.
+func (p *program) wrapped(h *handler, iface, body string) string {
+	wrapper := fmt.Sprintf("h.Handler(func(%s http.ResponseWriter, %s *http.Request, l %s) { %s })", h.w, h.r, iface, body)
+	// net/http's HandleFunc takes a func: Handle takes the http.Handler.
+	fun := p.text(h.call.Fun)
+	if f := p.callee(h.call); isFunc(f, "net/http", "", "HandleFunc") || isFunc(f, "net/http", "ServeMux", "HandleFunc") {
+		fun = strings.TrimSuffix(fun, "Func")
+	} else if sig, ok := p.s.info.Types[h.call.Fun].Type.(*types.Signature); ok && !isNamed(sig.Params().At(h.arg).Type(), "net/http", "Handler") {
+		wrapper += ".ServeHTTP"
+	}
+	args := make([]string, len(h.call.Args))
+	for i, a := range h.call.Args {
+		args[i] = p.text(a)
+	}
+	args[h.arg] = wrapper
+	return fun + "(" + strings.Join(args, ", ") + ")"
+}
+
 func (p *program) isPkgFunc(call *ast.CallExpr, pkg, name string) bool {
 	f := p.callee(call)
 	return f != nil && f.Pkg() != nil && f.Pkg().Path() == pkg && (name == "" || f.Name() == name)
@@ -655,14 +673,7 @@ func (p *program) line(n ast.Node) string {
 }
 
 // at is where pos is, relative to the module root: "client.go:73".
-func (p *program) at(pos token.Pos) string {
-	at := p.s.fset.Position(pos)
-	r, err := filepath.Rel(p.s.root, at.Filename)
-	if err != nil {
-		r = at.Filename
-	}
-	return fmt.Sprintf("%s:%d", filepath.ToSlash(r), at.Line)
-}
+func (p *program) at(pos token.Pos) string { return p.s.at(pos) }
 
 // fileName is the module-relative name of the file that holds pos.
 func (p *program) fileName(pos token.Pos) string {

@@ -616,21 +616,7 @@ func (b *recipeBuilder) siteEdit(pc *piece) Edit {
 	}
 	if h := pc.h; h != nil {
 		call := fmt.Sprintf("l.%s(%s)", pc.method, strings.Join(append([]string{h.w, h.r}, args...), ", "))
-		handler := fmt.Sprintf("h.Handler(func(%s http.ResponseWriter, %s *http.Request, l %s) { %s })", h.w, h.r, r.Iface, call)
-		// net/http's HandleFunc takes a func: Handle takes the http.Handler.
-		fun := p.text(h.call.Fun)
-		f := p.callee(h.call)
-		if isFunc(f, "net/http", "", "HandleFunc") || isFunc(f, "net/http", "ServeMux", "HandleFunc") {
-			fun = strings.TrimSuffix(fun, "Func")
-		} else if sig, ok := p.s.info.Types[h.call.Fun].Type.(*types.Signature); ok && !isNamed(sig.Params().At(h.arg).Type(), "net/http", "Handler") {
-			handler += ".ServeHTTP"
-		}
-		args := make([]string, len(h.call.Args))
-		for i, a := range h.call.Args {
-			args[i] = p.text(a)
-		}
-		args[h.arg] = handler
-		return Edit{Pos: p.at(h.call.Pos()), How: "in place of", Was: p.line(h.call), Now: fun + "(" + strings.Join(args, ", ") + ")"}
+		return Edit{Pos: p.at(h.call.Pos()), How: "in place of", Was: p.line(h.call), Now: p.wrapped(h, r.Iface, call)}
 	}
 	l := pc.loop
 	var now string

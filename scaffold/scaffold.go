@@ -87,9 +87,13 @@ const hotrunModule = "github.com/hotrun-dev/hotrun"
 // from, or to use another.
 const EnvSrc = "HOTRUN_SRC"
 
-// devel is the version the build information gives a module built from a
-// local copy.
-const devel = "(devel)"
+// Released reports whether v, a version of the engine library
+// (protocol.LibraryVersion), is a published one go get can fetch: a
+// development build of hotrun records "(devel)" (a go.work, a replace
+// directive) or nothing, and v0.0.0 was never published.
+func Released(v string) bool {
+	return strings.HasPrefix(v, "v") && v != "v0.0.0"
+}
 
 // ErrNoModule means the directory holds no go.mod.
 var ErrNoModule = errors.New("scaffold: no go.mod")
@@ -99,8 +103,9 @@ type Options struct {
 	// Dir is the module root: the directory that holds go.mod.
 	Dir string
 	// Library is the version of the engine library to require: the one
-	// hotrun was built with (protocol.LibraryVersion). "" or "(devel)"
-	// means a development build of hotrun, which no release matches.
+	// hotrun was built with (protocol.LibraryVersion). One that is not
+	// [Released] means a development build of hotrun, which no release
+	// matches.
 	Library string
 	// Checkout is a hotrun checkout to point go.mod's requirement at with
 	// a replace directive (`hotrun init -local`); "" for none.
@@ -294,7 +299,7 @@ func readGoMod(ctx context.Context, goCmd, dir string) (*goMod, error) {
 // there already is the user's and stays as it is; -local only adds the
 // replace it asked for. It never writes a replace without opts.Checkout.
 func addRequirement(ctx context.Context, opts Options, dir string, m *goMod, res *Result) error {
-	released := opts.Library != "" && opts.Library != devel
+	released := Released(opts.Library)
 	replaced := false
 	for _, r := range m.Replace {
 		if r.Old.Path == LibraryModule {

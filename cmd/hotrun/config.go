@@ -43,7 +43,6 @@ type config struct {
 	PProf         string          `toml:"pprof"`          // loopback address to serve hotrun's own profiles on; "" for none
 	Reload        string          `toml:"reload"`         // address of the proxy whose pages reload when a version goes live; "" for none
 	BeforeBuild   []generate.Step `toml:"before_build"`   // generators run before a build when a file they read changed
-	configPath    string
 }
 
 // duration reads "50ms" from TOML.
@@ -127,7 +126,6 @@ func parseConfig(args []string, stderr io.Writer) (*config, error) {
 		if un := md.Undecoded(); len(un) > 0 {
 			return nil, fmt.Errorf("%w: %s: unknown key %q (see docs/config.md)", errUsage, *cfgPath, un[0].String())
 		}
-		cfg.configPath = *cfgPath
 	} else if set["config"] {
 		return nil, fmt.Errorf("%w: config file %s: %v", errUsage, *cfgPath, err)
 	}

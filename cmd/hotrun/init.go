@@ -180,7 +180,7 @@ func report(w io.Writer, dir string, res *scaffold.Result) {
 	switch {
 	case res.NoLibrary:
 		fmt.Fprintf(w, "\ngo.mod does not require the engine library yet: this hotrun was built from a checkout (version %s), so there is no released library to name. Either\n  hotrun init -local    # a replace directive to its checkout, for this machine only: don't commit it\nor install a released hotrun and run hotrun init again:\n  go install %s/cmd/hotrun@latest\n", hotrunVersion(), hotrunModule)
-	case res.Required != "" && lib != "" && lib != "(devel)":
+	case res.Required != "" && scaffold.Released(lib):
 		fmt.Fprintf(w, "\ngo.mod requires %s %s and this hotrun speaks %s: make them agree with\n  go get %s@%s\n", scaffold.LibraryModule, res.Required, lib, scaffold.LibraryModule, lib)
 	case res.Required != "":
 		fmt.Fprintf(w, "\ngo.mod requires %s %s, a version never released, with no replace directive. Point it at this hotrun's checkout with\n  hotrun init -local\n", scaffold.LibraryModule, res.Required)

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"text/tabwriter"
 
+	"github.com/hotrun-dev/hotrun/internal/paths"
 	"github.com/hotrun-dev/hotrun/lab"
 )
 
@@ -206,7 +207,7 @@ func shortPath(dir string) string {
 	if err != nil {
 		return dir
 	}
-	if rel, err := filepath.Rel(wd, dir); err == nil && filepath.IsLocal(rel) {
+	if rel, ok := paths.Within(wd, dir); ok {
 		return "./" + filepath.ToSlash(rel)
 	}
 	return dir
