@@ -6,9 +6,11 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"math/rand/v2"
 	"net"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"text/tabwriter"
 
@@ -132,14 +134,13 @@ func checkLab(ctx context.Context, l *lab.Lab, dir string, stdout, stderr io.Wri
 
 // labConfig is the session's config: the project's hotrun.toml (the lab's
 // probes), and a free port for the engine, so that a lab runs beside
-// anything else.
+// anything else: one below the ephemeral range (unusedAddr), for the
+// prober asks it before the engine listens.
 func labConfig(l *lab.Lab, dir string, headless, jsonOut bool, stderr io.Writer) (*config, error) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	addr, err := unusedAddr()
 	if err != nil {
 		return nil, err
 	}
-	addr := ln.Addr().String()
-	ln.Close()
 	args := []string{"-config", filepath.Join(dir, configFile), "-dir", dir}
 	if headless {
 		args = append(args, "-headless")
@@ -230,4 +231,23 @@ config directory: hotrun lab NAME goes on from there.
 Flags:
 `)
 	fs.PrintDefaults()
+}
+
+// unusedAddr returns a free TCP address on 127.0.0.1 below the kernel's
+// ephemeral range (32768 and up on Linux), not one the kernel picks (port
+// 0): a client that asks a port in that range before the engine listens
+// can connect to itself (TCP's self-connect: its source port the port it
+// asks), and the engine's bind then fails with "address already in use".
+func unusedAddr() (string, error) {
+	var err error
+	for range 100 {
+		var ln net.Listener
+		ln, err = net.Listen("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(10000+rand.IntN(22000))))
+		if err == nil {
+			addr := ln.Addr().String()
+			ln.Close()
+			return addr, nil
+		}
+	}
+	return "", fmt.Errorf("no free port below 32000 on 127.0.0.1: %w", err)
 }

@@ -5,8 +5,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"math/rand/v2"
-	"net"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -69,25 +67,6 @@ func freeAddr(t *testing.T) string {
 		t.Fatal(err)
 	}
 	return addr
-}
-
-// unusedAddr returns a free TCP address on 127.0.0.1 below the kernel's
-// ephemeral range (32768 and up on Linux), not one the kernel picks (port
-// 0): a client that asks a port in that range before the engine listens
-// can connect to itself (TCP's self-connect: its source port the port it
-// asks), and the engine's bind then fails with "address already in use".
-func unusedAddr() (string, error) {
-	var err error
-	for range 100 {
-		var ln net.Listener
-		ln, err = net.Listen("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(10000+rand.IntN(22000))))
-		if err == nil {
-			addr := ln.Addr().String()
-			ln.Close()
-			return addr, nil
-		}
-	}
-	return "", fmt.Errorf("no free port below 32000 on 127.0.0.1: %w", err)
 }
 
 func startSession(t *testing.T, args ...string) *session {
